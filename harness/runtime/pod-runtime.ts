@@ -1,0 +1,153 @@
+// The one interface every runtime (local processes, docker, kubernetes) implements.
+// Callers see a spec → a started pod → a stopped pod; nothing runtime-specific leaks out.
+
+/** Where a probe looks. `port` is a port name of the same container. */
+export type ProbeAction =
+  | { http: { port: string; path: string; expectStatus?: number } }
+  | { tcp: { port: string } }
+  | { exec: { command: string[] } };
+
+export interface ProbeSpec {
+  action: ProbeAction;
+  periodMs: number;
+  timeoutMs: number;
+  /** Consecutive failures before a readiness probe marks the container not ready. */
+  failureThreshold: number;
+}
+
+export interface ResourceLimits {
+  memoryMiB?: number;
+  /** CPU quota in cores (0.5 = half a core), enforced by CFS. */
+  cpus?: number;
+}
+
+/**
+ * A container as the runtime sees it: templates already parsed, but ports not yet
+ * resolved (resolution is the runtime's job: local allocates free ports, docker
+ * and kubernetes share the pod's localhost and use the declared numbers).
+ */
+export interface ContainerSpec {
+  name: string;
+  /** `sidecar` = Kubernetes native sidecar (init container with restartPolicy: Always). */
+  kind: "sidecar" | "main";
+  /** Arguments may contain templates: {{ port 'name' }}, {{ port 'other.name' }}, {{ file 'rel/path' }}. */
+  command: string[];
+  env?: Record<string, string>;
+  /** Directory that `{{ file '...' }}` paths are relative to (the manifest's directory). */
+  baseDir: string;
+  /** Declared port numbers by name (used as is where containers share a network namespace). */
+  ports: Record<string, number>;
+  /** Docker and kubernetes runtimes; the local runtime ignores it. */
+  image?: string;
+  probes: { startup?: ProbeSpec; readiness?: ProbeSpec };
+  resources?: ResourceLimits;
+  /** Grace for the whole pod is PodSpec.terminationGracePeriodMs; this is startup's bound. */
+  startupTimeoutMs: number;
+}
+
+export interface PodSpec {
+  /** Unique per pod within a run; used in labels and resource names. */
+  name: string;
+  runId: string;
+  /** Sidecars first, in start order; then main containers. */
+  containers: ContainerSpec[];
+  terminationGracePeriodMs: number;
+  /** CPUs the pod's processes may run on (taskset/cpuset), when the caller pins. */
+  cpuSet?: number[];
+}
+
+export type ContainerState = "waiting" | "starting" | "running" | "exited";
+
+export interface ContainerStatus {
+  name: string;
+  kind: "sidecar" | "main";
+  state: ContainerState;
+  started: boolean;
+  ready: boolean;
+  restartCount: number;
+  pid?: number;
+  exitCode?: number | null;
+  exitSignal?: string | null;
+  /** ms from pod start request until this container's startup probe passed. */
+  timeToStartedMs?: number;
+  /** ms from pod start request until this container first became ready. */
+  timeToReadyMs?: number;
+}
+
+/** Cumulative counters: callers difference two samples over a window. */
+export interface ContainerStats {
+  /** Total CPU time consumed (user + system), in microseconds. */
+  cpuUsageUs: number;
+  /** Current resident memory in bytes (cgroup usage minus page cache, or process RSS). */
+  memoryBytes: number;
+  /** Where the numbers come from, so reports can say so. */
+  source: "cgroup-v1" | "cgroup-v2" | "proc" | "docker" | "kubernetes";
+  /** CFS throttling, when a CPU limit is set and the source knows it. */
+  throttledPeriods?: number;
+  throttledUs?: number;
+  sampledAtMs: number;
+}
+
+/** One event of a pod's life, kept for verdicts (ordering checks) and reports. */
+export interface PodEvent {
+  atMs: number;
+  container: string;
+  type:
+    | "starting"
+    | "started"
+    | "ready"
+    | "not-ready"
+    | "exited"
+    | "restarting"
+    | "sigterm"
+    | "sigkill"
+    | "stopped";
+  detail?: string;
+}
+
+export interface StoppedPod {
+  /** Per container: how it ended. `killed` = still alive at the end of the grace period. */
+  containers: Array<{ name: string; exitCode: number | null; signal: string | null; killed: boolean }>;
+  stopDurationMs: number;
+  events: PodEvent[];
+}
+
+export interface StartedPod {
+  readonly spec: PodSpec;
+  /** Base URL to reach `port` (a port name) of `container`, e.g. http://127.0.0.1:40123 */
+  url(container: string, port: string): string;
+  /** The resolved port number of a named port. */
+  port(container: string, port: string): number;
+  status(): ContainerStatus[];
+  stats(container: string): Promise<ContainerStats>;
+  /** The last `maxLines` lines the container wrote (stdout and stderr interleaved). */
+  logs(container: string, maxLines?: number): string[];
+  signal(container: string, sig: NodeJS.Signals): void;
+  restart(container: string): Promise<void>;
+  events(): PodEvent[];
+  /** Kubernetes order: mains get SIGTERM, then sidecars in reverse; one grace period. Safe twice. */
+  stop(): Promise<StoppedPod>;
+}
+
+export interface PodRuntime {
+  getName(): string;
+  /**
+   * Starts containers in order (each sidecar waits for its startup probe), waits for
+   * readiness, and returns the started pod. On failure it tears down what it started
+   * and throws a PodStartError carrying the last log lines.
+   */
+  startPod(spec: PodSpec, options?: { readyTimeoutMs?: number }): Promise<StartedPod>;
+  /** Removes anything left behind by earlier runs whose harness died. Returns what it reaped. */
+  reapOrphans(): Promise<string[]>;
+}
+
+export class PodStartError extends Error {
+  constructor(
+    message: string,
+    readonly container: string,
+    readonly lastLogLines: string[],
+  ) {
+    super(message);
+    this.name = "PodStartError";
+  }
+}
