@@ -85,6 +85,8 @@ export interface ContainerStats {
   /** CFS throttling, when a CPU limit is set and the source knows it. */
   throttledPeriods?: number;
   throttledUs?: number;
+  /** Kernel OOM kills in the container, where the source knows it. */
+  oomKills?: number;
   sampledAtMs: number;
 }
 

@@ -185,6 +185,18 @@ describe("local runtime: accounting and labels", () => {
     await started.stop();
   });
 
+  it("enforces memory and CPU limits through cgroups where writable", async (context) => {
+    const runtime = newRuntime();
+    if (runtime.accountingSource() === "proc") context.skip(); // no writable cgroups: limits are not enforced, and reports say so
+    const hog = container("hog", "main", ["--alloc-mib", "200"], { resources: { memoryMiB: 96 }, probes: {} });
+    const started = await runtime.startPod(pod([container("burner", "sidecar", ["--burn-cpu-ms", "600"], { resources: { cpus: 0.2 } }), hog]));
+    await expect.poll(() => started.status().find((c) => c.name === "hog")!.state, { timeout: 10_000 }).toBe("exited");
+    expect(started.status().find((c) => c.name === "hog")!.exitSignal).toBe("SIGKILL");
+    expect((await started.stats("hog")).oomKills ?? 1).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await started.stats("burner")).throttledPeriods ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
+    await started.stop();
+  });
+
   it("labels every process with the run id and reaps the processes of a dead harness", async () => {
     const runtime = newRuntime();
     // A process labelled as if started by a harness that no longer exists.
