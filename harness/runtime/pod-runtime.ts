@@ -139,6 +139,8 @@ export interface PodRuntime {
    * and throws a PodStartError carrying the last log lines.
    */
   startPod(spec: PodSpec, options?: { readyTimeoutMs?: number }): Promise<StartedPod>;
+  /** Stops every pod this runtime started and releases run-level resources (end of run, Ctrl-C). */
+  stopAll(): Promise<void>;
   /** Removes anything left behind by earlier runs whose harness died. Returns what it reaped. */
   reapOrphans(): Promise<string[]>;
 }

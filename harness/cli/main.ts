@@ -1,0 +1,93 @@
+// The command line: the one place that reads argv, the environment and the clock's
+// run id, and maps failures to exit codes (0 ok, 1 failed run, 2 invalid input,
+// 130 interrupted).
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ManifestError } from "../scenario/index.ts";
+import { runCommand } from "./run-command.ts";
+import { reportCommand } from "./report-command.ts";
+import { writeJsonSchemas } from "../scenario/index.ts";
+import { UsageError } from "./usage-error.ts";
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const version = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
+
+function positiveInt(flag: string) {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`${flag} expects a whole number ≥ 1, found "${value}"`);
+    return parsed;
+  };
+}
+
+function nonNegativeInt(flag: string) {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} expects a whole number ≥ 0, found "${value}"`);
+    return parsed;
+  };
+}
+
+const program = new Command()
+  .name("sidecar-bench")
+  .description("Benchmark and conformance suite for sidecars of ML model servers")
+  .version(version)
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program
+  .command("run")
+  .description("benchmark a scenario: baseline vs each variant, paired interleaved trials, A/A noise floor")
+  .argument("[scenario]", "scenario YAML", "scenarios/default.yaml")
+  .option("--trials <rounds>", "paired rounds (overrides spec.trials.rounds; ≥ 2)", positiveInt("--trials"))
+  .option("--seed <seed>", "seed for trial order, arrivals and payload (overrides spec.seed)", nonNegativeInt("--seed"))
+  .option("--out <dir>", "report folder (default reports/<run-id>)")
+  .option("--runtime <name>", "pod runtime (overrides spec.runtime): local")
+  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string }) => {
+    process.exitCode = await runCommand({ scenarioFile: scenario, ...flags, projectRoot, version, calibrationOnly: false });
+  });
+
+program
+  .command("calibrate")
+  .description("measure the A/A noise floor: the scenario's baseline against itself, no sidecars")
+  .argument("[scenario]", "scenario YAML", "scenarios/default.yaml")
+  .option("--trials <rounds>", "paired rounds", positiveInt("--trials"))
+  .option("--seed <seed>", "seed", nonNegativeInt("--seed"))
+  .option("--out <dir>", "report folder")
+  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string }) => {
+    process.exitCode = await runCommand({ scenarioFile: scenario, ...flags, projectRoot, version, calibrationOnly: true });
+  });
+
+program
+  .command("report")
+  .description("re-render a run's reports (trials.csv, summary.csv, report.md) from its results.json")
+  .argument("<results>", "results.json of a run")
+  .option("--out <dir>", "where to write (default: the folder of results.json)")
+  .action((results: string, flags: { out?: string }) => {
+    process.exitCode = reportCommand(results, flags.out);
+  });
+
+program
+  .command("schemas")
+  .description("write JSON Schema files of the Sidecar, Primary and Scenario manifests (for editors)")
+  .option("--out <dir>", "folder", "schemas")
+  .action(async (flags: { out: string }) => {
+    for (const file of await writeJsonSchemas(flags.out)) process.stdout.write(`${file}\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof ManifestError || error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`sidecar-bench: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

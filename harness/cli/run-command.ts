@@ -1,0 +1,109 @@
+// `sidecar-bench run` and `calibrate`: load and validate the scenario (nothing starts
+// on invalid input), start the runtime, run the experiment with progress, keep the
+// report folder current, and stop everything on Ctrl-C.
+import { randomBytes } from "node:crypto";
+import { delimiter, join, relative, resolve } from "node:path";
+import { AA_ARM, runExperiment } from "../experiment/run-experiment.ts";
+import { summaryMarkdown } from "../report/markdown-writer.ts";
+import type { Results } from "../report/results-model.ts";
+import { writeReports } from "../report/write-reports.ts";
+import { LocalRuntime } from "../runtime/local/local-runtime.ts";
+import { loadScenario } from "../scenario/index.ts";
+import { createProgress } from "./progress.ts";
+import { UsageError } from "./usage-error.ts";
+
+export interface RunCommandInput {
+  scenarioFile: string;
+  trials?: number;
+  seed?: number;
+  out?: string;
+  runtime?: string;
+  projectRoot: string;
+  version: string;
+  calibrationOnly: boolean;
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+export async function runCommand(input: RunCommandInput): Promise<number> {
+  const scenario = await loadScenario(resolve(input.scenarioFile));
+  const runtimeName = input.runtime ?? scenario.manifest.spec.runtime;
+  if (runtimeName !== "local") {
+    throw new UsageError(
+      `${relative(process.cwd(), scenario.file)}: spec.runtime: the "${runtimeName}" runtime is not available in this version; use "local" (or --runtime local)`,
+    );
+  }
+  if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
+  const runId = newRunId();
+  const outDir = resolve(input.out ?? join(input.projectRoot, "reports", runId));
+  const venvBin = join(input.projectRoot, ".venv", "bin");
+  const runtime = new LocalRuntime({ workDir: join(outDir, "pods"), extraPath: [venvBin] });
+  const progress = createProgress();
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++interrupts === 1) {
+      progress.log(`${signal}: stopping after cleaning up (pods are stopped, finished trials are kept); press Ctrl-C again to kill at once`);
+      controller.abort();
+    } else {
+      process.exit(130); // the runtime's exit hook SIGKILLs every pod process
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let latest: Results | null = null;
+  const persist = (results: Results) => {
+    latest = results;
+    writeReports(results, outDir);
+  };
+  try {
+    const reaped = await runtime.reapOrphans();
+    if (reaped.length > 0) progress.log(`reaped ${reaped.length} leftover(s) of earlier runs: ${reaped.join("; ")}`);
+    progress.log(`run ${runId}: ${relative(process.cwd(), scenario.file)} → ${relative(process.cwd(), outDir) || "."}`);
+    const results = await runExperiment({
+      scenario,
+      runtime,
+      runId,
+      rounds: input.trials,
+      seed: input.seed,
+      calibrationOnly: input.calibrationOnly,
+      reaped,
+      signal: controller.signal,
+      harnessVersion: `sidecar-bench ${input.version}`,
+      accounting: runtime.accountingSource(),
+      commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter),
+      hooks: {
+        persist,
+        onPhase: (line) => progress.log(line),
+        onPlan: (total) => progress.start(total, "trials"),
+        onTrialDone: (_results, label) => progress.advance(label),
+      },
+    });
+    progress.stop();
+    process.stdout.write(`\n${summaryMarkdown(results)}\n\n`);
+    if (input.calibrationOnly && results.analysis?.noiseFloor) {
+      const floor = results.analysis.noiseFloor.latency;
+      process.stdout.write(`A/A noise floor (${AA_ARM}): p50 ±${floor.p50?.halfWidth.toFixed(1)} µs, p99 ±${floor.p99?.halfWidth.toFixed(1)} µs\n`);
+    }
+    for (const warning of results.warnings) process.stderr.write(`warning: ${warning}\n`);
+    process.stdout.write(`reports: ${relative(process.cwd(), outDir)}/ (results.json, trials.csv, summary.csv, report.md)\n`);
+    return results.status === "interrupted" ? 130 : 0;
+  } catch (error) {
+    progress.stop();
+    if (controller.signal.aborted) {
+      process.stderr.write(`interrupted; finished trials are in ${relative(process.cwd(), outDir)}/\n`);
+      return 130;
+    }
+    const results = latest as Results | null;
+    process.stderr.write(`run failed: ${(error as Error).message}\n`);
+    if (results) process.stderr.write(`what finished is in ${relative(process.cwd(), outDir)}/\n`);
+    return 1;
+  } finally {
+    await runtime.stopAll();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,212 @@
+// A whole benchmark run: start one pod per variant (and the baseline), warm up, run the
+// interleaved paired trials, analyse, and keep results.json current after every trial
+// so an interrupted run keeps everything it finished.
+import { availableParallelism } from "node:os";
+import { buildInferRequest } from "../load/kserve-request.ts";
+import { fingerprintEnvironment } from "../measure/environment.ts";
+import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
+import { deriveSeed } from "../measure/prng.ts";
+import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PodRecord, type Results } from "../report/results-model.ts";
+import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
+import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
+import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
+import { pinSelf, planPinning } from "./cpu-pinning.ts";
+import { planTrials } from "./trial-plan.ts";
+import { runTrial, trialDurationMs } from "./trial-runner.ts";
+
+/** The A/A arm: the baseline pod measured as if it were a variant. Not a DNS label, so no variant can take the name. */
+export const AA_ARM = "baseline/aa";
+
+export interface ExperimentHooks {
+  onPhase?(line: string): void;
+  onPlan?(totalTrials: number): void;
+  onTrialDone?(results: Results, label: string): void;
+  /** Called with the current results after every change worth keeping. */
+  persist(results: Results): void;
+}
+
+export interface ExperimentOptions {
+  scenario: ResolvedScenario;
+  runtime: PodRuntime;
+  runId: string;
+  /** Overrides of the scenario's own settings (CLI flags). */
+  rounds?: number;
+  /** Only the baseline and its A/A twin: measures the noise floor. */
+  calibrationOnly?: boolean;
+  /** What the runtime reaped from earlier runs before this one, for the report. */
+  reaped?: string[];
+  seed?: number;
+  signal?: AbortSignal;
+  hooks: ExperimentHooks;
+  harnessVersion: string;
+  /** "cgroup-v1" | "cgroup-v2" | "proc" | ... */
+  accounting: string;
+  /** PATH the pods' commands resolve on (versions in the fingerprint come from it). */
+  commandPath: string;
+}
+
+export async function runExperiment(options: ExperimentOptions): Promise<Results> {
+  const { scenario, runtime, hooks, signal } = options;
+  const spec = scenario.manifest.spec;
+  const seed = options.seed ?? spec.seed;
+  const rounds = options.rounds ?? spec.trials.rounds;
+  const variants = options.calibrationOnly ? [] : scenario.variants;
+  const aaArm = spec.calibration.aa || options.calibrationOnly ? AA_ARM : null;
+  const arms = [BASELINE_VARIANT, ...variants.map((v) => v.name), ...(aaArm ? [aaArm] : [])];
+  const plan = planTrials({ arms, rounds, seed });
+  const pinning = planPinning(spec.pinning.mode, availableParallelism());
+  const pinError = pinSelf(pinning.loadGeneratorCpus);
+  const request = buildInferRequest(
+    { model: scenario.primary.manifest.spec.model.name, ...spec.workload.request },
+    deriveSeed(seed, "payload"),
+  );
+  const results: Results = {
+    kind: RESULTS_KIND,
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    runId: options.runId,
+    status: "running",
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    scenario: { file: scenario.file, name: scenario.manifest.metadata.name, sha256: scenario.sha256, spec },
+    environment: fingerprintEnvironment({
+      scenarioSha256: scenario.sha256,
+      runtime: runtime.getName(),
+      accounting: options.accounting,
+      pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
+      harnessVersion: options.harnessVersion,
+      loadGenerator: spec.workload.load.mode === "open" ? "sidecar-bench open loop (undici)" : "autocannon (closed loop)",
+      path: options.commandPath,
+    }),
+    plan: {
+      seed,
+      arms,
+      aaArm,
+      rounds,
+      trialDurationMs: trialDurationMs(spec.workload.load, spec.trials.durationMs, spec.trials.minRequests),
+      minRequests: spec.trials.minRequests,
+      warmupMs: spec.trials.warmupMs,
+      outlierRule: OUTLIER_RULE,
+      order: plan.trials.map((t) => ({ sequence: t.sequence, arm: t.arm, round: t.warmup ? null : t.round })),
+    },
+    pods: [],
+    trials: [],
+    analysis: null,
+    warnings: pinError ? [pinError] : [],
+    reaped: options.reaped ?? [],
+    error: null,
+  };
+  hooks.persist(results);
+
+  const pods = new Map<string, StartedPod>();
+  try {
+    for (const variant of [scenario.baseline, ...variants]) {
+      if (signal?.aborted) break;
+      hooks.onPhase?.(`starting pod for ${variant.name} (${describeContainers(variant)})`);
+      const pod = await runtime.startPod(
+        toPodSpec(scenario, variant.name, options.runId, { podName: `${variant.name}`, ...(pinning.podCpus ? { cpuSet: pinning.podCpus } : {}) }),
+      );
+      pods.set(variant.name, pod);
+      results.pods.push(await describePod(pod, variant, variant.name === BASELINE_VARIANT && aaArm ? [BASELINE_VARIANT, aaArm] : [variant.name]));
+      hooks.persist(results);
+    }
+    const planned = plan.trials.filter((t) => !t.warmup || spec.trials.warmupMs > 0);
+    hooks.onPlan?.(planned.length);
+    for (const trial of planned) {
+      if (signal?.aborted) break;
+      const variantName = trial.arm === aaArm ? BASELINE_VARIANT : trial.arm;
+      const variant = variantName === BASELINE_VARIANT ? scenario.baseline : variants.find((v) => v.name === variantName)!;
+      const pod = pods.get(variantName)!;
+      const result = await runTrial({
+        sequence: trial.sequence,
+        arm: trial.arm,
+        round: trial.warmup ? null : trial.round,
+        warmup: trial.warmup,
+        pod,
+        entry: variant.entry,
+        request,
+        load: spec.workload.load,
+        durationMs: trial.warmup ? spec.trials.warmupMs : spec.trials.durationMs,
+        minRequests: trial.warmup ? 0 : spec.trials.minRequests,
+        // Every arm of a round gets the same arrival schedule: pairing then compares like with like.
+        seed: deriveSeed(seed, trial.warmup ? `arrivals-warmup-${trial.arm}` : `arrivals-round-${trial.round}`),
+        maxRateShortfallPct: spec.thresholds.maxRateShortfallPct,
+        signal,
+      });
+      if (signal?.aborted) break; // a trial cut short is not a measurement
+      results.trials.push(result);
+      results.warnings.push(...trialWarnings(result, pod));
+      const label = `${trial.warmup ? "warm-up" : `round ${trial.round! + 1}/${rounds}`} ${trial.arm}: p50 ${fmtUs(result.latencyUs.p50)} p99 ${fmtUs(result.latencyUs.p99)} at ${result.load.achievedRatePerSec.toFixed(0)} req/s`;
+      hooks.persist(results);
+      hooks.onTrialDone?.(results, label);
+    }
+    results.analysis = analyzeResults({
+      trials: results.trials,
+      pods: results.pods,
+      baselineArm: BASELINE_VARIANT,
+      aaArm,
+      variants: variants.map((v) => v.name),
+      budgets: budgetsOf(variants),
+      seed: deriveSeed(seed, "analysis"),
+    });
+    results.status = signal?.aborted ? "interrupted" : "complete";
+  } catch (error) {
+    results.status = signal?.aborted ? "interrupted" : "failed";
+    results.error = (error as Error).message;
+    throw error;
+  } finally {
+    for (const [name, pod] of pods) {
+      const stopped = await pod.stop();
+      const record = results.pods.find((p) => p.name === name || p.variant === name);
+      if (record) record.events = stopped.events;
+      for (const container of stopped.containers.filter((c) => c.killed)) {
+        results.warnings.push(`pod ${name}: container ${container.name} ignored SIGTERM and was killed at the end of the grace period`);
+      }
+    }
+    results.finishedAt = new Date().toISOString();
+    hooks.persist(results);
+  }
+  return results;
+}
+
+async function describePod(pod: StartedPod, variant: ResolvedVariant, arms: string[]): Promise<PodRecord> {
+  // Idle memory: after readiness, before any load.
+  await new Promise((done) => setTimeout(done, 500));
+  const containers = await Promise.all(
+    pod.status().map(async (status) => ({
+      name: status.name,
+      kind: status.kind,
+      timeToStartedMs: status.timeToStartedMs ?? null,
+      timeToReadyMs: status.timeToReadyMs ?? null,
+      idleMemoryMiB: (await pod.stats(status.name)).memoryBytes / (1024 * 1024),
+    })),
+  );
+  return { name: pod.spec.name, variant: variant.name, arms, containers, events: pod.events() };
+}
+
+function trialWarnings(result: Results["trials"][number], pod: StartedPod): string[] {
+  const warnings: string[] = [];
+  const where = `trial ${result.sequence} (${result.arm}${result.warmup ? ", warm-up" : ""})`;
+  if (result.load.rateShortfall) {
+    warnings.push(`${where}: achieved ${result.load.achievedRatePerSec.toFixed(1)} req/s, ${result.load.rateShortfallPct?.toFixed(1)}% short of the target ${result.load.targetRatePerSec} req/s`);
+  }
+  const errors = Object.entries(result.load.errors);
+  if (errors.length > 0) warnings.push(`${where}: errors ${errors.map(([k, v]) => `${k}×${v}`).join(", ")}`);
+  for (const status of pod.status()) {
+    if (status.restartCount > 0) warnings.push(`${where}: container ${status.name} has restarted ${status.restartCount} time(s)`);
+  }
+  return warnings;
+}
+
+function budgetsOf(variants: ResolvedVariant[]): Record<string, Record<string, SidecarBudgets>> {
+  return Object.fromEntries(
+    variants.map((v) => [v.name, Object.fromEntries(v.sidecars.map((s) => [s.manifest.metadata.name, s.manifest.spec.budgets ?? {}]))]),
+  );
+}
+
+function describeContainers(variant: ResolvedVariant): string {
+  return [...variant.sidecars.map((s) => s.manifest.metadata.name), PRIMARY_CONTAINER].join(" + ");
+}
+
+function fmtUs(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${Math.round(us)} µs`;
+}

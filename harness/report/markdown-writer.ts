@@ -1,0 +1,173 @@
+// report.md: what a person reads. The summary part is also what `run` prints.
+import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
+import { median } from "../measure/statistics.ts";
+import type { ContainerCost, Results, TrialResult } from "./results-model.ts";
+
+const METRIC_LABEL: Record<string, string> = { p50: "p50", p90: "p90", p99: "p99", p99_9: "p99.9", throughputPerSec: "throughput" };
+
+export function markdownTable(headers: string[], rows: Array<Array<string | number>>): string {
+  const escape = (cell: string | number) => String(cell).replaceAll("|", "\\|");
+  return [
+    `| ${headers.join(" | ")} |`,
+    `| ${headers.map(() => "---").join(" | ")} |`,
+    ...rows.map((row) => `| ${row.map(escape).join(" | ")} |`),
+  ].join("\n");
+}
+
+export function formatUs(us: number): string {
+  if (!Number.isFinite(us)) return "–";
+  const sign = us < 0 ? "−" : "";
+  const abs = Math.abs(us);
+  return abs >= 1000 ? `${sign}${(abs / 1000).toFixed(abs >= 10_000 ? 1 : 2)} ms` : `${sign}${abs.toFixed(abs >= 100 ? 0 : 1)} µs`;
+}
+
+function formatSignedUs(us: number): string {
+  return us > 0 ? `+${formatUs(us)}` : formatUs(us);
+}
+
+function formatDelta(m: MetricAnalysis | NoiseFloor): string {
+  return m.unit === "us" ? formatSignedUs(m.deltaMedian) : `${m.deltaMedianPercent >= 0 ? "+" : ""}${m.deltaMedianPercent.toFixed(1)} %`;
+}
+
+function formatCi(m: MetricAnalysis | NoiseFloor): string {
+  return m.unit === "us"
+    ? `[${formatSignedUs(m.ci95.low)}, ${formatSignedUs(m.ci95.high)}]`
+    : `[${m.ci95Percent.low.toFixed(1)} %, ${m.ci95Percent.high.toFixed(1)} %]`;
+}
+
+function formatP(p: number): string {
+  return p < 0.001 ? "< 0.001" : p.toFixed(3);
+}
+
+function verdictText(m: MetricAnalysis): string {
+  if (m.verdict !== "not-distinguishable") return m.verdict;
+  return m.noiseFloorHalfWidth > 0
+    ? `not distinguishable (floor ±${m.unit === "us" ? formatUs(m.noiseFloorHalfWidth) : `${m.noiseFloorHalfWidth.toFixed(1)} %`})`
+    : "not distinguishable";
+}
+
+function baselineMedian(results: Results, metric: string, field: "latencyUs" | "serviceTimeUs"): number {
+  const trials = results.trials.filter((t) => !t.warmup && t.arm === "baseline");
+  if (trials.length === 0) return NaN;
+  return median(trials.map((t) => (metric === "throughputPerSec" ? t.load.achievedRatePerSec : (t[field] as unknown as Record<string, number>)[metric]!)));
+}
+
+/** The added-latency and resource tables: printed by `run`, and the head of report.md. */
+export function summaryMarkdown(results: Results): string {
+  const analysis = results.analysis;
+  if (!analysis) {
+    return `No analysis: ${results.trials.filter((t) => !t.warmup).length} measured trial(s) finished, at least two complete rounds are needed.`;
+  }
+  const parts: string[] = [];
+  const latencyRows = analysis.variants.flatMap((v) =>
+    Object.values(v.latency).map((m) => [
+      v.variant,
+      METRIC_LABEL[m.metric] ?? m.metric,
+      m.unit === "us" ? formatUs(baselineMedian(results, m.metric, "latencyUs")) : `${baselineMedian(results, m.metric, "latencyUs").toFixed(1)} req/s`,
+      formatDelta(m),
+      formatCi(m),
+      formatP(m.pValueWilcoxon),
+      verdictText(m),
+    ]),
+  );
+  parts.push(
+    `### Added latency per request (${analysis.rounds} paired rounds; median of paired Δ, bootstrap 95% CI)`,
+    markdownTable(["variant", "metric", "baseline", "Δ median", "95% CI", "p (Wilcoxon)", "verdict"], latencyRows),
+  );
+  if (analysis.noiseFloor) {
+    const floorRows = Object.values(analysis.noiseFloor.latency)
+      .filter((f) => f.unit === "us")
+      .map((f) => [METRIC_LABEL[f.metric] ?? f.metric, formatDelta(f), formatCi(f), `±${formatUs(f.halfWidth)}`]);
+    parts.push("### Noise floor (A/A: baseline against itself)", markdownTable(["metric", "Δ median", "95% CI", "half-width"], floorRows));
+  }
+  const costRows = (variant: string, costs: ContainerCost[]) =>
+    costs.map((c) => [
+      variant,
+      `${c.container} (${c.kind})`,
+      c.vcpuMedian.toFixed(3),
+      c.vcpuPer1kRpsMedian.toFixed(3),
+      c.memoryAvgMiBMedian.toFixed(1),
+      c.memoryPeakMiB.toFixed(1),
+      Number.isFinite(c.idleMemoryMiB) ? c.idleMemoryMiB.toFixed(1) : "–",
+      c.timeToReadyMs === null ? "–" : `${Math.round(c.timeToReadyMs)} ms`,
+    ]);
+  parts.push(
+    `### Resources per container (median over trials; ${results.environment.accounting} accounting)`,
+    markdownTable(
+      ["pod", "container", "vCPU", "vCPU per 1000 req/s", "memory avg MiB", "peak MiB", "idle MiB", "time to ready"],
+      [...costRows("baseline", analysis.baselineResources), ...analysis.variants.flatMap((v) => costRows(v.variant, v.resources))],
+    ),
+  );
+  const budgetRows = analysis.variants.flatMap((v) =>
+    v.budgetChecks.map((b) => [v.variant, b.container, b.budget, `${b.limit} ${b.unit}`, `${b.measured.toFixed(3)} ${b.unit}`, b.within ? "within" : "EXCEEDED"]),
+  );
+  if (budgetRows.length > 0) {
+    parts.push(
+      "### Budgets declared by the sidecars (latency judged on the CI's upper bound)",
+      markdownTable(["variant", "container", "budget", "limit", "measured", "result"], budgetRows),
+    );
+  }
+  return parts.join("\n\n");
+}
+
+export function reportMarkdown(results: Results): string {
+  const spec = results.scenario.spec as { workload: { request: { format: string; inputs: Array<{ name: string; datatype: string; shape: number[] }> }; load: Record<string, unknown> } };
+  const load = spec.workload.load;
+  const loadText =
+    load.mode === "open"
+      ? `open loop, ${load.arrival} arrivals at ${load.ratePerSec} req/s, up to ${load.maxConnections} connections`
+      : `closed loop, ${load.connections} connections`;
+  const inputs = spec.workload.request.inputs.map((i) => `${i.name} ${i.datatype}[${i.shape.join("×")}]`).join(", ");
+  const env = results.environment;
+  const sections = [
+    `# sidecar-bench: ${results.scenario.name}`,
+    [
+      `- run: \`${results.runId}\` — **${results.status}**${results.error ? ` (${results.error})` : ""}, ${results.startedAt} → ${results.finishedAt ?? "…"}`,
+      `- scenario: \`${results.scenario.file}\` (sha256 ${results.scenario.sha256.slice(0, 12)}…), seed ${results.plan.seed}`,
+      `- workload: KServe v2 infer, ${spec.workload.request.format} body, ${inputs}; ${loadText}`,
+      `- design: ${results.plan.rounds} rounds × arms [${results.plan.arms.join(", ")}], order shuffled per round from the seed; ` +
+        `trials of ${(results.plan.trialDurationMs / 1000).toFixed(1)} s (≥ ${results.plan.minRequests} requests) after ${(results.plan.warmupMs / 1000).toFixed(1)} s warm-up per arm`,
+      `- outlier rule: ${results.plan.outlierRule}`,
+    ].join("\n"),
+    "## Summary",
+    summaryMarkdown(results),
+    "## Load quality",
+    loadQuality(results.trials),
+    "## Environment",
+    markdownTable(
+      ["", ""],
+      [
+        ["CPU", `${env.cpuModel} × ${env.cores}`],
+        ["memory", `${env.memoryGiB} GiB`],
+        ["OS / kernel", `${env.os} / ${env.kernel}`],
+        ["node / python / envoy", `${env.node} / ${env.python ?? "–"} / ${env.envoy ?? "–"}`],
+        ["runtime / accounting", `${env.runtime} / ${env.accounting}`],
+        ["load generator", env.loadGenerator],
+        ["pinning", env.pinning],
+        ["harness", env.harnessVersion],
+      ],
+    ),
+  ];
+  if (results.warnings.length > 0) sections.push("## Warnings", results.warnings.map((w) => `- ${w}`).join("\n"));
+  if (results.reaped.length > 0) sections.push("## Reaped from earlier runs", results.reaped.map((w) => `- ${w}`).join("\n"));
+  return `${sections.join("\n\n")}\n`;
+}
+
+function loadQuality(trials: TrialResult[]): string {
+  const arms = [...new Set(trials.filter((t) => !t.warmup).map((t) => t.arm))];
+  const rows = arms.map((arm) => {
+    const own = trials.filter((t) => !t.warmup && t.arm === arm);
+    const errors = own.reduce((sum, t) => sum + Object.values(t.load.errors).reduce((a, b) => a + b, 0), 0);
+    const pacing = own.map((t) => t.pacingErrorUs?.p99 ?? NaN).filter(Number.isFinite);
+    return [
+      arm,
+      own.length,
+      own.reduce((sum, t) => sum + t.load.ok, 0),
+      errors,
+      median(own.map((t) => t.load.achievedRatePerSec)).toFixed(1),
+      own.filter((t) => t.load.rateShortfall).length,
+      pacing.length > 0 ? formatUs(median(pacing)) : "–",
+    ];
+  });
+  return markdownTable(["arm", "trials", "ok requests", "errors", "achieved req/s (median)", "trials short of rate", "pacing error p99 (median)"], rows);
+}

@@ -1,0 +1,130 @@
+// results.json: the complete, versioned record of one run. Every report is rendered
+// from it, and every percentile can be recomputed from the encoded histograms.
+import type { PercentilesUs } from "../measure/histogram.ts";
+import type { EnvironmentFingerprint } from "../measure/environment.ts";
+import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
+import type { ContainerUsage } from "../measure/resource-sampler.ts";
+import type { ErrorCounts } from "../load/load-errors.ts";
+import type { PodEvent } from "../runtime/pod-runtime.ts";
+
+export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_KIND = "sidecar-bench/results";
+
+export type RunStatus = "running" | "complete" | "interrupted" | "failed";
+
+export interface TrialLoad {
+  mode: "open" | "closed";
+  targetRatePerSec: number | null;
+  achievedRatePerSec: number;
+  rateShortfallPct: number | null;
+  rateShortfall: boolean;
+  scheduled: number;
+  completed: number;
+  ok: number;
+  errors: ErrorCounts;
+  connections: number;
+}
+
+export interface TrialResult {
+  sequence: number;
+  arm: string;
+  pod: string;
+  warmup: boolean;
+  round: number | null;
+  startedAt: string;
+  durationMs: number;
+  load: TrialLoad;
+  /** From the scheduled send time (open loop) or the socket write (closed loop). */
+  latencyUs: PercentilesUs;
+  /** From the actual send: what the pod took, without the client's queueing. */
+  serviceTimeUs: PercentilesUs;
+  /** How late the generator sent (open loop only): never the pod's latency. */
+  pacingErrorUs: { p50: number; p99: number; max: number } | null;
+  /** hdr-histogram-js compressed base64, values in µs. */
+  histograms: { latency: string; serviceTime: string | null; pacingError: string | null };
+  resources: Array<ContainerUsage & { vcpuPer1kRps: number }>;
+}
+
+export interface ContainerStartup {
+  name: string;
+  kind: "sidecar" | "main";
+  timeToStartedMs: number | null;
+  timeToReadyMs: number | null;
+  idleMemoryMiB: number;
+}
+
+export interface PodRecord {
+  name: string;
+  variant: string;
+  arms: string[];
+  containers: ContainerStartup[];
+  events: PodEvent[];
+}
+
+export interface ContainerCost {
+  container: string;
+  kind: "sidecar" | "main";
+  vcpuMedian: number;
+  vcpuPer1kRpsMedian: number;
+  memoryAvgMiBMedian: number;
+  memoryPeakMiB: number;
+  idleMemoryMiB: number;
+  timeToReadyMs: number | null;
+  throttledPeriods: number;
+}
+
+export interface VariantAnalysis {
+  variant: string;
+  /** Latency from the scheduled send (open loop) — the figure for latency claims. */
+  latency: Record<string, MetricAnalysis>;
+  /** Service time: the same comparison without client-side queueing. */
+  serviceTime: Record<string, MetricAnalysis>;
+  resources: ContainerCost[];
+  /** Pod total vCPU per 1000 req/s minus the baseline pod's (median of paired rounds). */
+  podVcpuPer1kRpsDelta: number;
+  budgetChecks: BudgetCheck[];
+}
+
+export interface BudgetCheck {
+  container: string;
+  budget: string;
+  limit: number;
+  measured: number;
+  unit: string;
+  within: boolean;
+}
+
+export interface Analysis {
+  rounds: number;
+  noiseFloor: { latency: Record<string, NoiseFloor>; serviceTime: Record<string, NoiseFloor> } | null;
+  baselineResources: ContainerCost[];
+  variants: VariantAnalysis[];
+}
+
+export interface Results {
+  kind: typeof RESULTS_KIND;
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  scenario: { file: string; name: string; sha256: string; spec: unknown };
+  environment: EnvironmentFingerprint;
+  plan: {
+    seed: number;
+    arms: string[];
+    aaArm: string | null;
+    rounds: number;
+    trialDurationMs: number;
+    minRequests: number;
+    warmupMs: number;
+    outlierRule: string;
+    order: Array<{ sequence: number; arm: string; round: number | null }>;
+  };
+  pods: PodRecord[];
+  trials: TrialResult[];
+  analysis: Analysis | null;
+  warnings: string[];
+  reaped: string[];
+  error: string | null;
+}
