@@ -1,0 +1,135 @@
+// kind: Scenario — what to compare (a primary alone vs. variants with sidecars), under
+// which load, and how to measure (trials, calibration, pinning, thresholds).
+import { z } from "zod";
+import { API_VERSION, EVEN_WITH_FIELD_ISSUES, asRecord, dnsLabel, durationMs, nonEmptyString, nonNegativeInt, positiveInt, positiveNumber, portRef, repeats } from "./fields.ts";
+import { expected } from "./issue-messages.ts";
+
+export const RUNTIMES = ["local", "docker", "kubernetes"] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+export const REQUEST_KINDS = ["infer"] as const;
+export const PAYLOAD_FORMATS = ["json", "binary"] as const;
+/** KServe v2 tensor datatypes the load generator can synthesise. */
+export const TENSOR_DATATYPES = ["FP32", "FP64", "INT32", "INT64"] as const;
+
+/** The implicit variant: client → primary.http, no sidecars. */
+export const BASELINE_VARIANT = "baseline";
+
+const manifestPath = z
+  .string({ error: expected("a path to a manifest file, relative to this scenario file") })
+  .min(1);
+
+const variant = z.strictObject({
+  name: dnsLabel
+    .refine((name) => name !== BASELINE_VARIANT, {
+      error: `"${BASELINE_VARIANT}" is the implicit variant (client → primary.http); choose another name`,
+    })
+    .meta({ not: { const: BASELINE_VARIANT } }),
+  sidecars: z
+    .array(manifestPath, { error: expected("a list of paths to Sidecar manifests") })
+    .meta({ description: "Sidecar manifests, in start order; paths relative to this scenario file." }),
+  entry: portRef.meta({ description: "Where clients send requests, as <container>.<port>, e.g. envoy.ingress." }),
+});
+
+const tensor = z.strictObject({
+  name: nonEmptyString,
+  datatype: z.enum(TENSOR_DATATYPES),
+  shape: z.array(positiveInt, { error: expected("a non-empty list of whole numbers > 0") }).min(1),
+});
+
+const request = z
+  .strictObject({
+    kind: z.enum(REQUEST_KINDS),
+    format: z.enum(PAYLOAD_FORMATS).meta({ description: "json, or binary = Triton's binary tensor extension." }),
+    inputs: z.array(tensor, { error: expected("a non-empty list of input tensors") }).min(1),
+    outputs: z.array(nonEmptyString, { error: expected("a list of output names") }).optional(),
+  })
+  .superRefine((value, ctx) => {
+    const inputs = asRecord(value)?.["inputs"];
+    if (!Array.isArray(inputs)) return;
+    const names = inputs.map((input: unknown) => asRecord(input)?.["name"]);
+    for (const { index, value: name, firstIndex } of repeats(names)) {
+      if (typeof name === "string") {
+        ctx.addIssue({ code: "custom", path: ["inputs", index, "name"], message: `input ${JSON.stringify(name)} is already defined at inputs[${firstIndex}]` });
+      }
+    }
+  }, EVEN_WITH_FIELD_ISSUES);
+
+const openLoad = z
+  .strictObject({
+    mode: z.literal("open"),
+    arrival: z.enum(["constant", "poisson"]).default("poisson"),
+    ratePerSec: positiveNumber,
+    maxConnections: positiveInt.default(64),
+    timeoutMs: durationMs.default(10_000),
+  })
+  .meta({ description: "Requests on a seeded schedule, independent of responses: for latency claims." });
+
+const closedLoad = z
+  .strictObject({
+    mode: z.literal("closed"),
+    connections: positiveInt,
+    timeoutMs: durationMs.default(10_000),
+  })
+  .meta({ description: "N connections, each sending as soon as the last answer arrived: for capacity." });
+
+const trials = z.strictObject({
+  rounds: z.int({ error: expected("a whole number ≥ 2 (one trial cannot show variance)") }).min(2).default(10),
+  durationMs: durationMs.default(5_000),
+  minRequests: nonNegativeInt.default(500),
+  warmupMs: nonNegativeInt.default(3_000),
+});
+
+const scenarioSpec = z
+  .strictObject({
+    runtime: z.enum(RUNTIMES).default("local"),
+    terminationGracePeriodMs: durationMs.default(30_000),
+    primary: manifestPath.meta({ description: "Path to the Primary manifest, relative to this scenario file." }),
+    variants: z
+      .array(variant, { error: expected("a non-empty list of variants") })
+      .min(1)
+      .meta({ description: "Pods to compare with the implicit baseline (client → primary.http)." }),
+    workload: z.strictObject({
+      request,
+      load: z.discriminatedUnion("mode", [openLoad, closedLoad]),
+    }),
+    trials: trials.prefault({}),
+    calibration: z.strictObject({ aa: z.boolean({ error: expected("true or false") }).default(true) }).prefault({}),
+    seed: nonNegativeInt.default(1),
+    pinning: z
+      .strictObject({ mode: z.enum(["split", "none"]).default("split") })
+      .prefault({})
+      .meta({ description: "split = load generator on CPU 0, the pod on the other CPUs." }),
+    thresholds: z
+      .strictObject({
+        maxRateShortfallPct: z.number({ error: expected("a percentage from 0 to 100") }).min(0).max(100).default(2),
+        maxAddedP99Ms: positiveNumber.optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    const variants = asRecord(spec)?.["variants"];
+    if (!Array.isArray(variants)) return;
+    const names = variants.map((v: unknown) => asRecord(v)?.["name"]);
+    for (const { index, value: name, firstIndex } of repeats(names)) {
+      if (typeof name === "string") {
+        ctx.addIssue({ code: "custom", path: ["variants", index, "name"], message: `variant name ${JSON.stringify(name)} is already used by variants[${firstIndex}]` });
+      }
+    }
+  }, EVEN_WITH_FIELD_ISSUES);
+
+export const scenarioSchema = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("Scenario"),
+    metadata: z.strictObject({
+      name: dnsLabel,
+      description: z.string({ error: expected("a string") }).optional(),
+    }),
+    spec: scenarioSpec,
+  })
+  .meta({ title: "sidecar-bench Scenario", description: "A primary, variants with sidecars, a workload and how to measure it." });
+
+export type ScenarioManifest = z.output<typeof scenarioSchema>;
+export type ScenarioManifestInput = z.input<typeof scenarioSchema>;
+export type LoadModel = ScenarioManifest["spec"]["workload"]["load"];
