@@ -1,0 +1,57 @@
+"""Server configuration, read from the environment once, at the process edge (server.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the variable and what was expected."""
+
+
+@dataclass(frozen=True)
+class Config:
+    model_name: str = "mlp"
+    input_dim: int = 64
+    hidden_dim: int = 256
+    layers: int = 2
+    output_dim: int = 10
+    seed: int = 42
+    load_delay_ms: int = 0
+
+    @staticmethod
+    def from_env(env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        defaults = Config()
+        name = env.get("PRIMARY_MODEL_NAME", defaults.model_name)
+        # The name is a URL path segment and a metrics/log label: keep it to a safe alphabet.
+        if not name or not all(c.isalnum() or c in "-_." for c in name):
+            raise ConfigError(
+                f"PRIMARY_MODEL_NAME={name!r}: expected a non-empty name of letters, digits, '-', '_' or '.'"
+            )
+        if name.startswith("identity_"):
+            raise ConfigError(f"PRIMARY_MODEL_NAME={name!r}: the prefix 'identity_' is reserved for built-in models")
+        return Config(
+            model_name=name,
+            input_dim=_int(env, "PRIMARY_INPUT_DIM", defaults.input_dim, minimum=1),
+            hidden_dim=_int(env, "PRIMARY_HIDDEN_DIM", defaults.hidden_dim, minimum=1),
+            layers=_int(env, "PRIMARY_LAYERS", defaults.layers, minimum=1),
+            output_dim=_int(env, "PRIMARY_OUTPUT_DIM", defaults.output_dim, minimum=1),
+            seed=_int(env, "PRIMARY_SEED", defaults.seed, minimum=0),
+            load_delay_ms=_int(env, "PRIMARY_LOAD_DELAY_MS", defaults.load_delay_ms, minimum=0),
+        )
+
+
+def _int(env: Mapping[str, str], key: str, default: int, *, minimum: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r}: expected an integer >= {minimum}") from None
+    if value < minimum:
+        raise ConfigError(f"{key}={raw!r}: expected an integer >= {minimum}")
+    return value
