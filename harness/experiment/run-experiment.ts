@@ -98,6 +98,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   hooks.persist(results);
 
   const pods = new Map<string, StartedPod>();
+  const restartsSeen = new Map<string, number>();
   try {
     for (const variant of [scenario.baseline, ...variants]) {
       if (signal?.aborted) break;
@@ -134,7 +135,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       });
       if (signal?.aborted) break; // a trial cut short is not a measurement
       results.trials.push(result);
-      results.warnings.push(...trialWarnings(result, pod));
+      results.warnings.push(...trialWarnings(result, pod, restartsSeen));
       const label = `${trial.warmup ? "warm-up" : `round ${trial.round! + 1}/${rounds}`} ${trial.arm}: p50 ${fmtUs(result.latencyUs.p50)} p99 ${fmtUs(result.latencyUs.p99)} at ${result.load.achievedRatePerSec.toFixed(0)} req/s`;
       hooks.persist(results);
       hooks.onTrialDone?.(results, label);
@@ -183,7 +184,7 @@ async function describePod(pod: StartedPod, variant: ResolvedVariant, arms: stri
   return { name: pod.spec.name, variant: variant.name, arms, containers, events: pod.events() };
 }
 
-function trialWarnings(result: Results["trials"][number], pod: StartedPod): string[] {
+function trialWarnings(result: Results["trials"][number], pod: StartedPod, restartsSeen: Map<string, number>): string[] {
   const warnings: string[] = [];
   const where = `trial ${result.sequence} (${result.arm}${result.warmup ? ", warm-up" : ""})`;
   if (result.load.rateShortfall) {
@@ -192,7 +193,10 @@ function trialWarnings(result: Results["trials"][number], pod: StartedPod): stri
   const errors = Object.entries(result.load.errors);
   if (errors.length > 0) warnings.push(`${where}: errors ${errors.map(([k, v]) => `${k}×${v}`).join(", ")}`);
   for (const status of pod.status()) {
-    if (status.restartCount > 0) warnings.push(`${where}: container ${status.name} has restarted ${status.restartCount} time(s)`);
+    const key = `${pod.spec.name}/${status.name}`;
+    const before = restartsSeen.get(key) ?? 0;
+    if (status.restartCount > before) warnings.push(`${where}: container ${status.name} restarted ${status.restartCount - before} time(s) during the trial`);
+    restartsSeen.set(key, status.restartCount);
   }
   return warnings;
 }

@@ -26,13 +26,19 @@ function formatSignedUs(us: number): string {
 }
 
 function formatDelta(m: MetricAnalysis | NoiseFloor): string {
-  return m.unit === "us" ? formatSignedUs(m.deltaMedian) : `${m.deltaMedianPercent >= 0 ? "+" : ""}${m.deltaMedianPercent.toFixed(1)} %`;
+  return m.unit === "us" ? formatSignedUs(m.deltaMedian) : formatPercent(m.deltaMedianPercent);
 }
 
 function formatCi(m: MetricAnalysis | NoiseFloor): string {
   return m.unit === "us"
     ? `[${formatSignedUs(m.ci95.low)}, ${formatSignedUs(m.ci95.high)}]`
-    : `[${m.ci95Percent.low.toFixed(1)} %, ${m.ci95Percent.high.toFixed(1)} %]`;
+    : `[${formatPercent(m.ci95Percent.low)}, ${formatPercent(m.ci95Percent.high)}]`;
+}
+
+function formatPercent(value: number): string {
+  const text = Math.abs(value).toFixed(1);
+  if (Number(text) === 0) return "0.0 %"; // no "-0.0"
+  return `${value < 0 ? "−" : "+"}${text} %`;
 }
 
 function formatP(p: number): string {

@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { performance } from "node:perf_hooks";
+import { runClosedLoop, type ClosedLoopOptions } from "./closed-loop.ts";
+import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
+import { buildInferRequest, parseInferRequest } from "./kserve-request.ts";
+
+const request = buildInferRequest({ model: "m", format: "binary", inputs: [{ name: "x", datatype: "FP32", shape: [2, 4] }] }, 3);
+
+const servers: TestServer[] = [];
+async function server(options: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+  const s = await startTestServer(options);
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function options(url: string, overrides: Partial<ClosedLoopOptions> = {}): ClosedLoopOptions {
+  return { url, request, connections: 4, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 2000, ...overrides };
+}
+
+describe("runClosedLoop", () => {
+  it("drives N connections and records a microsecond histogram", async () => {
+    const s = await server();
+    const { summary, latency } = await runClosedLoop(options(s.url));
+    expect(summary.requests).toBeGreaterThan(100);
+    expect(summary.ok).toBe(summary.requests);
+    expect(latency.totalCount).toBe(summary.ok);
+    expect(summary.throughputPerSec).toBeGreaterThan(0);
+    expect(summary.durationMs).toBeGreaterThan(900);
+    expect(summary.durationMs).toBeLessThan(3000);
+    // Whole-millisecond data would put every percentile on a multiple of 1000 µs.
+    const { min, p50, p90 } = summary.latencyUs;
+    expect([min, p50, p90].some((v) => v % 1000 !== 0)).toBe(true);
+    const got = s.lastRequest()!;
+    expect(parseInferRequest(got.headers, got.body)).toEqual(parseInferRequest(request.headers, request.body));
+  });
+
+  it("stops at maxRequests", async () => {
+    const s = await server();
+    const { summary } = await runClosedLoop(options(s.url, { durationMs: 60_000, maxRequests: 200 }));
+    expect(summary.requests).toBe(200);
+    expect(s.received()).toBe(200);
+  });
+
+  it("counts non-2xx responses by status", async () => {
+    const s = await server({ status: (n) => (n % 4 === 3 ? 503 : 200) });
+    const { summary } = await runClosedLoop(options(s.url, { durationMs: 60_000, maxRequests: 200 }));
+    expect(summary.errors).toEqual({ "503": 50 });
+    expect(summary.ok).toBe(150);
+    expect(summary.non2xx).toBe(50);
+  });
+
+  it("ends by itself against a server that never answers, counting timeouts", async () => {
+    const s = await server({ neverAnswer: true });
+    const t0 = performance.now();
+    const { summary } = await runClosedLoop(options(s.url, { durationMs: 1500, timeoutMs: 1000 }));
+    expect(performance.now() - t0).toBeLessThan(1500 + 1000 + 1500);
+    expect(summary.requests).toBe(0);
+    expect(summary.errors["timeout"]).toBeGreaterThanOrEqual(1);
+  });
+
+  it("stops early when its signal aborts", async () => {
+    const s = await server({ delayMs: 1 });
+    const t0 = performance.now();
+    const { summary } = await runClosedLoop(options(s.url, { durationMs: 60_000, signal: AbortSignal.timeout(300) }));
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(summary.requests).toBeGreaterThan(0);
+  });
+
+  it("refuses a remote target and bad bounds", async () => {
+    await expect(runClosedLoop(options("http://192.168.0.10"))).rejects.toThrow(/refusing to send load/);
+    await expect(runClosedLoop(options("http://127.0.0.1:1", { maxRequests: 2 }))).rejects.toThrow(/maxRequests.*connections/);
+  });
+});

@@ -1,0 +1,389 @@
+// Open-loop load for latency claims (DESIGN.md, measuring rule 1). Send times are fixed
+// in advance and do not wait for responses; latency counts from the SCHEDULED send time,
+// so a stall of the server shows up in every request that was due during it
+// (coordinated omission avoided). Requests beyond the free connections queue inside
+// undici, and that queueing counts as latency too — as it would for a real client.
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { Pool, type Dispatcher } from "undici";
+import { createLatencyHistogram, recordMs, summarize, type LatencyHistogram, type PercentilesUs } from "../measure/histogram.ts";
+import { arrivalOffsetsMs, type ArrivalProcess } from "./arrival-schedule.ts";
+import type { HttpRequestSpec } from "./kserve-request.ts";
+import { classifyTransportError, countError, totalErrors, type ErrorCounts } from "./load-errors.ts";
+import { waitUntil } from "./precise-wait.ts";
+import { assertLoadTarget } from "./target-guard.ts";
+
+export interface OpenLoopProgress {
+  elapsedMs: number;
+  scheduled: number;
+  sent: number;
+  completed: number;
+  ok: number;
+  errors: number;
+  inFlight: number;
+}
+
+export interface OpenLoopOptions {
+  /** Base URL (origin) of the target, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Built once (see buildInferRequest) and sent unchanged every time. */
+  request: HttpRequestSpec;
+  ratePerSec: number;
+  arrival: ArrivalProcess;
+  /** Seeds the Poisson gaps; recorded in the result. */
+  seed: number;
+  /** Requests are scheduled in [0, durationMs). */
+  durationMs: number;
+  /** Hard cap on scheduled requests. */
+  maxRequests: number;
+  /** A request not answered within timeoutMs of its scheduled time counts as "timeout". */
+  timeoutMs: number;
+  /** Keep-alive connections (pipelining 1); requests beyond them queue in the client. */
+  maxConnections: number;
+  /** A run whose ok responses fall short of the schedule by more than this is flagged. Default 2. */
+  rateShortfallThresholdPct?: number;
+  /** Required to target anything but loopback. */
+  allowRemote?: boolean;
+  /** Aborting stops sending, cancels in-flight requests (counted "aborted") and returns. */
+  signal?: AbortSignal;
+  /** Called about once a second. */
+  onProgress?: (progress: OpenLoopProgress) => void;
+}
+
+export interface OpenLoopSummary {
+  kind: "open-loop";
+  /** Wall-clock time of the first scheduled send (ISO 8601). */
+  startedAt: string;
+  /** First scheduled send → last request settled (includes the drain). */
+  durationMs: number;
+  /** The part of the schedule that was used: durationMs, or shorter if maxRequests or the signal ended it. */
+  sendWindowMs: number;
+  /**
+   * How long after its scheduled time the last request reached a socket. Near zero when
+   * the generator and its connections keep up; large when requests piled up in the
+   * client (generator CPU saturated, or too few connections for the server's latency).
+   */
+  sendLagMs: number;
+  stoppedBy: "duration" | "maxRequests" | "signal";
+  arrival: ArrivalProcess;
+  seed: number;
+  maxConnections: number;
+  timeoutMs: number;
+  targetRatePerSec: number;
+  /** scheduled / sendWindow: equals the target for constant arrivals, fluctuates around it for Poisson. */
+  scheduledRatePerSec: number;
+  /**
+   * ok / (sendWindow + sendLag): the rate at which requests were really put on the wire
+   * and answered. Completion time is deliberately not used, so a slow but keeping-up
+   * server (high latency) is not mistaken for a shortfall.
+   */
+  achievedRatePerSec: number;
+  /**
+   * 100 × (1 − achieved / scheduled rate): against the schedule actually drawn, so that
+   * the natural spread of a Poisson count is not mistaken for a shortfall. Counts failed
+   * requests, unsent ones, and a client that fell behind.
+   */
+  rateShortfallPct: number;
+  rateShortfallThresholdPct: number;
+  rateShortfall: boolean;
+  scheduled: number;
+  /** Handed to the HTTP client (a queued request counts as sent). */
+  sent: number;
+  /** Scheduled but never sent because the generator itself fell more than timeoutMs behind. */
+  unsent: number;
+  /** Responses fully read, any status. */
+  completed: number;
+  /** 2xx responses; only these enter the latency and service-time histograms. */
+  ok: number;
+  errors: ErrorCounts;
+  /** How late the generator itself dispatched requests (never the pod's latency). */
+  pacingErrorUs: { p50: number; p99: number; max: number };
+  /** Scheduled send → response body fully read. */
+  latencyUs: PercentilesUs;
+  /** Request written to the socket → response body fully read (excludes client queueing). */
+  serviceTimeUs: PercentilesUs;
+  /** Handed to the client → written to a socket: waiting for a free connection. */
+  clientQueueUs: PercentilesUs;
+}
+
+export interface OpenLoopHistograms {
+  latency: LatencyHistogram;
+  serviceTime: LatencyHistogram;
+  pacingError: LatencyHistogram;
+  /** Dispatch → socket write, 2xx requests only (like latency and service time). */
+  clientQueue: LatencyHistogram;
+}
+
+export interface OpenLoopResult {
+  summary: OpenLoopSummary;
+  histograms: OpenLoopHistograms;
+}
+
+const PROGRESS_INTERVAL_MS = 1000;
+/** Longest stretch the send loop may hold the event loop while catching up on overdue sends. */
+const MAX_BURST_MS = 1;
+
+function validate(o: OpenLoopOptions): void {
+  const positive: [string, number][] = [
+    ["ratePerSec", o.ratePerSec],
+    ["durationMs", o.durationMs],
+    ["timeoutMs", o.timeoutMs],
+  ];
+  for (const [name, value] of positive) {
+    if (!(value > 0) || !Number.isFinite(value)) throw new Error(`open loop: ${name} must be a positive number, got ${value}`);
+  }
+  for (const [name, value] of [["maxRequests", o.maxRequests], ["maxConnections", o.maxConnections]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`open loop: ${name} must be an integer ≥ 1, got ${value}`);
+  }
+  if (o.arrival !== "constant" && o.arrival !== "poisson") {
+    throw new Error(`open loop: arrival must be "constant" or "poisson", got ${JSON.stringify(o.arrival)}`);
+  }
+}
+
+/** Counters and histograms of one run; one instance per run, never shared. */
+class RunState {
+  readonly histograms: OpenLoopHistograms = {
+    latency: createLatencyHistogram(),
+    serviceTime: createLatencyHistogram(),
+    pacingError: createLatencyHistogram(),
+    clientQueue: createLatencyHistogram(),
+  };
+  readonly errors: ErrorCounts = {};
+  sent = 0;
+  completed = 0;
+  ok = 0;
+  inFlight = 0;
+  /** performance.now() of the latest socket write. */
+  lastWriteMs = Number.NaN;
+  private onDrained: (() => void) | undefined;
+
+  constructor(private readonly signal: AbortSignal | undefined) {}
+
+  settle(request: ScheduledRequest, endMs: number, outcome: { status: number } | { error: unknown } | "timeout"): void {
+    if (outcome === "timeout") {
+      countError(this.errors, "timeout");
+    } else if ("status" in outcome) {
+      this.completed++;
+      if (outcome.status >= 200 && outcome.status < 300) {
+        this.ok++;
+        recordMs(this.histograms.latency, endMs - request.scheduledAtMs);
+        recordMs(this.histograms.serviceTime, endMs - request.writtenAtMs);
+        recordMs(this.histograms.clientQueue, request.writtenAtMs - request.dispatchedAtMs);
+      } else {
+        countError(this.errors, String(outcome.status));
+      }
+    } else {
+      countError(this.errors, this.signal?.aborted ? "aborted" : classifyTransportError(outcome.error));
+    }
+    this.inFlight--;
+    if (this.inFlight === 0) this.onDrained?.();
+  }
+
+  /** Resolves once no request is in flight (each one is bounded by its own timeout). */
+  drained(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.onDrained = resolve;
+    });
+  }
+}
+
+/** One request's timestamps and outcome, fed by undici's dispatch-handler callbacks. */
+class ScheduledRequest implements Dispatcher.DispatchHandler {
+  writtenAtMs = Number.NaN;
+  private status = 0;
+  private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly run: RunState,
+    readonly scheduledAtMs: number,
+    readonly dispatchedAtMs: number,
+    deadlineMs: number,
+  ) {
+    this.timer = setTimeout(() => this.expire(), Math.max(0, deadlineMs - performance.now()));
+  }
+
+  private finish(outcome: Parameters<RunState["settle"]>[2]): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.run.settle(this, performance.now(), outcome);
+  }
+
+  private expire(): void {
+    this.finish("timeout");
+    // On a socket: abort now. Still queued in the pool: onRequestStart aborts it later.
+    this.controller?.abort(new Error("request timed out"));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.settled) {
+      controller.abort(new Error("request timed out while queued"));
+      return;
+    }
+    this.controller = controller;
+    // Called just before the request is written to a socket (again on a retry: the last one counts).
+    this.writtenAtMs = performance.now();
+    if (!(this.run.lastWriteMs >= this.writtenAtMs)) this.run.lastWriteMs = this.writtenAtMs;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
+  onResponseData(): void {
+    // The body is read (so its transfer counts) and dropped.
+  }
+
+  onResponseEnd(): void {
+    this.finish({ status: this.status });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.finish({ error });
+  }
+}
+
+function snapshot(state: RunState, scheduled: number, startMs: number): OpenLoopProgress {
+  return {
+    elapsedMs: performance.now() - startMs,
+    scheduled,
+    sent: state.sent,
+    completed: state.completed,
+    ok: state.ok,
+    errors: totalErrors(state.errors),
+    inFlight: state.inFlight,
+  };
+}
+
+export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  validate(options);
+  const target = assertLoadTarget(options.url, options.allowRemote ?? false);
+  const { request, durationMs, maxRequests, timeoutMs, signal } = options;
+  const thresholdPct = options.rateShortfallThresholdPct ?? 2;
+  const pool = new Pool(target.origin, {
+    connections: options.maxConnections,
+    pipelining: 1,
+    // Our own per-request deadline is the binding one; these only back it up.
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
+  });
+  const dispatchOptions: Dispatcher.DispatchOptions = {
+    path: request.path,
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+  };
+  const state = new RunState(signal);
+  const cancelInFlight = (): void => {
+    void pool.destroy(new Error("open loop aborted by its signal"));
+  };
+  signal?.addEventListener("abort", cancelInFlight, { once: true });
+
+  const offsets = arrivalOffsetsMs(options.arrival, options.ratePerSec, options.seed);
+  const startedAt = new Date().toISOString();
+  const startMs = performance.now();
+  let scheduled = 0;
+  let unsent = 0;
+  let lastSentDueMs = Number.NaN;
+  let sendWindowMs: number;
+  let stoppedBy: OpenLoopSummary["stoppedBy"];
+  const progressTimer = options.onProgress
+    ? setInterval(() => options.onProgress?.(snapshot(state, scheduled, startMs)), PROGRESS_INTERVAL_MS)
+    : undefined;
+
+  try {
+    let lastYieldMs = startMs;
+    for (;;) {
+      const offsetMs = offsets.next().value;
+      if (offsetMs >= durationMs) {
+        sendWindowMs = durationMs;
+        stoppedBy = "duration";
+        break;
+      }
+      if (scheduled >= maxRequests) {
+        sendWindowMs = offsetMs;
+        stoppedBy = "maxRequests";
+        break;
+      }
+      const dueMs = startMs + offsetMs;
+      let nowMs = performance.now();
+      if (nowMs < dueMs) {
+        await waitUntil(dueMs, signal);
+        nowMs = performance.now();
+        lastYieldMs = nowMs;
+      } else if (nowMs - lastYieldMs > MAX_BURST_MS) {
+        // Behind schedule: still let responses in, or their times would include our burst.
+        await yieldToLoop();
+        nowMs = performance.now();
+        lastYieldMs = nowMs;
+      }
+      if (signal?.aborted) {
+        sendWindowMs = Math.min(nowMs - startMs, durationMs);
+        stoppedBy = "signal";
+        break;
+      }
+      scheduled++;
+      const deadlineMs = dueMs + timeoutMs;
+      if (nowMs >= deadlineMs) {
+        // The generator itself is more than a timeout late: sending now would measure us, not the pod.
+        unsent++;
+        continue;
+      }
+      recordMs(state.histograms.pacingError, nowMs - dueMs);
+      state.sent++;
+      state.inFlight++;
+      lastSentDueMs = dueMs;
+      pool.dispatch(dispatchOptions, new ScheduledRequest(state, dueMs, nowMs, deadlineMs));
+    }
+    await state.drained();
+  } finally {
+    if (progressTimer) clearInterval(progressTimer);
+    signal?.removeEventListener("abort", cancelInFlight);
+    await pool.destroy();
+  }
+  const endMs = performance.now();
+
+  const sendLagMs = state.lastWriteMs > lastSentDueMs ? state.lastWriteMs - lastSentDueMs : 0;
+  const effectiveWindowMs = sendWindowMs + sendLagMs;
+  const achievedRatePerSec = effectiveWindowMs > 0 ? (state.ok / effectiveWindowMs) * 1000 : 0;
+  const scheduledRatePerSec = sendWindowMs > 0 ? (scheduled / sendWindowMs) * 1000 : 0;
+  const rateShortfallPct = scheduledRatePerSec > 0 ? (1 - achievedRatePerSec / scheduledRatePerSec) * 100 : 0;
+  const pacing = state.histograms.pacingError;
+  const summary: OpenLoopSummary = {
+    kind: "open-loop",
+    startedAt,
+    durationMs: endMs - startMs,
+    sendWindowMs,
+    sendLagMs,
+    stoppedBy,
+    arrival: options.arrival,
+    seed: options.seed,
+    maxConnections: options.maxConnections,
+    timeoutMs,
+    targetRatePerSec: options.ratePerSec,
+    scheduledRatePerSec,
+    achievedRatePerSec,
+    rateShortfallPct,
+    rateShortfallThresholdPct: thresholdPct,
+    rateShortfall: rateShortfallPct > thresholdPct,
+    scheduled,
+    sent: state.sent,
+    unsent,
+    completed: state.completed,
+    ok: state.ok,
+    errors: { ...state.errors },
+    pacingErrorUs: {
+      p50: pacing.totalCount > 0 ? pacing.getValueAtPercentile(50) : Number.NaN,
+      p99: pacing.totalCount > 0 ? pacing.getValueAtPercentile(99) : Number.NaN,
+      max: pacing.totalCount > 0 ? pacing.maxValue : Number.NaN,
+    },
+    latencyUs: summarize(state.histograms.latency),
+    serviceTimeUs: summarize(state.histograms.serviceTime),
+    clientQueueUs: summarize(state.histograms.clientQueue),
+  };
+  return { summary, histograms: state.histograms };
+}
