@@ -6,13 +6,39 @@ import { buildInferRequest } from "../load/kserve-request.ts";
 import { fingerprintEnvironment } from "../measure/environment.ts";
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
-import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PodRecord, type Results } from "../report/results-model.ts";
+import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PlannedStep, type PodRecord, type Results } from "../report/results-model.ts";
 import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
-import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
+import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type LoadModel, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
 import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
 import { pinSelf, planPinning } from "./cpu-pinning.ts";
-import { planTrials } from "./trial-plan.ts";
-import { runTrial, trialDurationMs } from "./trial-runner.ts";
+import { planRoundSlots, planTrials } from "./trial-plan.ts";
+import { armDurationMs, runClosedTrial, runOpenRound, type Arm } from "./trial-runner.ts";
+
+/** Open loop: one step per round, the arms alternating in slots. Closed loop: one step per trial. */
+export function planSteps(input: {
+  load: LoadModel;
+  trials: { warmupMs: number; slotMs: number };
+  arms: string[];
+  rounds: number;
+  seed: number;
+  perArmMs: number;
+}): PlannedStep[] {
+  const { load, trials, arms, rounds, seed } = input;
+  if (load.mode === "closed") {
+    return planTrials({ arms, rounds, seed })
+      .trials.filter((t) => !t.warmup || trials.warmupMs > 0)
+      .map((t) => ({ warmup: t.warmup, round: t.warmup ? null : t.round, arms: [t.arm], slotMs: null, slotOrder: [0] }));
+  }
+  const stepFor = (round: number | null, perArmMs: number): PlannedStep => {
+    const slotMs = Math.min(trials.slotMs, perArmMs);
+    const blocks = Math.ceil(perArmMs / slotMs);
+    return { warmup: round === null, round, arms, slotMs, slotOrder: planRoundSlots({ armCount: arms.length, blocks, seed, round: round ?? "warmup" }) };
+  };
+  return [
+    ...(trials.warmupMs > 0 ? [stepFor(null, trials.warmupMs)] : []),
+    ...Array.from({ length: rounds }, (_, round) => stepFor(round, input.perArmMs)),
+  ];
+}
 
 /** The A/A arm: the baseline pod measured as if it were a variant. Not a DNS label, so no variant can take the name. */
 export const AA_ARM = "baseline/aa";
@@ -53,7 +79,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   const variants = options.calibrationOnly ? [] : scenario.variants;
   const aaArm = spec.calibration.aa || options.calibrationOnly ? AA_ARM : null;
   const arms = [BASELINE_VARIANT, ...variants.map((v) => v.name), ...(aaArm ? [aaArm] : [])];
-  const plan = planTrials({ arms, rounds, seed });
+  const perArmMs = armDurationMs(spec.workload.load, spec.trials.durationMs, spec.trials.minRequests);
+  const steps = planSteps({ load: spec.workload.load, trials: spec.trials, arms, rounds, seed, perArmMs });
   const pinning = planPinning(spec.pinning.mode, availableParallelism());
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const request = buildInferRequest(
@@ -82,11 +109,13 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       arms,
       aaArm,
       rounds,
-      trialDurationMs: trialDurationMs(spec.workload.load, spec.trials.durationMs, spec.trials.minRequests),
+      trialDurationMs: perArmMs,
+      interleaving: spec.workload.load.mode === "open" ? "slots" : "sequential",
+      slotMs: spec.workload.load.mode === "open" ? spec.trials.slotMs : null,
       minRequests: spec.trials.minRequests,
       warmupMs: spec.trials.warmupMs,
       outlierRule: OUTLIER_RULE,
-      order: plan.trials.map((t) => ({ sequence: t.sequence, arm: t.arm, round: t.warmup ? null : t.round })),
+      steps,
     },
     pods: [],
     trials: [],
@@ -110,33 +139,52 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       results.pods.push(await describePod(pod, variant, variant.name === BASELINE_VARIANT && aaArm ? [BASELINE_VARIANT, aaArm] : [variant.name]));
       hooks.persist(results);
     }
-    const planned = plan.trials.filter((t) => !t.warmup || spec.trials.warmupMs > 0);
-    hooks.onPlan?.(planned.length);
-    for (const trial of planned) {
+    const armsByName = new Map<string, Arm>(
+      arms.map((name) => {
+        const variant = name === aaArm || name === BASELINE_VARIANT ? scenario.baseline : variants.find((v) => v.name === name)!;
+        return [name, { name, pod: pods.get(variant.name)!, entry: variant.entry }];
+      }),
+    );
+    hooks.onPlan?.(steps.length);
+    let sequence = 0;
+    for (const step of steps) {
       if (signal?.aborted) break;
-      const variantName = trial.arm === aaArm ? BASELINE_VARIANT : trial.arm;
-      const variant = variantName === BASELINE_VARIANT ? scenario.baseline : variants.find((v) => v.name === variantName)!;
-      const pod = pods.get(variantName)!;
-      const result = await runTrial({
-        sequence: trial.sequence,
-        arm: trial.arm,
-        round: trial.warmup ? null : trial.round,
-        warmup: trial.warmup,
-        pod,
-        entry: variant.entry,
-        request,
-        load: spec.workload.load,
-        durationMs: trial.warmup ? spec.trials.warmupMs : spec.trials.durationMs,
-        minRequests: trial.warmup ? 0 : spec.trials.minRequests,
-        // Every arm of a round gets the same arrival schedule: pairing then compares like with like.
-        seed: deriveSeed(seed, trial.warmup ? `arrivals-warmup-${trial.arm}` : `arrivals-round-${trial.round}`),
-        maxRateShortfallPct: spec.thresholds.maxRateShortfallPct,
-        signal,
-      });
-      if (signal?.aborted) break; // a trial cut short is not a measurement
-      results.trials.push(result);
-      results.warnings.push(...trialWarnings(result, pod, restartsSeen));
-      const label = `${trial.warmup ? "warm-up" : `round ${trial.round! + 1}/${rounds}`} ${trial.arm}: p50 ${fmtUs(result.latencyUs.p50)} p99 ${fmtUs(result.latencyUs.p99)} at ${result.load.achievedRatePerSec.toFixed(0)} req/s`;
+      const stepArms = step.arms.map((name) => armsByName.get(name)!);
+      const load = spec.workload.load;
+      const stepResults =
+        load.mode === "open"
+          ? await runOpenRound({
+              firstSequence: sequence,
+              round: step.round,
+              warmup: step.warmup,
+              arms: stepArms,
+              slotOrder: step.slotOrder,
+              slotMs: step.slotMs!,
+              request,
+              load,
+              seed: deriveSeed(seed, step.warmup ? "arrivals-warmup" : `arrivals-round-${step.round}`),
+              maxRateShortfallPct: spec.thresholds.maxRateShortfallPct,
+              signal,
+            })
+          : [
+              await runClosedTrial({
+                sequence,
+                round: step.round,
+                warmup: step.warmup,
+                arm: stepArms[0]!,
+                request,
+                load,
+                durationMs: step.warmup ? spec.trials.warmupMs : spec.trials.durationMs,
+                signal,
+              }),
+            ];
+      if (signal?.aborted) break; // a window cut short is not a measurement
+      sequence += stepResults.length;
+      results.trials.push(...stepResults);
+      for (const result of stepResults) results.warnings.push(...trialWarnings(result, armsByName.get(result.arm)!.pod, restartsSeen));
+      const label = `${step.warmup ? "warm-up" : `round ${step.round! + 1}/${rounds}`}: ${stepResults
+        .map((r) => `${r.arm} p50 ${fmtUs(r.latencyUs.p50)}`)
+        .join(", ")}`;
       hooks.persist(results);
       hooks.onTrialDone?.(results, label);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planTrials, type MeasuredTrial, type TrialPlan } from "./trial-plan.ts";
+import { planRoundSlots, planTrials, type MeasuredTrial, type TrialPlan } from "./trial-plan.ts";
 
 const ARMS = ["baseline", "envoy", "baseline-aa"] as const;
 
@@ -98,5 +98,23 @@ describe("planTrials", () => {
     expect(() => planTrials({ arms: ["a"], rounds: 0, seed: 1 })).toThrow("rounds must be a positive integer");
     expect(() => planTrials({ arms: ["a"], rounds: 2.5, seed: 1 })).toThrow("rounds must be a positive integer");
     expect(() => planTrials({ arms: ["a"], rounds: 2, seed: -3 })).toThrow("planTrials: seed must be a non-negative safe integer");
+  });
+});
+
+describe("planRoundSlots", () => {
+  it("gives every arm one slot per block, in a reproducible, varying order", () => {
+    const slots = planRoundSlots({ armCount: 3, blocks: 20, seed: 5, round: 0 });
+    expect(slots).toHaveLength(60);
+    for (let block = 0; block < 20; block++) expect(slots.slice(block * 3, block * 3 + 3).sort()).toEqual([0, 1, 2]);
+    expect(planRoundSlots({ armCount: 3, blocks: 20, seed: 5, round: 0 })).toEqual(slots);
+    expect(planRoundSlots({ armCount: 3, blocks: 20, seed: 5, round: 1 })).not.toEqual(slots);
+    // Over 20 blocks of 6 possible permutations, more than one order appears.
+    const orders = new Set(Array.from({ length: 20 }, (_, b) => slots.slice(b * 3, b * 3 + 3).join("")));
+    expect(orders.size).toBeGreaterThan(1);
+  });
+
+  it("rejects nonsense sizes", () => {
+    expect(() => planRoundSlots({ armCount: 0, blocks: 1, seed: 1, round: 0 })).toThrow(RangeError);
+    expect(() => planRoundSlots({ armCount: 2, blocks: 0, seed: 1, round: 0 })).toThrow(RangeError);
   });
 });

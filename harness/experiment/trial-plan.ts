@@ -69,3 +69,22 @@ export function planTrials(request: TrialPlanRequest): TrialPlan {
   }
   return { seed, arms: [...arms], rounds, trials };
 }
+
+/** The sub-stream label of the seed that orders slots within open-loop rounds. */
+export const SLOT_ORDER_STREAM = "slot-order";
+
+/**
+ * Open-loop rounds alternate the arms in short slots: `blocks` blocks, each a fresh
+ * permutation of the arms, so every arm gets the same number of slots spread over the
+ * round and no arm always follows another. Returns arm indices, one per slot.
+ * With one block this is the plain sequential trial order (each arm once per round).
+ */
+export function planRoundSlots(request: { armCount: number; blocks: number; seed: Seed; round: number | "warmup" }): number[] {
+  const { armCount, blocks, seed, round } = request;
+  if (!Number.isInteger(armCount) || armCount < 1) throw new RangeError(`planRoundSlots: armCount must be ≥ 1; got ${armCount}`);
+  if (!Number.isInteger(blocks) || blocks < 1) throw new RangeError(`planRoundSlots: blocks must be ≥ 1; got ${blocks}`);
+  assertSeed(seed, "planRoundSlots: seed");
+  const prng = createPrng(seed, `${SLOT_ORDER_STREAM}-${round}`);
+  const arms = Array.from({ length: armCount }, (_, i) => i);
+  return Array.from({ length: blocks }, () => prng.shuffle(arms)).flat();
+}

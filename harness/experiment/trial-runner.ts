@@ -1,61 +1,78 @@
-// One trial: drive the workload at one arm's pod for a fixed window while sampling
-// the pod's containers, and turn both into a TrialResult (a plain value).
+// Measured windows. Open loop: one round drives every arm, alternating in short slots
+// on one arrival schedule, while sampling every pod involved; closed loop: one trial
+// drives one arm. Both return TrialResults (plain values), one per arm.
 import { encodeHistogram } from "../measure/histogram.ts";
-import { ResourceSampler, vcpuPer1kRps } from "../measure/resource-sampler.ts";
+import { ResourceSampler, vcpuPer1kRps, type ContainerUsage } from "../measure/resource-sampler.ts";
 import { runClosedLoop } from "../load/closed-loop.ts";
 import type { HttpRequestSpec } from "../load/kserve-request.ts";
-import { runOpenLoop } from "../load/open-loop.ts";
+import { runInterleavedOpenLoop } from "../load/open-loop.ts";
 import type { TrialResult } from "../report/results-model.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import type { LoadModel } from "../scenario/index.ts";
 
-export interface TrialInput {
-  sequence: number;
-  arm: string;
-  round: number | null;
-  warmup: boolean;
+type OpenLoad = Extract<LoadModel, { mode: "open" }>;
+type ClosedLoad = Extract<LoadModel, { mode: "closed" }>;
+
+/** One arm of an experiment: a name, the pod it is measured on, and where requests enter. */
+export interface Arm {
+  name: string;
   pod: StartedPod;
   entry: { container: string; port: string };
+}
+
+/** Measured time per arm: its duration, stretched so that it also reaches the minimum request count. */
+export function armDurationMs(load: LoadModel, durationMs: number, minRequests: number): number {
+  if (load.mode !== "open") return durationMs;
+  return Math.max(durationMs, Math.ceil((minRequests / load.ratePerSec) * 1000));
+}
+
+export interface RoundInput {
+  firstSequence: number;
+  round: number | null;
+  warmup: boolean;
+  arms: Arm[];
+  /** Arm index per slot (see planRoundSlots). */
+  slotOrder: number[];
+  slotMs: number;
   request: HttpRequestSpec;
-  load: LoadModel;
-  durationMs: number;
-  minRequests: number;
+  load: OpenLoad;
   seed: number;
   maxRateShortfallPct: number;
   signal?: AbortSignal;
 }
 
-/** A trial lasts its duration, stretched so that it also reaches the minimum request count. */
-export function trialDurationMs(load: LoadModel, durationMs: number, minRequests: number): number {
-  if (load.mode !== "open") return durationMs;
-  return Math.max(durationMs, Math.ceil((minRequests / load.ratePerSec) * 1000));
-}
-
-export async function runTrial(input: TrialInput): Promise<TrialResult> {
-  const { pod, load } = input;
-  const containers = pod.spec.containers.map((c) => c.name);
-  const sampler = new ResourceSampler(pod, containers);
-  const url = pod.url(input.entry.container, input.entry.port);
-  const durationMs = trialDurationMs(load, input.durationMs, input.minRequests);
-  await sampler.start();
-  let result: Omit<TrialResult, "resources">;
-  if (load.mode === "open") {
-    const { summary, histograms } = await runOpenLoop({
-      url,
-      request: input.request,
-      ratePerSec: load.ratePerSec,
-      arrival: load.arrival,
-      seed: input.seed,
-      durationMs,
-      // The schedule ends at durationMs; the cap only guards against a runaway Poisson draw.
-      maxRequests: Math.ceil(load.ratePerSec * (durationMs / 1000) * 1.5) + 100,
-      timeoutMs: load.timeoutMs,
-      maxConnections: load.maxConnections,
-      rateShortfallThresholdPct: input.maxRateShortfallPct,
-      signal: input.signal,
-    });
-    result = {
-      ...identity(input),
+export async function runOpenRound(input: RoundInput): Promise<TrialResult[]> {
+  const { arms, load } = input;
+  const pods = [...new Set(arms.map((arm) => arm.pod))];
+  const samplers = pods.map((pod) => new ResourceSampler(pod, pod.spec.containers.map((c) => c.name)));
+  await Promise.all(samplers.map((s) => s.start()));
+  const outcomes = await runInterleavedOpenLoop({
+    targets: arms.map((arm) => ({ url: arm.pod.url(arm.entry.container, arm.entry.port), request: input.request })),
+    slotMs: input.slotMs,
+    slotOrder: input.slotOrder,
+    ratePerSec: load.ratePerSec,
+    arrival: load.arrival,
+    seed: input.seed,
+    // The schedule ends with the last slot; the cap only guards against a runaway Poisson draw.
+    maxRequests: Math.ceil(load.ratePerSec * ((input.slotMs * input.slotOrder.length) / 1000) * 1.5) + 100,
+    timeoutMs: load.timeoutMs,
+    maxConnections: load.maxConnections,
+    rateShortfallThresholdPct: input.maxRateShortfallPct,
+    signal: input.signal,
+  });
+  const usages = await Promise.all(samplers.map((s) => s.stop()));
+  return arms.map((arm, index) => {
+    const { summary, histograms } = outcomes[index]!;
+    const podIndex = pods.indexOf(arm.pod);
+    // A pod shared by two arms (baseline and its A/A twin) served both arms' requests in
+    // the window: its CPU is divided by all of them.
+    const podOkPerSec = arms.reduce((sum, other, i) => (other.pod === arm.pod ? sum + outcomes[i]!.summary.ok : sum), 0) / (usages[podIndex]![0]!.windowMs / 1000 || 1);
+    return {
+      sequence: input.firstSequence + index,
+      arm: arm.name,
+      pod: arm.pod.spec.name,
+      warmup: input.warmup,
+      round: input.round,
       startedAt: summary.startedAt,
       durationMs: summary.durationMs,
       load: {
@@ -78,47 +95,66 @@ export async function runTrial(input: TrialInput): Promise<TrialResult> {
         serviceTime: encodeHistogram(histograms.serviceTime),
         pacingError: encodeHistogram(histograms.pacingError),
       },
-    };
-  } else {
-    const { summary, latency } = await runClosedLoop({
-      url,
-      request: input.request,
-      connections: load.connections,
-      durationMs,
-      maxRequests: Math.max(load.connections, 10_000_000),
-      timeoutMs: load.timeoutMs,
-      signal: input.signal,
-    });
-    result = {
-      ...identity(input),
-      startedAt: summary.startedAt,
-      durationMs: summary.durationMs,
-      load: {
-        mode: "closed",
-        targetRatePerSec: null,
-        achievedRatePerSec: summary.okPerSec,
-        rateShortfallPct: null,
-        rateShortfall: false,
-        scheduled: summary.requests,
-        completed: summary.requests,
-        ok: summary.ok,
-        errors: summary.errors,
-        connections: summary.connections,
-      },
-      // Closed loop: the client waits for each answer, so latency and service time coincide.
-      latencyUs: summary.latencyUs,
-      serviceTimeUs: summary.latencyUs,
-      pacingErrorUs: null,
-      histograms: { latency: encodeHistogram(latency), serviceTime: null, pacingError: null },
-    };
-  }
+      resources: withCost(usages[podIndex]!, podOkPerSec),
+    } satisfies TrialResult;
+  });
+}
+
+export interface ClosedTrialInput {
+  sequence: number;
+  round: number | null;
+  warmup: boolean;
+  arm: Arm;
+  request: HttpRequestSpec;
+  load: ClosedLoad;
+  durationMs: number;
+  signal?: AbortSignal;
+}
+
+export async function runClosedTrial(input: ClosedTrialInput): Promise<TrialResult> {
+  const { arm, load } = input;
+  const sampler = new ResourceSampler(arm.pod, arm.pod.spec.containers.map((c) => c.name));
+  await sampler.start();
+  const { summary, latency } = await runClosedLoop({
+    url: arm.pod.url(arm.entry.container, arm.entry.port),
+    request: input.request,
+    connections: load.connections,
+    durationMs: input.durationMs,
+    // Bounded in count as well as time; at 10 M requests the duration always ends first here.
+    maxRequests: Math.max(load.connections, 10_000_000),
+    timeoutMs: load.timeoutMs,
+    signal: input.signal,
+  });
   const usage = await sampler.stop();
   return {
-    ...result,
-    resources: usage.map((u) => ({ ...u, vcpuPer1kRps: vcpuPer1kRps(u, result.load.achievedRatePerSec) })),
+    sequence: input.sequence,
+    arm: arm.name,
+    pod: arm.pod.spec.name,
+    warmup: input.warmup,
+    round: input.round,
+    startedAt: summary.startedAt,
+    durationMs: summary.durationMs,
+    load: {
+      mode: "closed",
+      targetRatePerSec: null,
+      achievedRatePerSec: summary.okPerSec,
+      rateShortfallPct: null,
+      rateShortfall: false,
+      scheduled: summary.requests,
+      completed: summary.requests,
+      ok: summary.ok,
+      errors: summary.errors,
+      connections: summary.connections,
+    },
+    // Closed loop: the client waits for each answer, so latency and service time coincide.
+    latencyUs: summary.latencyUs,
+    serviceTimeUs: summary.latencyUs,
+    pacingErrorUs: null,
+    histograms: { latency: encodeHistogram(latency), serviceTime: null, pacingError: null },
+    resources: withCost(usage, summary.okPerSec),
   };
 }
 
-function identity(input: TrialInput) {
-  return { sequence: input.sequence, arm: input.arm, pod: input.pod.spec.name, warmup: input.warmup, round: input.round };
+function withCost(usage: ContainerUsage[], okPerSec: number): TrialResult["resources"] {
+  return usage.map((u) => ({ ...u, vcpuPer1kRps: vcpuPer1kRps(u, okPerSec) }));
 }

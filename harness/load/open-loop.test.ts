@@ -6,7 +6,7 @@ import { runClosedLoop } from "./closed-loop.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest, parseInferRequest } from "./kserve-request.ts";
 import { totalErrors } from "./load-errors.ts";
-import { runOpenLoop, type OpenLoopOptions } from "./open-loop.ts";
+import { runInterleavedOpenLoop, runOpenLoop, type OpenLoopOptions } from "./open-loop.ts";
 
 const request = buildInferRequest({ model: "m", format: "json", inputs: [{ name: "x", datatype: "FP32", shape: [1, 8] }] }, 1);
 
@@ -208,5 +208,38 @@ describe("coordinated omission", () => {
     expect(latency.maxValue).toBeGreaterThan(100_000); // it did see the stall...
     expect(summary.latencyUs.p99).toBeLessThan(50_000); // ...in a handful of requests only
     expect(totalErrors(summary.errors)).toBe(0);
+  });
+});
+
+describe("runInterleavedOpenLoop", () => {
+  it("sends each slot's requests to its target only, at the target rate while the slot is open", async () => {
+    const fast = await server();
+    const slow = await server({ delayMs: 5 });
+    const results = await runInterleavedOpenLoop({
+      ...options(""),
+      ratePerSec: 200,
+      targets: [{ url: fast.url, request }, { url: slow.url, request }],
+      slotMs: 100,
+      slotOrder: [0, 1, 1, 0, 0, 1, 1, 0, 0, 1],
+    });
+    const [a, b] = results.map((r) => r.summary);
+    // 10 slots of 100 ms at 200 req/s, constant arrivals: 20 requests per slot.
+    expect(a!.scheduled).toBe(100);
+    expect(b!.scheduled).toBe(100);
+    expect(fast.received()).toBe(100);
+    expect(slow.received()).toBe(100);
+    // Rates are judged on each target's own open slots (500 ms), so no false shortfall.
+    expect(a!.sendWindowMs).toBe(500);
+    expect(a!.rateShortfall).toBe(false);
+    expect(b!.rateShortfall).toBe(false);
+    // Each target's histograms hold only its own requests.
+    expect(results[0]!.histograms.latency.totalCount).toBe(100);
+    expect(b!.serviceTimeUs.p50).toBeGreaterThan(a!.serviceTimeUs.p50 + 3_000);
+  });
+
+  it("refuses a slot order naming a target that does not exist", async () => {
+    await expect(
+      runInterleavedOpenLoop({ ...options(""), targets: [{ url: "http://127.0.0.1:9", request }], slotMs: 100, slotOrder: [0, 1] }),
+    ).rejects.toThrow(/slotOrder must hold target indices 0..0/);
   });
 });

@@ -259,40 +259,78 @@ function snapshot(state: RunState, scheduled: number, startMs: number): OpenLoop
 }
 
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
-  validate(options);
-  const target = assertLoadTarget(options.url, options.allowRemote ?? false);
-  const { request, durationMs, maxRequests, timeoutMs, signal } = options;
+  const { url, request, ...rest } = options;
+  const [result] = await runInterleavedOpenLoop({ ...rest, targets: [{ url, request }], slotMs: options.durationMs, slotOrder: [0] });
+  return result!;
+}
+
+export interface OpenLoopTarget {
+  url: string;
+  request: HttpRequestSpec;
+}
+
+export interface InterleavedOpenLoopOptions extends Omit<OpenLoopOptions, "url" | "request" | "durationMs"> {
+  targets: OpenLoopTarget[];
+  /**
+   * One arrival schedule over slotOrder.length × slotMs; a request scheduled in slot i
+   * goes to targets[slotOrder[i]]. Alternating targets in short slots measures them
+   * under the same machine conditions, which sequential trials on a noisy host cannot.
+   */
+  slotMs: number;
+  slotOrder: number[];
+}
+
+/** What one target of a run tracks: its own pool, counters and histograms. */
+interface TargetRun {
+  pool: Pool;
+  dispatchOptions: Dispatcher.DispatchOptions;
+  state: RunState;
+  scheduled: number;
+  unsent: number;
+  lastSentDueMs: number;
+}
+
+/** Sends one schedule to several targets by slot; returns one result per target, in order. */
+export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions): Promise<OpenLoopResult[]> {
+  const { slotMs, slotOrder, maxRequests, timeoutMs, signal } = options;
+  const durationMs = slotMs * slotOrder.length;
+  validate({ ...options, url: "", request: options.targets[0]!.request, durationMs });
+  if (options.targets.length === 0) throw new Error("open loop: at least one target is needed");
+  if (slotOrder.some((t) => !Number.isInteger(t) || t < 0 || t >= options.targets.length)) {
+    throw new Error(`open loop: slotOrder must hold target indices 0..${options.targets.length - 1}`);
+  }
   const thresholdPct = options.rateShortfallThresholdPct ?? 2;
-  const pool = new Pool(target.origin, {
-    connections: options.maxConnections,
-    pipelining: 1,
-    // Our own per-request deadline is the binding one; these only back it up.
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connectTimeout: timeoutMs,
+  const runs: TargetRun[] = options.targets.map(({ url, request }) => {
+    const target = assertLoadTarget(url, options.allowRemote ?? false);
+    return {
+      pool: new Pool(target.origin, {
+        connections: options.maxConnections,
+        pipelining: 1,
+        // Our own per-request deadline is the binding one; these only back it up.
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        connectTimeout: timeoutMs,
+      }),
+      dispatchOptions: { path: request.path, method: request.method, headers: request.headers, body: request.body },
+      state: new RunState(signal),
+      scheduled: 0,
+      unsent: 0,
+      lastSentDueMs: Number.NaN,
+    };
   });
-  const dispatchOptions: Dispatcher.DispatchOptions = {
-    path: request.path,
-    method: request.method,
-    headers: request.headers,
-    body: request.body,
-  };
-  const state = new RunState(signal);
   const cancelInFlight = (): void => {
-    void pool.destroy(new Error("open loop aborted by its signal"));
+    for (const run of runs) void run.pool.destroy(new Error("open loop aborted by its signal"));
   };
   signal?.addEventListener("abort", cancelInFlight, { once: true });
 
   const offsets = arrivalOffsetsMs(options.arrival, options.ratePerSec, options.seed);
   const startedAt = new Date().toISOString();
   const startMs = performance.now();
-  let scheduled = 0;
-  let unsent = 0;
-  let lastSentDueMs = Number.NaN;
+  let scheduledTotal = 0;
   let sendWindowMs: number;
   let stoppedBy: OpenLoopSummary["stoppedBy"];
   const progressTimer = options.onProgress
-    ? setInterval(() => options.onProgress?.(snapshot(state, scheduled, startMs)), PROGRESS_INTERVAL_MS)
+    ? setInterval(() => options.onProgress?.(snapshot(runs[0]!.state, scheduledTotal, startMs)), PROGRESS_INTERVAL_MS)
     : undefined;
 
   try {
@@ -304,7 +342,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
         stoppedBy = "duration";
         break;
       }
-      if (scheduled >= maxRequests) {
+      if (scheduledTotal >= maxRequests) {
         sendWindowMs = offsetMs;
         stoppedBy = "maxRequests";
         break;
@@ -326,27 +364,58 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
         stoppedBy = "signal";
         break;
       }
-      scheduled++;
+      const run = runs[slotOrder[Math.floor(offsetMs / slotMs)]!]!;
+      scheduledTotal++;
+      run.scheduled++;
       const deadlineMs = dueMs + timeoutMs;
       if (nowMs >= deadlineMs) {
         // The generator itself is more than a timeout late: sending now would measure us, not the pod.
-        unsent++;
+        run.unsent++;
         continue;
       }
-      recordMs(state.histograms.pacingError, nowMs - dueMs);
-      state.sent++;
-      state.inFlight++;
-      lastSentDueMs = dueMs;
-      pool.dispatch(dispatchOptions, new ScheduledRequest(state, dueMs, nowMs, deadlineMs));
+      recordMs(run.state.histograms.pacingError, nowMs - dueMs);
+      run.state.sent++;
+      run.state.inFlight++;
+      run.lastSentDueMs = dueMs;
+      run.pool.dispatch(run.dispatchOptions, new ScheduledRequest(run.state, dueMs, nowMs, deadlineMs));
     }
-    await state.drained();
+    await Promise.all(runs.map((run) => run.state.drained()));
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     signal?.removeEventListener("abort", cancelInFlight);
-    await pool.destroy();
+    await Promise.all(runs.map((run) => run.pool.destroy()));
   }
   const endMs = performance.now();
+  return runs.map((run, index) => {
+    // The part of the send window during which this target's slots were open.
+    const activeMs = slotOrder.reduce(
+      (sum, target, slot) => (target === index ? sum + Math.max(0, Math.min((slot + 1) * slotMs, sendWindowMs) - slot * slotMs) : sum),
+      0,
+    );
+    return summarizeTarget(run, {
+      startedAt,
+      durationMs: endMs - startMs,
+      activeMs,
+      stoppedBy,
+      thresholdPct,
+      options: { ...options, durationMs },
+    });
+  });
+}
 
+function summarizeTarget(
+  run: TargetRun,
+  context: {
+    startedAt: string;
+    durationMs: number;
+    activeMs: number;
+    stoppedBy: OpenLoopSummary["stoppedBy"];
+    thresholdPct: number;
+    options: Omit<OpenLoopOptions, "url" | "request">;
+  },
+): OpenLoopResult {
+  const { state, scheduled, unsent, lastSentDueMs } = run;
+  const { activeMs: sendWindowMs, options, thresholdPct } = context;
   const sendLagMs = state.lastWriteMs > lastSentDueMs ? state.lastWriteMs - lastSentDueMs : 0;
   const effectiveWindowMs = sendWindowMs + sendLagMs;
   const achievedRatePerSec = effectiveWindowMs > 0 ? (state.ok / effectiveWindowMs) * 1000 : 0;
@@ -355,15 +424,15 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const pacing = state.histograms.pacingError;
   const summary: OpenLoopSummary = {
     kind: "open-loop",
-    startedAt,
-    durationMs: endMs - startMs,
+    startedAt: context.startedAt,
+    durationMs: context.durationMs,
     sendWindowMs,
     sendLagMs,
-    stoppedBy,
+    stoppedBy: context.stoppedBy,
     arrival: options.arrival,
     seed: options.seed,
     maxConnections: options.maxConnections,
-    timeoutMs,
+    timeoutMs: options.timeoutMs,
     targetRatePerSec: options.ratePerSec,
     scheduledRatePerSec,
     achievedRatePerSec,

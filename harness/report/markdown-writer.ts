@@ -131,8 +131,11 @@ export function reportMarkdown(results: Results): string {
       `- run: \`${results.runId}\` — **${results.status}**${results.error ? ` (${results.error})` : ""}, ${results.startedAt} → ${results.finishedAt ?? "…"}`,
       `- scenario: \`${results.scenario.file}\` (sha256 ${results.scenario.sha256.slice(0, 12)}…), seed ${results.plan.seed}`,
       `- workload: KServe v2 infer, ${spec.workload.request.format} body, ${inputs}; ${loadText}`,
-      `- design: ${results.plan.rounds} rounds × arms [${results.plan.arms.join(", ")}], order shuffled per round from the seed; ` +
-        `trials of ${(results.plan.trialDurationMs / 1000).toFixed(1)} s (≥ ${results.plan.minRequests} requests) after ${(results.plan.warmupMs / 1000).toFixed(1)} s warm-up per arm`,
+      `- design: ${results.plan.rounds} rounds × arms [${results.plan.arms.join(", ")}], ` +
+        (results.plan.interleaving === "slots"
+          ? `the arms alternating within each round in ${results.plan.slotMs} ms slots (each arm ${(results.plan.trialDurationMs / 1000).toFixed(1)} s, ≥ ${results.plan.minRequests} requests), slot order shuffled from the seed`
+          : `one trial per arm per round of ${(results.plan.trialDurationMs / 1000).toFixed(1)} s, order shuffled per round from the seed`) +
+        `; ${(results.plan.warmupMs / 1000).toFixed(1)} s warm-up per arm`,
       `- outlier rule: ${results.plan.outlierRule}`,
     ].join("\n"),
     "## Summary",

@@ -25,6 +25,15 @@ export interface TrialLoad {
   connections: number;
 }
 
+export interface PlannedStep {
+  warmup: boolean;
+  round: number | null;
+  arms: string[];
+  /** Open loop: slot length and the arm (index into `arms`) of each slot; closed loop: null and [0]. */
+  slotMs: number | null;
+  slotOrder: number[];
+}
+
 export interface TrialResult {
   sequence: number;
   arm: string;
@@ -115,11 +124,16 @@ export interface Results {
     arms: string[];
     aaArm: string | null;
     rounds: number;
+    /** Measured time per arm and round. */
     trialDurationMs: number;
+    /** "slots": open-loop rounds alternate the arms in slots of slotMs; "sequential": one trial per arm. */
+    interleaving: "slots" | "sequential";
+    slotMs: number | null;
     minRequests: number;
     warmupMs: number;
     outlierRule: string;
-    order: Array<{ sequence: number; arm: string; round: number | null }>;
+    /** The whole schedule, as run (derived from the seed). */
+    steps: PlannedStep[];
   };
   pods: PodRecord[];
   trials: TrialResult[];

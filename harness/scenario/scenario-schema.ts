@@ -78,6 +78,12 @@ const trials = z.strictObject({
   durationMs: durationMs.default(5_000),
   minRequests: nonNegativeInt.default(500),
   warmupMs: nonNegativeInt.default(3_000),
+  slotMs: durationMs
+    .default(250)
+    .meta({
+      description:
+        "Open loop: within a round the arms alternate in slots of this length (each arm gets durationMs in all), so they are measured under the same machine conditions; slotMs ≥ durationMs gives one plain trial per arm per round.",
+    }),
 });
 
 const scenarioSpec = z
