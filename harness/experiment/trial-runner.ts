@@ -95,7 +95,9 @@ export async function runOpenRound(input: RoundInput): Promise<TrialResult[]> {
         serviceTime: encodeHistogram(histograms.serviceTime),
         pacingError: encodeHistogram(histograms.pacingError),
       },
-      resources: withCost(usages[podIndex]!, podOkPerSec),
+      // The pod was loaded only during its arms' slots: vCPU is stated at this arm's rate
+      // (cost per request × rate), not averaged over slots in which it idled.
+      resources: withCost(usages[podIndex]!, podOkPerSec).map((r) => ({ ...r, vcpu: (r.vcpuPer1kRps * summary.achievedRatePerSec) / 1000 })),
     } satisfies TrialResult;
   });
 }

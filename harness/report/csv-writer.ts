@@ -36,7 +36,7 @@ export function trialsCsv(results: Results): string {
   });
   // Pods differ in containers: the header is the union of all rows' columns.
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return stringify(rows, { header: true, columns });
+  return stringify(rows, { header: true, columns, cast: { boolean: (value) => String(value) } });
 }
 
 export function summaryCsv(results: Results): string {

@@ -51,6 +51,7 @@ export interface TrialResult {
   pacingErrorUs: { p50: number; p99: number; max: number } | null;
   /** hdr-histogram-js compressed base64, values in µs. */
   histograms: { latency: string; serviceTime: string | null; pacingError: string | null };
+  /** Per container of the arm's pod. Open loop: `vcpu` is at this arm's rate (the pod idled in other arms' slots). */
   resources: Array<ContainerUsage & { vcpuPer1kRps: number }>;
 }
 

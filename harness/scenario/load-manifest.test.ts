@@ -97,7 +97,7 @@ spec:
     expect(spec.runtime).toBe("docker");
     expect(spec.terminationGracePeriodMs).toBe(10_000);
     expect(spec.workload.load).toEqual({ mode: "closed", connections: 16, timeoutMs: 2_000 });
-    expect(spec.trials).toEqual({ rounds: 4, durationMs: 2_000, minRequests: 100, warmupMs: 0 });
+    expect(spec.trials).toEqual({ rounds: 4, durationMs: 2_000, minRequests: 100, warmupMs: 0, slotMs: 250 });
     expect(spec.calibration.aa).toBe(false);
     expect(spec.seed).toBe(42);
     expect(spec.pinning.mode).toBe("none");
