@@ -78,7 +78,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
       hooks: {
         persist,
         onPhase: (line) => progress.log(line),
-        onPlan: (total) => progress.start(total, "trials"),
+        onPlan: (total) => progress.start(total, "rounds"),
         onTrialDone: (_results, label) => progress.advance(label),
       },
     });
