@@ -35,5 +35,5 @@ export {
   type ParsedManifest,
 } from "./load-manifest.ts";
 export { findVariant, loadScenario, type ResolvedScenario, type ResolvedVariant } from "./load-scenario.ts";
-export { toPodSpec, type PodSpecOptions } from "./to-pod-spec.ts";
+export { toContainerSpec, toPodSpec, type PodSpecOptions } from "./to-pod-spec.ts";
 export { jsonSchemaFileName, manifestJsonSchema, manifestJsonSchemaText, writeJsonSchemas } from "./json-schemas.ts";

@@ -21,7 +21,7 @@ function toProbeSpec(probe: ManifestProbe): ProbeSpec {
   return { action, periodMs, timeoutMs, failureThreshold };
 }
 
-function toContainerSpec(name: string, kind: ContainerSpec["kind"], loaded: LoadedManifest<{ spec: ContainerFields }>): ContainerSpec {
+export function toContainerSpec(name: string, kind: ContainerSpec["kind"], loaded: LoadedManifest<{ spec: ContainerFields }>): ContainerSpec {
   const { container, ports, probes, resources, startupTimeoutMs } = loaded.manifest.spec;
   const spec: ContainerSpec = {
     name,

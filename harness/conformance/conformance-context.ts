@@ -1,0 +1,76 @@
+// The context a conformance check runs in: the sidecar under test, the reference
+// primary, and pods of both on a runtime; every pod a check starts is stopped after it.
+import { randomBytes } from "node:crypto";
+import type { PodRuntime, PodSpec, StartedPod } from "../runtime/pod-runtime.ts";
+import {
+  PRIMARY_CONTAINER,
+  PRIMARY_HTTP_PORT,
+  toContainerSpec,
+  type LoadedManifest,
+  type PrimaryManifest,
+  type SidecarManifest,
+} from "../scenario/index.ts";
+import type { ConformanceContext, PodOptions } from "./conformance-test.ts";
+
+export interface ContextInput {
+  sidecar: LoadedManifest<SidecarManifest>;
+  primary: LoadedManifest<PrimaryManifest>;
+  runtime: PodRuntime;
+  runId: string;
+  /** CPUs for pods (pinning), if the caller pins. */
+  cpuSet?: number[];
+  signal?: AbortSignal;
+}
+
+export interface ScopedContext {
+  context: ConformanceContext;
+  /** Stops every pod the check started (safe to call twice). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+
+export function podSpecFor(input: ContextInput, options: PodOptions = {}): PodSpec {
+  const sidecarName = input.sidecar.manifest.metadata.name;
+  const primary = toContainerSpec(PRIMARY_CONTAINER, "main", input.primary);
+  if (options.primaryEnv) primary.env = { ...primary.env, ...options.primaryEnv };
+  const suffix = randomBytes(2).toString("hex");
+  return {
+    name: `${options.withoutSidecar ? "direct" : sidecarName}-${suffix}`,
+    runId: input.runId,
+    containers: options.withoutSidecar ? [primary] : [toContainerSpec(sidecarName, "sidecar", input.sidecar), primary],
+    terminationGracePeriodMs: options.terminationGracePeriodMs ?? DEFAULT_GRACE_MS,
+    ...(input.cpuSet ? { cpuSet: [...input.cpuSet] } : {}),
+  };
+}
+
+/** A fresh context per check, so one check's pods never leak into the next. */
+export function createContext(input: ContextInput): ScopedContext {
+  const started: StartedPod[] = [];
+  const sidecarName = input.sidecar.manifest.metadata.name;
+  const listen = input.sidecar.manifest.spec.proxy?.listen;
+  const context: ConformanceContext = {
+    sidecar: input.sidecar,
+    primary: input.primary,
+    runtime: input.runtime.getName(),
+    signal: input.signal ?? new AbortController().signal,
+    async startPod(options: PodOptions = {}) {
+      const pod = await input.runtime.startPod(podSpecFor(input, options), options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {});
+      started.push(pod);
+      return pod;
+    },
+    entryUrl(pod) {
+      const viaSidecar = listen && pod.spec.containers.some((c) => c.name === sidecarName);
+      return viaSidecar ? pod.url(sidecarName, listen) : pod.url(PRIMARY_CONTAINER, PRIMARY_HTTP_PORT);
+    },
+    directUrl(pod) {
+      return pod.url(PRIMARY_CONTAINER, PRIMARY_HTTP_PORT);
+    },
+  };
+  return {
+    context,
+    close: async () => {
+      await Promise.all(started.splice(0).map((pod) => pod.stop()));
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// A conformance test is data: an id that never changes, what it checks, which profile
+// and level it belongs to, the features a sidecar must claim for it to apply, the
+// faulty fixture that proves it can fail, and the check itself.
+import type { StartedPod } from "../runtime/pod-runtime.ts";
+import type { LoadedManifest, PrimaryManifest, SidecarFeature, SidecarManifest } from "../scenario/index.ts";
+
+/** lifecycle and resources apply to every sidecar; the others to sidecars with that role. */
+export type Profile = "lifecycle" | "proxy" | "resources" | "telemetry" | "logs" | "secrets";
+export type Level = "core" | "extended";
+export type Verdict = "passed" | "failed" | "skipped" | "not-supported";
+
+/** What a check found. `failed` must say what was expected, what happened, and show the evidence. */
+export interface CheckOutcome {
+  verdict: "passed" | "failed" | "skipped";
+  /** One line: for a failure "expected …, found …"; for a skip, why. */
+  message: string;
+  /** Figures and excerpts behind the verdict (timings, counts, first differing bytes, last log lines). */
+  evidence?: Record<string, unknown>;
+}
+
+export interface PodOptions {
+  /** Extra environment of the primary (e.g. PRIMARY_LOAD_DELAY_MS). */
+  primaryEnv?: Record<string, string>;
+  terminationGracePeriodMs?: number;
+  readyTimeoutMs?: number;
+  /** Start the primary alone (for comparisons with the direct path). */
+  withoutSidecar?: boolean;
+}
+
+/** What a check gets: the sidecar under test, the reference primary, and pods of both. */
+export interface ConformanceContext {
+  sidecar: LoadedManifest<SidecarManifest>;
+  primary: LoadedManifest<PrimaryManifest>;
+  /** Runtime name, for checks that depend on it. */
+  runtime: string;
+  /**
+   * Starts a pod of the sidecar (as a native sidecar) and the reference primary and waits
+   * until it is ready. The context stops every pod it started when the test ends.
+   */
+  startPod(options?: PodOptions): Promise<StartedPod>;
+  /** Base URL clients use: the sidecar's proxy.listen port, or the primary's for non-proxies. */
+  entryUrl(pod: StartedPod): string;
+  /** Base URL of the primary itself, bypassing the sidecar. */
+  directUrl(pod: StartedPod): string;
+  /** Aborted when the certification is interrupted; checks pass it to their loops. */
+  signal: AbortSignal;
+}
+
+export interface ConformanceTest {
+  /** Stable id, "<profile>.<kebab-name>", e.g. "proxy.binary-tensors-identical". */
+  id: string;
+  description: string;
+  profile: Profile;
+  level: Level;
+  /** The sidecar must claim all of these, or the verdict is not-supported. */
+  features: SidecarFeature[];
+  /** reference/sidecars/<fixture>.yaml: a sidecar that breaks exactly this rule. */
+  faultyFixture: string;
+  /** Upper bound of the check's own duration (the runner enforces it). */
+  timeoutMs: number;
+  run(context: ConformanceContext): Promise<CheckOutcome>;
+}
