@@ -188,8 +188,9 @@ describe("local runtime: accounting and labels", () => {
   it("enforces memory and CPU limits through cgroups where writable", async (context) => {
     const runtime = newRuntime();
     if (runtime.accountingSource() === "proc") context.skip(); // no writable cgroups: limits are not enforced, and reports say so
+    // No probes: a busy burner could not answer them, and the pod must be ready before the hog allocates.
     const hog = container("hog", "main", ["--alloc-mib", "200"], { resources: { memoryMiB: 96 }, probes: {} });
-    const started = await runtime.startPod(pod([container("burner", "sidecar", ["--burn-cpu-ms", "600"], { resources: { cpus: 0.2 } }), hog]));
+    const started = await runtime.startPod(pod([container("burner", "sidecar", ["--burn-cpu-ms", "600"], { resources: { cpus: 0.2 }, probes: {} }), hog]));
     await expect.poll(() => started.status().find((c) => c.name === "hog")!.state, { timeout: 10_000 }).toBe("exited");
     expect(started.status().find((c) => c.name === "hog")!.exitSignal).toBe("SIGKILL");
     expect((await started.stats("hog")).oomKills ?? 1).toBeGreaterThanOrEqual(1);
