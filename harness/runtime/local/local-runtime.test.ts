@@ -185,6 +185,19 @@ describe("local runtime: accounting and labels", () => {
     await started.stop();
   });
 
+  it("falls back to /proc accounting over the process tree when cgroups are off", async () => {
+    const runtime = new LocalRuntime({ workDir: mkdtempSync(join(tmpdir(), "sb-runtime-")), stateRoot, cgroups: "off" });
+    runtimes.push(runtime);
+    expect(runtime.accountingSource()).toBe("proc");
+    const started = await runtime.startPod(pod([container("burner", "main", ["--burn-cpu-ms", "300"], { probes: {} })]));
+    await expect.poll(() => started.logs("burner").join("\n"), { timeout: 5_000 }).toContain('"event":"burned"');
+    const stats = await started.stats("burner");
+    expect(stats.source).toBe("proc");
+    expect(stats.cpuUsageUs).toBeGreaterThanOrEqual(200_000); // 10 ms tick granularity
+    expect(stats.memoryBytes).toBeGreaterThan(5 * 1024 * 1024);
+    await started.stop();
+  });
+
   it("enforces memory and CPU limits through cgroups where writable", async (context) => {
     const runtime = newRuntime();
     if (runtime.accountingSource() === "proc") context.skip(); // no writable cgroups: limits are not enforced, and reports say so
