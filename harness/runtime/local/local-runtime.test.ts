@@ -11,7 +11,6 @@ import { listPids } from "./proc-stats.ts";
 import { LABEL_OWNER, LABEL_RUN_ID, readLabels } from "./run-labels.ts";
 
 const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
-const stateRoot = mkdtempSync(join(tmpdir(), "sb-runtime-state-"));
 
 const httpProbe = (port: string, path = "/"): ProbeSpec => ({
   action: { http: { port, path } },
@@ -44,7 +43,7 @@ function labelledPids(runId: string): number[] {
 
 const runtimes: LocalRuntime[] = [];
 function newRuntime(): LocalRuntime {
-  const runtime = new LocalRuntime({ workDir: mkdtempSync(join(tmpdir(), "sb-runtime-")), stateRoot });
+  const runtime = new LocalRuntime({ workDir: mkdtempSync(join(tmpdir(), "sb-runtime-")) });
   runtimes.push(runtime);
   return runtime;
 }
@@ -186,7 +185,7 @@ describe("local runtime: accounting and labels", () => {
   });
 
   it("falls back to /proc accounting over the process tree when cgroups are off", async () => {
-    const runtime = new LocalRuntime({ workDir: mkdtempSync(join(tmpdir(), "sb-runtime-")), stateRoot, cgroups: "off" });
+    const runtime = new LocalRuntime({ workDir: mkdtempSync(join(tmpdir(), "sb-runtime-")), cgroups: "off" });
     runtimes.push(runtime);
     expect(runtime.accountingSource()).toBe("proc");
     const started = await runtime.startPod(pod([container("burner", "main", ["--burn-cpu-ms", "300"], { probes: {} })]));

@@ -18,7 +18,9 @@ export async function reapOrphans(layout: CgroupLayout | null, stateRoot?: strin
   if (layout) {
     const live = liveRunIds(stateRoot);
     for (const run of listRunCgroups(layout)) {
-      if (live.has(run.runId)) continue;
+      // Alive if its owner file says so, or if any of its processes names a live harness
+      // (a harness whose owner file lives under another state root, e.g. a test's).
+      if (live.has(run.runId) || run.dirs.some((dir) => readPids(dir).some((pid) => ownerAliveOf(pid)))) continue;
       for (const dir of run.dirs) {
         for (const pid of readPids(dir)) {
           killQuietly(pid);
@@ -31,6 +33,11 @@ export async function reapOrphans(layout: CgroupLayout | null, stateRoot?: strin
     }
   }
   return reaped;
+}
+
+function ownerAliveOf(pid: number): boolean {
+  const labels = readLabels(pid);
+  return labels !== null && ownerAlive(labels.owner);
 }
 
 function readPids(dir: string): number[] {
