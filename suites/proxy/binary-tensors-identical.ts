@@ -1,0 +1,138 @@
+// proxy.binary-tensors-identical: requests with Triton's binary tensor extension (a JSON
+// header of Inference-Header-Content-Length bytes, then raw tensor data) answer through the
+// sidecar with the same bytes and the same Inference-Header-Content-Length as directly.
+import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { buildInferRequest, INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
+import { withAgent, type ExchangeRequest } from "../support/http-exchange.ts";
+import {
+  compareCases,
+  comparisonEvidence,
+  endpointsOf,
+  sidecarLogTail,
+  summarizeProblems,
+  type ComparisonCase,
+} from "../support/proxy-comparison.ts";
+
+const REQUEST_TIMEOUT_MS = 5_000;
+const HEADER_LENGTH = INFERENCE_HEADER_LENGTH.toLowerCase();
+
+interface RawTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  bytes: Buffer;
+}
+
+/** A binary request from raw tensor bytes (for datatypes and byte patterns the generator does not make). */
+function binaryRequest(path: string, inputs: RawTensor[], header: Record<string, unknown>): ExchangeRequest {
+  const json = Buffer.from(
+    JSON.stringify({
+      ...header,
+      inputs: inputs.map((t) => ({ name: t.name, shape: t.shape, datatype: t.datatype, parameters: { binary_data_size: t.bytes.length } })),
+    }),
+  );
+  return {
+    method: "POST",
+    path,
+    headers: { "content-type": "application/octet-stream", [INFERENCE_HEADER_LENGTH]: String(json.length) },
+    body: Buffer.concat([json, ...inputs.map((t) => t.bytes)]),
+  };
+}
+
+/** Every byte value twice, CR LF pairs and invalid UTF-8 included: what a text-minded proxy mangles. */
+function allByteValues(): Buffer {
+  const bytes = Buffer.alloc(512);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i % 256;
+  return bytes;
+}
+
+/** BYTES elements: each a 4-byte little-endian length, then the bytes. */
+function bytesElements(elements: Buffer[]): Buffer {
+  return Buffer.concat(
+    elements.flatMap((element) => {
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(element.length);
+      return [length, element];
+    }),
+  );
+}
+
+export function binaryCases(mlpModel: string): ComparisonCase[] {
+  const compare = (name: string, request: ExchangeRequest): ComparisonCase => ({
+    name,
+    request,
+    expectStatus: 200,
+    headers: ["content-type", HEADER_LENGTH],
+  });
+  const generated = (model: string, datatype: "FP32" | "FP64" | "INT32" | "INT64", shape: number[], seed: number, outputs?: string[]) =>
+    buildInferRequest({ model, format: "binary", inputs: [{ name: "INPUT0", datatype, shape }], ...(outputs ? { outputs } : {}) }, seed);
+  const byteValues = allByteValues();
+  const bytesTensor = bytesElements([Buffer.from("\r\n\r\nHTTP/1.1 200 OK\r\n"), Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28]), Buffer.alloc(0), Buffer.from("日本🚀")]);
+  return [
+    compare(`${mlpModel} batch 4, all outputs binary`, generated(mlpModel, "FP32", [4, 64], 201)),
+    compare(`${mlpModel} batch 2, OUTPUT0 binary by name`, generated(mlpModel, "FP32", [2, 64], 202, ["OUTPUT0"])),
+    compare("identity_fp32 [3,33]", generated("identity_fp32", "FP32", [3, 33], 203)),
+    compare("identity_fp64 [2,5]", generated("identity_fp64", "FP64", [2, 5], 204)),
+    compare("identity_int64 [2,7]", generated("identity_int64", "INT64", [2, 7], 205)),
+    compare(
+      "identity_uint8 [2,256] every byte value",
+      binaryRequest("/v2/models/identity_uint8/infer", [{ name: "INPUT0", datatype: "UINT8", shape: [2, 256], bytes: byteValues }], {
+        id: "every-byte",
+        parameters: { binary_data_output: true },
+      }),
+    ),
+    compare(
+      "identity_bytes [1,4] CR LF, NUL, invalid UTF-8",
+      binaryRequest("/v2/models/identity_bytes/infer", [{ name: "INPUT0", datatype: "BYTES", shape: [1, 4], bytes: bytesTensor }], {
+        parameters: { binary_data_output: true },
+      }),
+    ),
+    // Binary in, JSON out: the response has no Inference-Header-Content-Length, and must not gain one.
+    compare(
+      "identity_int32 binary input, JSON output",
+      binaryRequest("/v2/models/identity_int32/infer", [{ name: "INPUT0", datatype: "INT32", shape: [1, 128], bytes: byteValues }], {
+        outputs: [{ name: "OUTPUT0", parameters: { binary_data: false } }],
+      }),
+    ),
+    // The echo endpoint returns the request body and mirrors the header: the request side, unchanged.
+    {
+      ...compare(
+        "request as the primary received it (/v2/debug/echo)",
+        binaryRequest("/v2/debug/echo", [{ name: "INPUT0", datatype: "UINT8", shape: [2, 256], bytes: byteValues }], {}),
+      ),
+      headers: ["content-type", `x-echo-${HEADER_LENGTH}`],
+    },
+  ];
+}
+
+export const binaryTensorsIdentical: ConformanceTest = {
+  id: "proxy.binary-tensors-identical",
+  description:
+    "KServe v2 requests with the binary tensor extension (Inference-Header-Content-Length) answer through the sidecar with the same status, content-type, Inference-Header-Content-Length and body bytes as directly, and reach the primary unchanged",
+  profile: "proxy",
+  level: "core",
+  features: ["binary-tensors"],
+  faultyFixture: "reference/sidecars/corrupt-binary.yaml",
+  timeoutMs: 30_000,
+  async run(context) {
+    const pod = await context.startPod();
+    const cases = binaryCases(context.primary.manifest.spec.model.name);
+    const results = await withAgent((agent) =>
+      compareCases(endpointsOf(context, pod), cases, { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS }),
+    );
+    const failing = results.filter((r) => r.problems.length > 0);
+    const evidence = { cases: comparisonEvidence(results) };
+    if (failing.length === 0) {
+      return {
+        verdict: "passed",
+        message: `${results.length} binary-tensor requests: status, content-type, ${INFERENCE_HEADER_LENGTH} and body bytes identical to the direct answers`,
+        evidence,
+      };
+    }
+    return {
+      verdict: "failed",
+      message: `expected status, content-type, ${INFERENCE_HEADER_LENGTH} and body bytes identical to the direct answer for ${results.length} binary-tensor requests; found ${failing.length} different: ${summarizeProblems(results)}`,
+      evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
+    };
+  },
+};

@@ -1,0 +1,90 @@
+// proxy.json-identical: KServe v2 JSON infer requests through the sidecar get the very
+// bytes the primary sends back directly, and the primary gets the very bytes the client sent.
+import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { buildInferRequest } from "../../harness/load/kserve-request.ts";
+import { withAgent, type ExchangeRequest } from "../support/http-exchange.ts";
+import {
+  compareCases,
+  comparisonEvidence,
+  endpointsOf,
+  sidecarLogTail,
+  summarizeProblems,
+  type ComparisonCase,
+} from "../support/proxy-comparison.ts";
+
+const REQUEST_TIMEOUT_MS = 5_000;
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** A body given as text, so the client's own JSON encoder cannot normalise the values first. */
+function jsonText(path: string, text: string): ExchangeRequest {
+  return { method: "POST", path, headers: JSON_HEADERS, body: Buffer.from(text) };
+}
+
+function jsonPost(path: string, value: unknown): ExchangeRequest {
+  return { method: "POST", path, headers: JSON_HEADERS, body: Buffer.from(JSON.stringify(value)) };
+}
+
+/**
+ * The responses carry no timestamps or per-request values (id is the request's own, the
+ * MLP is deterministic), so the whole body must match. Only `date`, `server` and framing
+ * headers may legitimately differ per hop; content-type is compared with the body.
+ */
+export function jsonCases(mlpModel: string): ComparisonCase[] {
+  const compare = (name: string, request: ExchangeRequest): ComparisonCase => ({ name, request, expectStatus: 200, headers: ["content-type"] });
+  const mlp = (batch: number, seed: number, outputs?: string[]) =>
+    buildInferRequest({ model: mlpModel, format: "json", inputs: [{ name: "INPUT0", datatype: "FP32", shape: [batch, 64] }], ...(outputs ? { outputs } : {}) }, seed);
+  const identity = (datatype: "FP32" | "FP64" | "INT32" | "INT64", shape: number[], seed: number) =>
+    buildInferRequest({ model: `identity_${datatype.toLowerCase()}`, format: "json", inputs: [{ name: "INPUT0", datatype, shape }] }, seed);
+  // Strings a re-encoding proxy gets wrong: escapes, non-ASCII, astral characters.
+  const texts = ['quote " backslash \\ slash /', "tab\tnew\nline", "héllo wörld", "日本語のテキスト", "rocket 🚀 and \u2028"];
+  return [
+    compare(`${mlpModel} batch 1`, mlp(1, 101)),
+    compare(`${mlpModel} batch 8, outputs named`, mlp(8, 102, ["OUTPUT0"])),
+    compare("identity_fp32 [3,17]", identity("FP32", [3, 17], 103)),
+    compare("identity_fp64 [2,9]", identity("FP64", [2, 9], 104)),
+    compare("identity_int32 [2,8]", identity("INT32", [2, 8], 105)),
+    compare("identity_int64 [4,5]", identity("INT64", [4, 5], 106)),
+    // Values a parse-and-reserialise proxy changes: integers beyond 2^53 (JavaScript numbers),
+    // -0.0, exponents ("1e21" vs "1e+21"), subnormals.
+    compare("identity_int64 [1,4] beyond 2^53", jsonText("/v2/models/identity_int64/infer", '{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT64","data":[9007199254740993,-9223372036854775808,9223372036854775807,-9007199254740993]}]}')),
+    compare("identity_fp64 [1,6] edge values", jsonText("/v2/models/identity_fp64/infer", '{"inputs":[{"name":"INPUT0","shape":[1,6],"datatype":"FP64","data":[-0.0,1e21,1.5e300,5e-324,0.1,123456789.123456789]}]}')),
+    compare(
+      "identity_bool [2,3]",
+      jsonPost("/v2/models/identity_bool/infer", { inputs: [{ name: "INPUT0", shape: [2, 3], datatype: "BOOL", data: [true, false, true, false, false, true] }] }),
+    ),
+    compare(
+      "identity_bytes [1,5] UTF-8 strings",
+      jsonPost("/v2/models/identity_bytes/infer", { id: "utf8-strings", inputs: [{ name: "INPUT0", shape: [1, texts.length], datatype: "BYTES", data: texts }] }),
+    ),
+    // The echo endpoint returns the body the primary received: request-side rewriting shows here.
+    compare("request body as the primary received it (/v2/debug/echo)", jsonPost("/v2/debug/echo", { id: "echo", texts, values: [1.5, -0.0, 1e-7, 123456789012] })),
+  ];
+}
+
+export const jsonIdentical: ConformanceTest = {
+  id: "proxy.json-identical",
+  description:
+    "KServe v2 JSON infer requests (MLP and identity models of every JSON datatype, UTF-8 strings) answer through the sidecar with the same status, content-type and body bytes as directly, and reach the primary unchanged",
+  profile: "proxy",
+  level: "core",
+  features: [],
+  faultyFixture: "reference/sidecars/rewrite-json.yaml",
+  timeoutMs: 30_000,
+  async run(context) {
+    const pod = await context.startPod();
+    const cases = jsonCases(context.primary.manifest.spec.model.name);
+    const results = await withAgent((agent) =>
+      compareCases(endpointsOf(context, pod), cases, { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS }),
+    );
+    const failing = results.filter((r) => r.problems.length > 0);
+    const evidence = { cases: comparisonEvidence(results) };
+    if (failing.length === 0) {
+      return { verdict: "passed", message: `${results.length} JSON requests: status, content-type and body bytes identical to the direct answers`, evidence };
+    }
+    return {
+      verdict: "failed",
+      message: `expected status, content-type and body bytes identical to the direct answer for ${results.length} JSON requests; found ${failing.length} different: ${summarizeProblems(results)}`,
+      evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
+    };
+  },
+};

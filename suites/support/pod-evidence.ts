@@ -1,0 +1,50 @@
+// Evidence a lifecycle or resource verdict shows: the pod's events in order, container
+// status, and the last log lines of the sidecar and the primary.
+import type { ConformanceContext } from "../../harness/conformance/conformance-test.ts";
+import type { ContainerStatus, PodEvent, StartedPod } from "../../harness/runtime/pod-runtime.ts";
+import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
+
+/** The sidecar's container name in the pods the context starts. */
+export function sidecarContainer(context: ConformanceContext): string {
+  return context.sidecar.manifest.metadata.name;
+}
+
+export function containerStatus(pod: StartedPod, container: string): ContainerStatus {
+  const status = pod.status().find((c) => c.name === container);
+  if (!status) throw new Error(`pod ${pod.spec.name} has no container "${container}"`);
+  return status;
+}
+
+/** "812.3 ms envoy ready (GET /ready → 200)", one line per event. */
+export function formatEvents(events: readonly PodEvent[]): string[] {
+  return events.map((e) => `${e.atMs.toFixed(1)} ms ${e.container} ${e.type}${e.detail ? ` (${e.detail})` : ""}`);
+}
+
+/** The last lines a container wrote; [] when the runtime has none to give. */
+export function logTail(pod: StartedPod, container: string, maxLines = 15): string[] {
+  try {
+    return pod.logs(container, maxLines);
+  } catch {
+    return [];
+  }
+}
+
+/** Events and the last log lines of the sidecar and the primary. */
+export function podEvidence(pod: StartedPod, sidecar: string, maxLines = 15): Record<string, unknown> {
+  return {
+    events: formatEvents(pod.events()),
+    sidecarLog: logTail(pod, sidecar, maxLines),
+    primaryLog: logTail(pod, PRIMARY_CONTAINER, maxLines),
+  };
+}
+
+/**
+ * How late the runtime can notice that the sidecar became ready: it polls the startup
+ * probe, then the readiness probe, each every periodMs. A check that compares the "ready"
+ * event with what the sidecar did allows this much, or it would blame the probe's period
+ * on the sidecar.
+ */
+export function readinessObservationLagMs(context: ConformanceContext): number {
+  const probes = context.sidecar.manifest.spec.probes;
+  return Math.max(probes?.startup?.periodMs ?? 0, probes?.readiness?.periodMs ?? 0);
+}
