@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ManifestError } from "../scenario/index.ts";
+import { CERTIFY_ENV } from "../conformance/entry-options.ts";
+import { certifyCommand } from "./certify-command.ts";
 import { runCommand } from "./run-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { writeJsonSchemas } from "../scenario/index.ts";
@@ -58,6 +60,28 @@ program
   .option("--out <dir>", "report folder")
   .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string }) => {
     process.exitCode = await runCommand({ scenarioFile: scenario, ...flags, projectRoot, version, calibrationOnly: true });
+  });
+
+program
+  .command("certify")
+  .description("certify a sidecar: the conformance tests of its roles against the reference primary, and its performance figures")
+  .argument("<sidecar>", "Sidecar manifest (YAML)")
+  .option("--profile <profiles>", "profile(s) to certify, repeatable or comma-separated (default: lifecycle, resources and the sidecar's roles)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+  .option("--runtime <name>", "pod runtime: local", "local")
+  .option("--out <dir>", "report folder (default reports/<run-id>)")
+  .option("--no-performance", "skip the short benchmark (added latency, vCPU, memory, time to ready)")
+  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean }) => {
+    process.exitCode = await certifyCommand({
+      sidecarFile: sidecar,
+      profiles: flags.profile ?? [],
+      runtime: flags.runtime,
+      ...(flags.out ? { out: flags.out } : {}),
+      performance: flags.performance,
+      projectRoot,
+      version,
+      // The harness's own tests certify fake checks through the real command line.
+      ...(process.env[CERTIFY_ENV.registry] ? { registryModule: process.env[CERTIFY_ENV.registry] } : {}),
+    });
   });
 
 program

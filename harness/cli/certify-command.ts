@@ -1,0 +1,155 @@
+// `sidecar-bench certify <sidecar.yaml>`: check the inputs (nothing starts on invalid
+// input), run the conformance entry through vitest with progress, then the short
+// benchmark, and write the certificate: conformance.yaml/json, junit.xml, verdicts.jsonl
+// and performance/. Exit 0 when no core test failed, 1 otherwise, 2 on invalid input,
+// 130 when interrupted.
+import { delimiter, join, relative, resolve } from "node:path";
+import { coreTestsHeld } from "../conformance/conformance-report.ts";
+import { assembleReport, prepareCertification } from "../conformance/certification.ts";
+import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/conformance-writers.ts";
+import { DEFAULT_REGISTRY, PRIMARY_MANIFEST, entryEnvironment, unsupportedRuntimeMessage, type EntryOptions } from "../conformance/entry-options.ts";
+import { measurePerformance, PERFORMANCE_DIR, type PerformanceSection } from "../conformance/performance.ts";
+import { ProfileSelectionError, parseProfileList } from "../conformance/profiles.ts";
+import { killOrphanedPods, killRunLeftovers } from "../conformance/run-leftovers.ts";
+import { CONFORMANCE_CONFIG, runConformanceWithVitest } from "../conformance/run-vitest.ts";
+import { VERDICTS_FILE, readVerdictRecords } from "../conformance/verdict-record.ts";
+import { formatDurationMs, verdictTable } from "../conformance/verdict-table.ts";
+import { LocalRuntime } from "../runtime/local/local-runtime.ts";
+import { newRunId } from "./run-command.ts";
+import { UsageError } from "./usage-error.ts";
+
+export interface CertifyCommandInput {
+  sidecarFile: string;
+  /** Raw --profile values (repeatable, comma lists). */
+  profiles: string[];
+  runtime: string;
+  out?: string;
+  performance: boolean;
+  projectRoot: string;
+  version: string;
+  /** Module exporting CONFORMANCE_TESTS; the default is the suite's registry (tests substitute fakes). */
+  registryModule?: string;
+}
+
+export const JUNIT_FILE = "junit.xml";
+
+export async function certifyCommand(input: CertifyCommandInput): Promise<number> {
+  const startMs = performance.now();
+  const runtimeProblem = unsupportedRuntimeMessage(input.runtime);
+  if (runtimeProblem) throw new UsageError(runtimeProblem);
+  const runId = newRunId();
+  const options: EntryOptions = {
+    sidecarFile: resolve(input.sidecarFile),
+    primaryFile: resolve(input.projectRoot, PRIMARY_MANIFEST),
+    registryModule: resolve(input.registryModule ?? join(input.projectRoot, DEFAULT_REGISTRY)),
+    outDir: resolve(input.out ?? join(input.projectRoot, "reports", runId)),
+    profiles: asUsage(() => parseProfileList(input.profiles)),
+    runId,
+    runtime: input.runtime,
+  };
+  const prepared = await prepareCertification(options).catch((error: unknown) => {
+    throw error instanceof ProfileSelectionError ? new UsageError(error.message) : error;
+  });
+  const { sidecar, selection } = prepared;
+  if (selection.tests.length === 0) {
+    throw new UsageError(`${relative(process.cwd(), sidecar.file)}: no conformance test applies to the profiles ${selection.profilesWithoutTests.join(", ")}`);
+  }
+
+  const venvBin = join(input.projectRoot, ".venv", "bin");
+  const commandPath = [venvBin, process.env.PATH ?? ""].join(delimiter);
+  const runtime = new LocalRuntime({ workDir: join(options.outDir, "pods"), extraPath: [venvBin] });
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++interrupts === 1) {
+      say(`${signal}: stopping the running check and its pods (verdicts so far are kept); press Ctrl-C again to kill at once`);
+      controller.abort();
+    } else {
+      process.exit(130); // the runtimes' exit hooks SIGKILL every pod process
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    // Not runtime.reapOrphans(): its cgroup sweep trusts owner files, which runs with their own state root (test suites) keep elsewhere.
+    const reaped = killOrphanedPods();
+    if (reaped.length > 0) say(`killed ${reaped.length} pod process(es) left by harnesses that died: ${reaped.join("; ")}`);
+    const name = `${sidecar.manifest.metadata.name}${sidecar.manifest.metadata.version ? ` ${sidecar.manifest.metadata.version}` : ""}`;
+    say(`certify ${runId}: ${name} (roles ${sidecar.manifest.spec.roles.join(", ")}) → ${relative(process.cwd(), options.outDir) || "."}`);
+    say(`${selection.tests.length} tests in ${selection.profiles.join(", ")}${selection.profilesWithoutTests.length > 0 ? ` (no tests yet for ${selection.profilesWithoutTests.join(", ")})` : ""}`);
+
+    const run = await runConformanceWithVitest({
+      projectRoot: input.projectRoot,
+      configFile: join(input.projectRoot, CONFORMANCE_CONFIG),
+      env: entryEnvironment(options),
+      junitFile: join(options.outDir, JUNIT_FILE),
+      onLine: say,
+      signal: controller.signal,
+    });
+    const leftovers = killRunLeftovers(runId);
+    if (leftovers.length > 0) say(`killed ${leftovers.length} process(es) the conformance run left: ${leftovers.join("; ")}`);
+    const records = readVerdictRecords(join(options.outDir, VERDICTS_FILE), runId);
+    const interrupted = controller.signal.aborted;
+
+    let performanceSection: PerformanceSection = { status: "not-measured", reason: "--no-performance" };
+    if (interrupted) performanceSection = { status: "not-measured", reason: "interrupted" };
+    else if (input.performance) {
+      say(`performance: reference primary alone vs with ${sidecar.manifest.metadata.name} (→ ${relative(process.cwd(), join(options.outDir, PERFORMANCE_DIR))}/)`);
+      performanceSection = await measurePerformance({
+        sidecar,
+        primary: prepared.primary,
+        runtime,
+        runId,
+        outDir: options.outDir,
+        harnessVersion: `sidecar-bench ${input.version}`,
+        accounting: runtime.accountingSource(),
+        commandPath,
+        signal: controller.signal,
+        onLine: say,
+      });
+      if (performanceSection.status === "failed") say(`performance: not measured: ${performanceSection.error}`);
+    }
+
+    const report = assembleReport({
+      prepared,
+      options,
+      projectRoot: input.projectRoot,
+      version: input.version,
+      records,
+      // Also true when Ctrl-C came during the benchmark: the verdicts are complete, the figures are not.
+      interrupted: controller.signal.aborted,
+      performance: performanceSection,
+      accounting: runtime.accountingSource(),
+      commandPath,
+    });
+    writeConformanceReport(report, options.outDir);
+    process.stdout.write(`\n${verdictTable(report)}\n\n`);
+    for (const problem of run.problems) process.stderr.write(`error: ${problem}\n`);
+    const out = relative(process.cwd(), options.outDir) || ".";
+    process.stdout.write(
+      `reports: ${out}/ (${CONFORMANCE_FILES.yaml}, ${CONFORMANCE_FILES.json}, ${JUNIT_FILE}, ${VERDICTS_FILE}` +
+        `${performanceSection.status === "not-measured" ? "" : `, ${PERFORMANCE_DIR}/`}, pods/) in ${formatDurationMs(performance.now() - startMs)}\n`,
+    );
+    if (report.status === "interrupted") return 130;
+    if (report.status === "incomplete") {
+      process.stderr.write(`certify: ${selection.tests.length - records.length} test(s) reached no verdict (see the errors above)\n`);
+      return 1;
+    }
+    process.stdout.write(`result: ${report.result}${coreTestsHeld(report) ? "" : " (a core test failed)"}\n`);
+    return coreTestsHeld(report) ? 0 : 1;
+  } finally {
+    await runtime.stopAll();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ProfileSelectionError) throw new UsageError(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,90 @@
+// What both ways of certifying share (the `certify` command and a direct vitest run of
+// suites/conformance.test.ts): load and check the inputs before anything starts, and
+// turn verdicts into the report.
+import { readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { fingerprintEnvironment } from "../measure/environment.ts";
+import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
+import { buildConformanceReport, type ConformanceReport } from "./conformance-report.ts";
+import type { ConformanceTest } from "./conformance-test.ts";
+import type { EntryOptions } from "./entry-options.ts";
+import type { PerformanceSection } from "./performance.ts";
+import { selectTests, type Selection } from "./select-tests.ts";
+import { suiteVersion } from "./suite-version.ts";
+import type { VerdictRecord } from "./verdict-record.ts";
+
+export interface PreparedCertification {
+  sidecar: LoadedManifest<SidecarManifest>;
+  primary: LoadedManifest<PrimaryManifest>;
+  registry: ConformanceTest[];
+  selection: Selection;
+}
+
+/** The registry is a module exporting CONFORMANCE_TESTS; loaded by path so tests can substitute fakes. */
+export async function loadRegistry(modulePath: string): Promise<ConformanceTest[]> {
+  const module = (await import(pathToFileURL(modulePath).href)) as { CONFORMANCE_TESTS?: unknown };
+  if (!Array.isArray(module.CONFORMANCE_TESTS)) throw new Error(`${modulePath}: expected an exported array CONFORMANCE_TESTS`);
+  return module.CONFORMANCE_TESTS as ConformanceTest[];
+}
+
+/** Throws ManifestError (file:line) or ProfileSelectionError before any pod starts. */
+export async function prepareCertification(options: EntryOptions): Promise<PreparedCertification> {
+  const sidecar = await loadManifest(options.sidecarFile, "Sidecar");
+  const primary = await loadManifest(options.primaryFile, "Primary");
+  const registry = await loadRegistry(options.registryModule);
+  const selection = selectTests({ registry, sidecar: sidecar.manifest, requested: options.profiles });
+  return { sidecar, primary, registry, selection };
+}
+
+export function readPackageVersion(projectRoot: string): string {
+  return (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
+}
+
+export interface AssembleInput {
+  prepared: PreparedCertification;
+  options: EntryOptions;
+  projectRoot: string;
+  version: string;
+  records: readonly VerdictRecord[];
+  interrupted: boolean;
+  performance: PerformanceSection;
+  accounting: string;
+  /** PATH the pods' commands resolve on (versions in the fingerprint come from it). */
+  commandPath: string;
+}
+
+export function assembleReport(input: AssembleInput): ConformanceReport {
+  const { prepared, options } = input;
+  const measured = input.performance.status === "measured" ? input.performance : null;
+  const environment = fingerprintEnvironment({
+    scenarioSha256: prepared.sidecar.sha256,
+    runtime: options.runtime,
+    accounting: input.accounting,
+    pinning: measured?.pinning ?? "none (conformance checks run unpinned)",
+    harnessVersion: `sidecar-bench ${input.version}`,
+    loadGenerator: measured ? "sidecar-bench open loop (undici)" : "none (conformance checks only)",
+    path: input.commandPath,
+  });
+  return buildConformanceReport({
+    runId: options.runId,
+    date: new Date().toISOString(),
+    interrupted: input.interrupted,
+    sidecar: prepared.sidecar,
+    primary: prepared.primary,
+    sidecarFile: projectPath(input.projectRoot, prepared.sidecar.file),
+    primaryFile: projectPath(input.projectRoot, prepared.primary.file),
+    selection: prepared.selection,
+    records: input.records,
+    suite: suiteVersion(input.version, prepared.registry),
+    runtime: options.runtime,
+    environment,
+    performance: input.performance,
+  });
+}
+
+/** Inside the project: relative to it; elsewhere (a vendor's checkout): absolute. */
+function projectPath(projectRoot: string, file: string): string {
+  const rel = relative(projectRoot, file);
+  return rel.startsWith("..") ? file : rel;
+}

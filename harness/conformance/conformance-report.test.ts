@@ -1,0 +1,162 @@
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { EnvironmentFingerprint } from "../measure/environment.ts";
+import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
+import { buildConformanceReport, coreTestsHeld, profileResult, type ConformanceReport, type VerdictCounts } from "./conformance-report.ts";
+import type { ConformanceTest, Level, Profile, Verdict } from "./conformance-test.ts";
+import { writeConformanceReport } from "./conformance-writers.ts";
+import { selectTests } from "./select-tests.ts";
+import { suiteVersion } from "./suite-version.ts";
+import type { VerdictRecord } from "./verdict-record.ts";
+import { verdictTable } from "./verdict-table.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const check = (id: string, level: Level, features: ConformanceTest["features"] = []): ConformanceTest => ({
+  id,
+  description: id,
+  profile: id.split(".")[0] as Profile,
+  level,
+  features,
+  faultyFixture: `reference/sidecars/${id}.yaml`,
+  timeoutMs: 1_000,
+  run: async () => ({ verdict: "passed", message: "" }),
+});
+
+// Registry order deliberately unsorted: the report sorts.
+const registry = [
+  check("proxy.z-streaming", "extended", ["streaming"]),
+  check("proxy.a-json", "core"),
+  check("lifecycle.ready", "core"),
+  check("proxy.drain", "extended", ["graceful-drain"]),
+  check("resources.idle-memory", "core"),
+];
+
+const record = (id: string, verdict: Verdict, message = `${id} ${verdict}`, evidence?: Record<string, unknown>): VerdictRecord => ({
+  runId: "run-1",
+  id,
+  profile: id.split(".")[0] as Profile,
+  level: registry.find((t) => t.id === id)!.level,
+  verdict,
+  message,
+  ...(evidence ? { evidence } : {}),
+  startedAt: "2026-01-01T00:00:00.000Z",
+  durationMs: 12,
+});
+
+const environment = { cpuModel: "test", cores: 2 } as EnvironmentFingerprint;
+let sidecar: LoadedManifest<SidecarManifest>;
+let primary: LoadedManifest<PrimaryManifest>;
+beforeAll(async () => {
+  sidecar = await loadManifest(join(root, "scenarios/sidecars/envoy.yaml"), "Sidecar");
+  primary = await loadManifest(join(root, "reference/primaries/fastapi-kserve/primary.yaml"), "Primary");
+});
+
+function report(records: VerdictRecord[], interrupted = false): ConformanceReport {
+  return buildConformanceReport({
+    runId: "run-1",
+    date: "2026-01-01T00:00:00.000Z",
+    interrupted,
+    sidecar,
+    primary,
+    sidecarFile: "scenarios/sidecars/envoy.yaml",
+    primaryFile: "reference/primaries/fastapi-kserve/primary.yaml",
+    selection: selectTests({ registry, sidecar: sidecar.manifest }),
+    records,
+    suite: suiteVersion("0.1.0", registry),
+    runtime: "local",
+    environment,
+    performance: { status: "not-measured", reason: "--no-performance" },
+  });
+}
+
+const counts = (c: Partial<VerdictCounts>): VerdictCounts => ({ passed: 0, failed: 0, skipped: 0, notSupported: 0, notRun: 0, ...c });
+
+describe("profile result", () => {
+  it("is failure on a core failure, partial when anything else did not pass, success otherwise", () => {
+    expect(profileResult(counts({ passed: 3 }), counts({ passed: 1, notSupported: 2 }))).toBe("success");
+    expect(profileResult(counts({ passed: 3 }), counts({ failed: 1 }))).toBe("partial");
+    expect(profileResult(counts({ passed: 3 }), counts({ skipped: 1 }))).toBe("partial");
+    expect(profileResult(counts({ passed: 2, notSupported: 1 }), counts({}))).toBe("partial");
+    expect(profileResult(counts({ passed: 2, notRun: 1 }), counts({}))).toBe("partial");
+    expect(profileResult(counts({ passed: 2, failed: 1 }), counts({ passed: 5 }))).toBe("failure");
+  });
+});
+
+describe("conformance report", () => {
+  const records = () => [
+    record("resources.idle-memory", "passed"),
+    record("proxy.z-streaming", "failed", "expected the first token within 50 ms of direct, found 1.2 s", { firstTokenMs: 1200 }),
+    record("proxy.a-json", "passed"),
+    record("proxy.drain", "not-supported", "needs feature graceful-drain, which envoy does not claim (spec.features)"),
+    record("lifecycle.ready", "skipped", "needs cgroup v2"),
+  ];
+
+  it("has the versioned header, the implementation and the suite version", () => {
+    const r = report(records());
+    expect(r).toMatchObject({ apiVersion: "sidecar-bench/v1alpha1", kind: "ConformanceReport", status: "complete", runtime: "local" });
+    expect(r.implementation).toMatchObject({ name: "envoy", vendor: "Envoy Proxy", version: "1.40.0", image: "envoyproxy/envoy:v1.40.0", roles: ["proxy"] });
+    expect(r.implementation.command[0]).toBe("envoy");
+    expect(r.implementation.manifest.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.suite).toMatchObject({ version: "0.1.0", testCount: 5 });
+  });
+
+  it("sorts profiles and tests by id and computes each profile's result and counts", () => {
+    const r = report(records());
+    expect(r.profiles.map((p) => p.name)).toEqual(["lifecycle", "proxy", "resources"]);
+    const proxy = r.profiles[1]!;
+    expect(proxy.tests.map((t) => t.id)).toEqual(["proxy.a-json", "proxy.drain", "proxy.z-streaming"]);
+    expect(proxy.result).toBe("partial");
+    expect(proxy.core).toEqual(counts({ passed: 1 }));
+    expect(proxy.extended).toEqual(counts({ failed: 1, notSupported: 1 }));
+    expect(proxy.failedTests).toEqual([{ id: "proxy.z-streaming", level: "extended", message: "expected the first token within 50 ms of direct, found 1.2 s", evidence: { firstTokenMs: 1200 } }]);
+    expect(proxy.notSupportedTests.map((t) => t.id)).toEqual(["proxy.drain"]);
+    expect(proxy.supportedFeatures).toEqual(["streaming"]);
+    expect(proxy.unsupportedFeatures).toEqual(["graceful-drain"]);
+    expect(r.profiles[0]!.result).toBe("partial"); // a skipped core test
+    expect(r.profiles[2]!.result).toBe("success");
+    expect(r.result).toBe("partial");
+    expect(coreTestsHeld(r)).toBe(true);
+  });
+
+  it("does not depend on the order verdicts arrived in", () => {
+    expect(report(records())).toEqual(report(records().reverse()));
+  });
+
+  it("fails the exit rule on a core failure and lists unrun tests of an interrupted run", () => {
+    const failed = report([record("proxy.a-json", "failed")]);
+    expect(failed.result).toBe("failure");
+    expect(coreTestsHeld(failed)).toBe(false);
+    const interrupted = report([record("lifecycle.ready", "passed")], true);
+    expect(interrupted.status).toBe("interrupted");
+    expect(interrupted.profiles[1]!.core.notRun).toBe(1);
+    expect(interrupted.profiles[1]!.tests[0]).toMatchObject({ id: "proxy.a-json", verdict: "not-run", durationMs: null });
+    expect(coreTestsHeld(interrupted)).toBe(false);
+  });
+
+  it("is written as YAML and JSON of the same document, atomically (no temp files left)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-conformance-"));
+    const r = report(records());
+    writeConformanceReport(r, dir);
+    expect(readdirSync(dir).sort()).toEqual(["conformance.json", "conformance.yaml"]);
+    expect(JSON.parse(readFileSync(join(dir, "conformance.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(r)));
+    expect(parse(readFileSync(join(dir, "conformance.yaml"), "utf8"))).toEqual(JSON.parse(JSON.stringify(r)));
+  });
+
+  it("renders a verdict table with every test and the profile results", () => {
+    const table = verdictTable(report(records()));
+    expect(table).toContain("| proxy.z-streaming | extended | **FAILED** | 12 ms | expected the first token within 50 ms of direct, found 1.2 s |");
+    expect(table).toContain("| proxy | partial | 1/0/0/0 | 0/1/0/1 |");
+  });
+});
+
+describe("suite version", () => {
+  it("hashes the registry's ids independently of their order", () => {
+    expect(suiteVersion("0.1.0", registry)).toEqual(suiteVersion("0.1.0", [...registry].reverse()));
+    expect(suiteVersion("0.1.0", registry).testsSha256).not.toBe(suiteVersion("0.1.0", registry.slice(1)).testsSha256);
+  });
+});

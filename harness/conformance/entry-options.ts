@@ -1,0 +1,70 @@
+// The contract between `certify` and the vitest entry (suites/conformance.test.ts):
+// vitest runs the entry in a worker process, so options travel as environment
+// variables. One module names them, parses them and writes them, so both sides agree.
+import { isAbsolute, join, resolve } from "node:path";
+import type { Profile } from "./conformance-test.ts";
+import { parseProfileList } from "./profiles.ts";
+
+export const CERTIFY_ENV = {
+  /** Sidecar manifest to certify (default scenarios/sidecars/envoy.yaml). */
+  sidecar: "SIDECAR_BENCH_CERTIFY_SIDECAR",
+  /** Comma list of profiles (default: every profile that applies to the sidecar's roles). */
+  profiles: "SIDECAR_BENCH_CERTIFY_PROFILES",
+  /** Report folder: verdicts.jsonl, conformance.yaml/json and the pods' logs (default reports/<run-id>). */
+  out: "SIDECAR_BENCH_CERTIFY_OUT",
+  /** Run id the pods are labelled with (default: a new one). */
+  runId: "SIDECAR_BENCH_CERTIFY_RUN_ID",
+  /** Pod runtime (only "local" in this version). */
+  runtime: "SIDECAR_BENCH_CERTIFY_RUNTIME",
+  /** Module exporting CONFORMANCE_TESTS (default suites/registry.ts); the harness's own tests use fakes. */
+  registry: "SIDECAR_BENCH_CERTIFY_REGISTRY",
+} as const;
+
+export const DEFAULT_SIDECAR = "scenarios/sidecars/envoy.yaml";
+export const DEFAULT_REGISTRY = "suites/registry.ts";
+export const PRIMARY_MANIFEST = "reference/primaries/fastapi-kserve/primary.yaml";
+export const SUPPORTED_RUNTIMES: readonly string[] = ["local"];
+
+export interface EntryOptions {
+  /** Absolute paths. */
+  sidecarFile: string;
+  primaryFile: string;
+  registryModule: string;
+  outDir: string;
+  /** Empty: every applicable profile. */
+  profiles: Profile[];
+  runId: string;
+  runtime: string;
+}
+
+/** Relative paths resolve against the project root, where `npx vitest` and `certify` both run from. */
+export function readEntryOptions(env: Record<string, string | undefined>, projectRoot: string, newRunId: () => string): EntryOptions {
+  const path = (value: string) => (isAbsolute(value) ? value : resolve(projectRoot, value));
+  const runId = env[CERTIFY_ENV.runId] || newRunId();
+  return {
+    sidecarFile: path(env[CERTIFY_ENV.sidecar] || DEFAULT_SIDECAR),
+    primaryFile: path(PRIMARY_MANIFEST),
+    registryModule: path(env[CERTIFY_ENV.registry] || DEFAULT_REGISTRY),
+    outDir: path(env[CERTIFY_ENV.out] || join("reports", runId)),
+    profiles: parseProfileList([env[CERTIFY_ENV.profiles] ?? ""]),
+    runId,
+    runtime: env[CERTIFY_ENV.runtime] || "local",
+  };
+}
+
+export function entryEnvironment(options: EntryOptions): Record<string, string> {
+  return {
+    [CERTIFY_ENV.sidecar]: options.sidecarFile,
+    [CERTIFY_ENV.profiles]: options.profiles.join(","),
+    [CERTIFY_ENV.out]: options.outDir,
+    [CERTIFY_ENV.runId]: options.runId,
+    [CERTIFY_ENV.runtime]: options.runtime,
+    [CERTIFY_ENV.registry]: options.registryModule,
+  };
+}
+
+export function unsupportedRuntimeMessage(runtime: string): string | null {
+  return SUPPORTED_RUNTIMES.includes(runtime)
+    ? null
+    : `--runtime ${runtime}: the "${runtime}" runtime is not available in this version; use ${SUPPORTED_RUNTIMES.map((r) => `"${r}"`).join(", ")}`;
+}

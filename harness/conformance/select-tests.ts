@@ -1,0 +1,51 @@
+// Which conformance tests run against a sidecar: the requested profiles (default: all
+// that apply to its roles), in registry order. Tests of features the sidecar does not
+// claim stay in the selection: they are reported as not-supported, which a vendor
+// needs to see as much as a failure.
+import type { SidecarFeature, SidecarManifest } from "../scenario/index.ts";
+import type { ConformanceTest, Profile } from "./conformance-test.ts";
+import { ProfileSelectionError, applicableProfiles } from "./profiles.ts";
+
+export interface Selection {
+  /** Profiles certified, sorted; each has at least one test in the registry. */
+  profiles: Profile[];
+  /** Requested (or applicable) profiles for which the registry has no test yet. */
+  profilesWithoutTests: Profile[];
+  /** Tests to run, in registry order. */
+  tests: ConformanceTest[];
+}
+
+export interface SelectionInput {
+  registry: readonly ConformanceTest[];
+  sidecar: SidecarManifest;
+  /** From --profile; undefined or empty = every profile that applies. */
+  requested?: readonly Profile[];
+}
+
+export function selectTests(input: SelectionInput): Selection {
+  const { registry, sidecar } = input;
+  const applicable = applicableProfiles(sidecar.spec.roles);
+  const requested = input.requested && input.requested.length > 0 ? input.requested : applicable;
+  const excluded = requested.filter((p) => !applicable.includes(p));
+  if (excluded.length > 0) {
+    // Certifying a proxy against the telemetry profile could only fail; say why instead.
+    throw new ProfileSelectionError(
+      `--profile ${excluded.join(",")}: ${sidecar.metadata.name} does not declare the ${excluded.join(", ")} role ` +
+        `(spec.roles: ${sidecar.spec.roles.join(", ")}); profiles that apply: ${applicable.join(", ")}`,
+    );
+  }
+  const chosen = new Set(requested);
+  const tests = registry.filter((t) => chosen.has(t.profile));
+  const covered = new Set(tests.map((t) => t.profile));
+  return {
+    profiles: applicable.filter((p) => chosen.has(p) && covered.has(p)),
+    profilesWithoutTests: applicable.filter((p) => chosen.has(p) && !covered.has(p)),
+    tests,
+  };
+}
+
+/** Features a test needs that the sidecar does not claim (empty = the test applies). */
+export function missingFeatures(test: Pick<ConformanceTest, "features">, sidecar: SidecarManifest): SidecarFeature[] {
+  const claimed = new Set(sidecar.spec.features ?? []);
+  return test.features.filter((f) => !claimed.has(f));
+}
