@@ -2,6 +2,7 @@
 // start-up, then crashes, then stop — the order a pod lives through them.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { drainsInOrder } from "./drains-in-order.ts";
+import { drainsOnSigterm } from "./drains-on-sigterm.ts";
 import { failsFastWhileDown } from "./fails-fast-while-down.ts";
 import { noTrafficBeforeReady } from "./no-traffic-before-ready.ts";
 import { sidecarCrashRestartsAlone } from "./sidecar-crash-restarts-alone.ts";
@@ -17,4 +18,5 @@ export const lifecycleTests: ConformanceTest[] = [
   failsFastWhileDown,
   drainsInOrder,
   sigtermHonoured,
+  drainsOnSigterm,
 ];

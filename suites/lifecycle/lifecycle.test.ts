@@ -4,6 +4,7 @@
 import { describe } from "vitest";
 import { describeCheckOnRealPods, describeRegistry } from "../support/check-expectations.ts";
 import { drainsInOrder } from "./drains-in-order.ts";
+import { drainsOnSigterm } from "./drains-on-sigterm.ts";
 import { failsFastWhileDown } from "./fails-fast-while-down.ts";
 import { lifecycleTests } from "./index.ts";
 import { noTrafficBeforeReady } from "./no-traffic-before-ready.ts";
@@ -21,6 +22,7 @@ describe("lifecycle registry", () => {
     "lifecycle.fails-fast-while-down",
     "lifecycle.drains-in-order",
     "lifecycle.sigterm-honoured",
+    "lifecycle.drains-on-sigterm",
   ]);
 });
 
@@ -31,3 +33,4 @@ describeCheckOnRealPods(sidecarCrashRestartsAlone, /no request was answered thro
 describeCheckOnRealPods(failsFastWhileDown, /were held \(first sent \d+ ms after SIGKILL: timeout after/);
 describeCheckOnRealPods(drainsInOrder, /in-flight requests were cut.*the sidecar exited on its own/);
 describeCheckOnRealPods(sigtermHonoured, /killed at the end of the grace period/);
+describeCheckOnRealPods(drainsOnSigterm, /were cut/);

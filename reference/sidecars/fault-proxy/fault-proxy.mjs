@@ -327,7 +327,11 @@ function main() {
   }
   function onTerminate(signal) {
     log("sigterm", { signal, inFlight: ctx.stats.inFlight });
-    for (const fault of hooks("sigterm")) if (fault.sigterm(ctx) === "ignore") return;
+    for (const fault of hooks("sigterm")) {
+      const action = fault.sigterm(ctx);
+      if (action === "ignore") return;
+      if (action === "exit") return exit(0, "sigterm without drain");
+    }
     if (ctx.draining) return;
     ctx.draining = true;
     for (const timer of timers) clearTimeout(timer);

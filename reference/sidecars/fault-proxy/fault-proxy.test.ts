@@ -583,6 +583,22 @@ describe("lifecycle faults", () => {
       expect(fixture.pod.logs("ignore-sigterm", 10).join("\n")).toContain('"event":"sigterm"');
     }, { terminationGracePeriodMs: 1_500 });
   });
+
+  it("exit-on-sigterm: exits at once on SIGTERM, with requests still in flight", async () => {
+    await withFixture("exit-on-sigterm", async (fixture) => {
+      const pending = send(fixture.entry, {
+        path: "/v2/models/mlp/generate",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text_input: "x", parameters: { max_tokens: 20, token_interval_ms: 50 } }),
+      }).catch((error: Error) => error);
+      await new Promise((r) => setTimeout(r, 300));
+      fixture.pod.signal("exit-on-sigterm", "SIGTERM");
+      const outcome = await pending;
+      expect(outcome instanceof Error || (outcome as { status: number }).status >= 500).toBe(true);
+      expect(fixture.pod.logs("exit-on-sigterm", 10).join("\n")).toMatch(/"event":"exiting".*sigterm without drain/);
+    });
+  });
 });
 
 // ---------------------------------------------------------------- resource faults

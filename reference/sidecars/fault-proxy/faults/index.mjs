@@ -12,7 +12,7 @@
 //   response({req, status, headers, upstreamRes}, ctx)
 //                                    → undefined or {status?, headers?, body? (replaces it),
 //                                      rewrite?(whole body) → body, transform? (streamed)}
-//   sigterm(ctx) → "ignore"          keep running on SIGTERM
+//   sigterm(ctx) → "ignore" | "exit" keep running on SIGTERM, or exit at once without draining
 // `restartAware: true` makes the proxy record its start (restart-marker.mjs) and log it.
 import bufferStream from "./buffer-stream.mjs";
 import closeConnections from "./close-connections.mjs";
@@ -21,6 +21,7 @@ import corruptBinary from "./corrupt-binary.mjs";
 import cpuBurner from "./cpu-burner.mjs";
 import dropHeader from "./drop-header.mjs";
 import earlyAdmin from "./early-admin.mjs";
+import exitOnSigterm from "./exit-on-sigterm.mjs";
 import fatIdle from "./fat-idle.mjs";
 import hangWhenDown from "./hang-when-down.mjs";
 import ignoreSigterm from "./ignore-sigterm.mjs";
@@ -49,6 +50,7 @@ const ALL = [
   hangWhenDown,
   quitsEarly,
   ignoreSigterm,
+  exitOnSigterm,
   fatIdle,
   cpuBurner,
   leaky,

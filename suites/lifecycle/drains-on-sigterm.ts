@@ -1,0 +1,74 @@
+// lifecycle.drains-on-sigterm (extended, feature graceful-drain): a sidecar told to stop
+// on its own — a rolling update of the sidecar, a node drain by an operator — finishes
+// the requests it is forwarding before it exits. With a token stream and unary
+// generations in flight through it, the sidecar alone gets SIGTERM: every request must
+// complete in full. (The pod then restarts it; that is lifecycle.sidecar-crash-restarts-alone's rule.)
+import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { pause } from "../support/bounded-wait.ts";
+import { describeGeneration, generationComplete, startGeneration, type InFlightGeneration } from "../support/in-flight-generation.ts";
+import { formatEvents, logTail, sidecarContainer } from "../support/pod-evidence.ts";
+import { generateRequest } from "../support/reference-requests.ts";
+
+/** The stream: 30 tokens × 50 ms ≈ 1.5 s; the unary generations 20 × 50 ms ≈ 1 s. */
+const STREAM_TOKENS = 30;
+const UNARY_TOKENS = 20;
+const UNARY_REQUESTS = 2;
+const TOKEN_INTERVAL_MS = 50;
+/** Time for the requests to reach the primary before the SIGTERM; each runs ≥ 1 s. */
+const IN_FLIGHT_SETTLE_MS = 300;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+export const drainsOnSigterm: ConformanceTest = {
+  id: "lifecycle.drains-on-sigterm",
+  description:
+    "A sidecar sent SIGTERM on its own (rolling update) finishes the requests it is forwarding — a token stream and unary " +
+    "generations — before it exits.",
+  profile: "lifecycle",
+  level: "extended",
+  features: ["graceful-drain"],
+  faultyFixture: "reference/sidecars/exit-on-sigterm.yaml",
+  timeoutMs: 40_000,
+  async run(context): Promise<CheckOutcome> {
+    if (!context.sidecar.manifest.spec.proxy) {
+      return { verdict: "skipped", message: "the sidecar declares no spec.proxy: no request passes through it, so there is nothing for it to drain" };
+    }
+    const sidecar = sidecarContainer(context);
+    const pod = await context.startPod();
+    const entry = context.entryUrl(pod);
+    const options = { timeoutMs: REQUEST_TIMEOUT_MS, signal: context.signal };
+    const all: InFlightGeneration[] = [
+      startGeneration(entry, generateRequest(context, { tokens: STREAM_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS, stream: true, id: "sigterm-stream" }), { id: "sigterm-stream", stream: true, expectedTokens: STREAM_TOKENS }, options),
+    ];
+    for (let i = 0; i < UNARY_REQUESTS; i++) {
+      const id = `sigterm-unary-${i}`;
+      all.push(startGeneration(entry, generateRequest(context, { tokens: UNARY_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS, stream: false, id }), { id, stream: false, expectedTokens: UNARY_TOKENS }, options));
+    }
+    await pause(IN_FLIGHT_SETTLE_MS, context.signal);
+    const endedEarly = all.filter((g) => g.progress.endedAtMs !== undefined);
+    if (endedEarly.length > 0) {
+      const results = await Promise.all(all.map((g) => g.done));
+      return {
+        verdict: "failed",
+        message: `expected ${all.length} requests in flight through the sidecar before its SIGTERM; ${endedEarly.length} ended before it (${endedEarly.map((g) => describeGeneration(g.progress)).join("; ")})`,
+        evidence: { requests: results.map(describeGeneration), sidecarLog: logTail(pod, sidecar) },
+      };
+    }
+    const eventsBefore = pod.events().length;
+    pod.signal(sidecar, "SIGTERM");
+    const results = await Promise.all(all.map((g) => g.done));
+    const cut = results.filter((r) => !generationComplete(r));
+    const evidence = {
+      requests: results.map(describeGeneration),
+      events: formatEvents(pod.events().slice(eventsBefore)),
+      sidecarLog: logTail(pod, sidecar),
+    };
+    if (cut.length > 0) {
+      return {
+        verdict: "failed",
+        message: `expected every in-flight request to complete after the sidecar alone got SIGTERM; ${cut.length} of ${results.length} were cut (${cut.map(describeGeneration).join("; ")})`,
+        evidence,
+      };
+    }
+    return { verdict: "passed", message: `all ${results.length} in-flight requests completed in full after the sidecar got SIGTERM (${results.map(describeGeneration).join("; ")})`, evidence };
+  },
+};
