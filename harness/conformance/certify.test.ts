@@ -108,6 +108,53 @@ describe("sidecar-bench certify (vitest-driven, fake checks)", () => {
     expect(processesOfRun(report.runId)).toEqual([]);
   }, 180_000);
 
+  it("ends a sidecar that never gets ready with a clear verdict for every check, in bounded time", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "sb-certify-never-ready-"));
+    const began = Date.now();
+    const finished = await certify([join(root, "harness/conformance/fixtures/never-ready-sidecar.yaml"), "--no-performance", "--out", outDir], join(root, "suites/registry.ts")).done;
+    expect(finished.code, finished.stderr).toBe(1);
+    // One start-up timeout (3 s) for the first check; every later one fails at once.
+    expect(Date.now() - began).toBeLessThan(90_000);
+    const report = readReport(outDir);
+    const tests = report.profiles.flatMap((p) => p.tests);
+    expect(tests.length).toBeGreaterThan(10);
+    expect(tests.every((t) => t.verdict === "failed")).toBe(true);
+    // The report sorts by id; the check that ran first carries the start failure itself.
+    const [ran, ...rest] = [...tests].sort((a, b) => Number((a.message ?? "").startsWith("not run")) - Number((b.message ?? "").startsWith("not run")));
+    expect(ran!.message).toMatch(/container "never-ready" startup probe did not pass within 3000 ms \(last: GET \/no-such-path → 404\)/);
+    expect(rest.every((t) => (t.message ?? "").startsWith(`not run: the sidecar's pod never became ready (first seen in ${ran!.id})`))).toBe(true);
+    expect(processesOfRun(report.runId)).toEqual([]);
+  }, 120_000);
+
+  it("exits 0 when every core test of the requested profiles passes, with the performance figures", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "sb-certify-perf-"));
+    const finished = await certify([envoy, "--profile", "lifecycle", "--profile", "resources", "--out", outDir]).done;
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stderr).toContain("3 tests in lifecycle, resources");
+    expect(finished.stderr).toMatch(/performance: round 10\/10:/);
+    const report = readReport(outDir);
+    expect(report.result).toBe("success");
+    expect(report.profiles.map((p) => p.name)).toEqual(["lifecycle", "resources"]);
+    const perf = report.performance;
+    if (perf.status !== "measured") throw new Error(`performance not measured: ${JSON.stringify(perf)}`);
+    expect(perf.rounds).toBe(10);
+    for (const metric of ["p50", "p99"] as const) {
+      const d = perf.addedLatency[metric];
+      expect(d.ci95Us.low).toBeLessThanOrEqual(d.deltaUs);
+      expect(d.deltaUs).toBeLessThanOrEqual(d.ci95Us.high);
+    }
+    expect(perf.sidecar.container).toBe("envoy");
+    expect(perf.sidecar.vcpuPer1kRps).toBeGreaterThan(0);
+    expect(perf.sidecar.idleMemoryMiB).toBeGreaterThan(1);
+    expect(perf.sidecar.timeToReadyMs).toBeGreaterThan(0);
+    expect(perf.budgets.map((b) => b.budget)).toContain("idleMemoryMiB");
+    expect(report.environment.loadGenerator).toBe("sidecar-bench open loop (undici)");
+    expect(existsSync(join(outDir, "performance", "results.json"))).toBe(true);
+    expect(existsSync(join(outDir, "performance", "scenario.yaml"))).toBe(true);
+    expect(finished.stdout).toMatch(/\| added p50 \| [+−]?[\d.]+ (µs|ms) \[/);
+    expect(processesOfRun(report.runId)).toEqual([]);
+  }, 180_000);
+
   it("rejects invalid input with exit code 2 and a message naming what to fix, starting nothing", async () => {
     const outDir = join(mkdtempSync(join(tmpdir(), "sb-certify-bad-")), "out");
     const cases: Array<[string[], RegExp]> = [

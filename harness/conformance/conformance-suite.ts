@@ -11,7 +11,7 @@ import { assembleReport, readPackageVersion, type PreparedCertification } from "
 import { writeConformanceReport } from "./conformance-writers.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
 import type { EntryOptions } from "./entry-options.ts";
-import { CertificationInterrupted, runCheck } from "./run-check.ts";
+import { CertificationInterrupted, runCheck, type PodStartFailureMemo } from "./run-check.ts";
 import { VERDICTS_FILE, appendVerdictRecord, readVerdictRecords, type VerdictRecord } from "./verdict-record.ts";
 import "./vitest-meta.ts";
 
@@ -40,6 +40,7 @@ export function declareConformanceSuite(input: SuiteInput): void {
   const runtime = new LocalRuntime({ workDir: join(options.outDir, "pods"), extraPath: [venvBin] });
   const recordsFile = join(options.outDir, VERDICTS_FILE);
   const target = { sidecar: prepared.sidecar, primary: prepared.primary, runtime, runId: options.runId };
+  const podStartFailure: PodStartFailureMemo = {};
   // A terminal's Ctrl-C reaches this worker too: stop the running check's pods instead of dying with them up.
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
@@ -82,7 +83,7 @@ export function declareConformanceSuite(input: SuiteInput): void {
     let record: VerdictRecord;
     try {
       // ctx.signal: vitest cancelled the run (certify's Ctrl-C) or its own timeout struck.
-      record = await runCheck({ test, target, signal: AbortSignal.any([ctx.signal, interrupt.signal]) });
+      record = await runCheck({ test, target, podStartFailure, signal: AbortSignal.any([ctx.signal, interrupt.signal]) });
     } catch (error) {
       if (error instanceof CertificationInterrupted) {
         interrupted = true;

@@ -2,7 +2,7 @@
 // outcome, a thrown error, a hang past its timeoutMs, or a feature the sidecar does not
 // claim. Each check gets a fresh context, and its pods are stopped whatever happens, so
 // one check can never leave pods (or ports, or CPU load) behind for the next.
-import type { StartedPod } from "../runtime/pod-runtime.ts";
+import { PodStartError, type StartedPod } from "../runtime/pod-runtime.ts";
 import { createContext, type ContextInput } from "./conformance-context.ts";
 import type { CheckOutcome, ConformanceContext, ConformanceTest, PodOptions } from "./conformance-test.ts";
 import { missingFeatures } from "./select-tests.ts";
@@ -24,6 +24,16 @@ export interface CheckInput {
    * its aborted signal before its pods are stopped under it.
    */
   settleMs?: number;
+  /**
+   * Shared by the checks of one certification: the first time the sidecar's pod fails to
+   * become ready, later checks fail at once with that evidence instead of each waiting out
+   * the start-up timeout again (a sidecar that never gets ready ends in bounded time).
+   */
+  podStartFailure?: PodStartFailureMemo;
+}
+
+export interface PodStartFailureMemo {
+  first?: { test: string; message: string; lastLogLines: string[] };
 }
 
 const DEFAULT_SETTLE_MS = 2_000;
@@ -52,6 +62,12 @@ export async function runCheck(input: CheckInput): Promise<VerdictRecord> {
   });
 
   if (input.signal?.aborted) throw new CertificationInterrupted(`interrupted before ${test.id}`);
+  const startFailure = input.podStartFailure?.first;
+  if (startFailure) {
+    return record("failed", `not run: the sidecar's pod never became ready (first seen in ${startFailure.test}): ${startFailure.message}`, {
+      lastLogLines: startFailure.lastLogLines,
+    });
+  }
   const missing = missingFeatures(test, target.sidecar.manifest);
   if (missing.length > 0) {
     return record(
@@ -70,7 +86,12 @@ export async function runCheck(input: CheckInput): Promise<VerdictRecord> {
     ...scoped.context,
     async startPod(options?: PodOptions): Promise<StartedPod> {
       if (over) throw new Error(`${test.id} is over (timed out or interrupted): no new pods`);
-      const pod = await scoped.context.startPod(options);
+      const pod = await scoped.context.startPod(options).catch((error: unknown) => {
+        if (error instanceof PodStartError && input.podStartFailure && !options?.withoutSidecar) {
+          input.podStartFailure.first ??= { test: test.id, message: error.message.split("\n")[0]!, lastLogLines: error.lastLogLines };
+        }
+        throw error;
+      });
       if (over) {
         await pod.stop();
         throw new Error(`${test.id} is over (timed out or interrupted): pod stopped`);

@@ -3,7 +3,7 @@
 // runCheck the vitest entry calls, so both paths reach the same verdicts.
 import type { ContextInput } from "./conformance-context.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
-import { CertificationInterrupted, runCheck } from "./run-check.ts";
+import { CertificationInterrupted, runCheck, type PodStartFailureMemo } from "./run-check.ts";
 import type { VerdictRecord } from "./verdict-record.ts";
 
 export interface ConformanceRunInput {
@@ -22,9 +22,10 @@ export interface ConformanceRun {
 
 export async function runConformance(input: ConformanceRunInput): Promise<ConformanceRun> {
   const records: VerdictRecord[] = [];
+  const podStartFailure: PodStartFailureMemo = {};
   for (const [index, test] of input.tests.entries()) {
     try {
-      const record = await runCheck({ test, target: input.target, ...(input.signal ? { signal: input.signal } : {}) });
+      const record = await runCheck({ test, target: input.target, podStartFailure, ...(input.signal ? { signal: input.signal } : {}) });
       records.push(record);
       input.onVerdict?.(record, index, input.tests.length);
     } catch (error) {

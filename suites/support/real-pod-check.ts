@@ -1,6 +1,7 @@
 // Dev-test plumbing: runs one conformance check against a real pod of the local runtime
 // (the sidecar manifest under test + the reference primary), as `certify` would, and
 // always stops what it started.
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -26,8 +27,6 @@ export interface CheckRun {
   durationMs: number;
 }
 
-let runs = 0;
-
 export async function runCheckOnRealPod(test: ConformanceTest, sidecarManifest: string): Promise<CheckRun> {
   const sidecar = await loadManifest(resolve(REPO_ROOT, sidecarManifest), "Sidecar");
   const primary = await loadManifest(join(REPO_ROOT, PRIMARY_MANIFEST), "Primary");
@@ -38,7 +37,7 @@ export async function runCheckOnRealPod(test: ConformanceTest, sidecarManifest: 
     // judges our cgroups live only by the owner files it finds there.
   });
   const controller = new AbortController();
-  const scoped = createContext({ sidecar, primary, runtime, runId: `suite-${process.pid}-${++runs}`, signal: controller.signal });
+  const scoped = createContext({ sidecar, primary, runtime, runId: `suite-${process.pid}-${randomBytes(3).toString("hex")}`, signal: controller.signal });
   const began = performance.now();
   const timer = setTimeout(() => controller.abort(new Error(`${test.id} exceeded its timeoutMs (${test.timeoutMs})`)), test.timeoutMs);
   try {
