@@ -1,6 +1,6 @@
 // What `certify` prints: one progress line per test while it runs, then a table of every
 // verdict, the profile results and the performance figures.
-import { formatUs, markdownTable } from "../report/markdown-writer.ts";
+import { formatBudgetMeasure, formatUs, markdownTable } from "../report/markdown-writer.ts";
 import type { ConformanceReport } from "./conformance-report.ts";
 import type { VerdictRecord } from "./verdict-record.ts";
 
@@ -74,11 +74,7 @@ function performanceTable(report: ConformanceReport): string | null {
     ["vCPU per 1000 req/s", s.vcpuPer1kRps.toFixed(3), `pod Δ ${perf.podVcpuPer1kRpsDelta >= 0 ? "+" : ""}${perf.podVcpuPer1kRpsDelta.toFixed(3)}`],
     ["memory avg / peak / idle", `${s.memoryAvgMiB.toFixed(1)} / ${s.memoryPeakMiB.toFixed(1)} / ${s.idleMemoryMiB.toFixed(1)} MiB`, perf.accounting],
     ["time to ready", s.timeToReadyMs === null ? "–" : formatDurationMs(s.timeToReadyMs), ""],
-    ...perf.budgets.map((b) => [`budget ${b.budget}`, `${trim(b.measured)} of ${b.limit} ${b.unit}`, b.within ? "within" : "**EXCEEDED**"]),
+    ...perf.budgets.map((b) => [`budget ${b.budget}`, `${formatBudgetMeasure(b)} of ${b.limit} ${b.unit}`, b.result === "exceeded" ? "**EXCEEDED**" : b.result]),
   ];
   return [`### Performance (${perf.workload}; 95% CI)`, markdownTable(["figure", "value", "note"], rows)].join("\n\n");
-}
-
-function trim(value: number): string {
-  return Number(value.toPrecision(4)).toString();
 }

@@ -1,7 +1,7 @@
 // report.md: what a person reads. The summary part is also what `run` prints.
 import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
 import { median } from "../measure/statistics.ts";
-import type { ContainerCost, Results, TrialResult } from "./results-model.ts";
+import type { BudgetCheck, ContainerCost, Results, TrialResult } from "./results-model.ts";
 
 const METRIC_LABEL: Record<string, string> = { p50: "p50", p90: "p90", p99: "p99", p99_9: "p99.9", throughputPerSec: "throughput" };
 
@@ -105,15 +105,20 @@ export function summaryMarkdown(results: Results): string {
     ),
   );
   const budgetRows = analysis.variants.flatMap((v) =>
-    v.budgetChecks.map((b) => [v.variant, b.container, b.budget, `${b.limit} ${b.unit}`, `${b.measured.toFixed(3)} ${b.unit}`, b.within ? "within" : "EXCEEDED"]),
+    v.budgetChecks.map((b) => [v.variant, b.container, b.budget, `${b.limit} ${b.unit}`, formatBudgetMeasure(b), b.result === "exceeded" ? "EXCEEDED" : b.result]),
   );
   if (budgetRows.length > 0) {
     parts.push(
-      "### Budgets declared by the sidecars (latency judged on the CI's upper bound)",
+      "### Budgets declared by the sidecars (latency: within only if the whole 95% CI is)",
       markdownTable(["variant", "container", "budget", "limit", "measured", "result"], budgetRows),
     );
   }
   return parts.join("\n\n");
+}
+
+export function formatBudgetMeasure(b: BudgetCheck): string {
+  const value = `${Number(b.measured.toFixed(3))} ${b.unit}`;
+  return b.ci95 ? `${value} [${Number(b.ci95.low.toFixed(3))}, ${Number(b.ci95.high.toFixed(3))}]` : value;
 }
 
 export function reportMarkdown(results: Results): string {

@@ -7,7 +7,7 @@ import type { ContainerUsage } from "../measure/resource-sampler.ts";
 import type { ErrorCounts } from "../load/load-errors.ts";
 import type { PodEvent } from "../runtime/pod-runtime.ts";
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 export const RESULTS_KIND = "sidecar-bench/results";
 
 export type RunStatus = "running" | "complete" | "interrupted" | "failed";
@@ -99,9 +99,12 @@ export interface BudgetCheck {
   container: string;
   budget: string;
   limit: number;
+  /** The figure judged: for latency budgets the median added latency, with its CI beside it. */
   measured: number;
+  ci95?: { low: number; high: number };
   unit: string;
-  within: boolean;
+  /** Latency: within when the whole CI is ≤ limit, exceeded when it is all above, else inconclusive. */
+  result: "within" | "exceeded" | "inconclusive";
 }
 
 export interface Analysis {
