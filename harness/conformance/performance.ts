@@ -66,7 +66,7 @@ export interface PerformanceFigures {
   };
   /** Whole pod with the sidecar minus the primary alone, vCPU per 1000 req/s. */
   podVcpuPer1kRpsDelta: number;
-  /** The manifest's budgets against the figures above (latency judged on the CI's upper bound). */
+  /** The manifest's budgets against the figures above (latency: within only if the whole CI is, inconclusive if it straddles the limit). */
   budgets: BudgetCheck[];
   accounting: string;
   pinning: string;
