@@ -10,7 +10,7 @@ import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/confor
 import { DEFAULT_REGISTRY, PRIMARY_MANIFEST, entryEnvironment, unsupportedRuntimeMessage, type EntryOptions } from "../conformance/entry-options.ts";
 import { measurePerformance, PERFORMANCE_DIR, type PerformanceSection } from "../conformance/performance.ts";
 import { ProfileSelectionError, parseProfileList } from "../conformance/profiles.ts";
-import { killOrphanedPods, killRunLeftovers } from "../conformance/run-leftovers.ts";
+import { killRunLeftovers } from "../conformance/run-leftovers.ts";
 import { CONFORMANCE_CONFIG, runConformanceWithVitest } from "../conformance/run-vitest.ts";
 import { VERDICTS_FILE, readVerdictRecords } from "../conformance/verdict-record.ts";
 import { formatDurationMs, verdictTable } from "../conformance/verdict-table.ts";
@@ -72,9 +72,8 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    // Not runtime.reapOrphans(): its cgroup sweep trusts owner files, which runs with their own state root (test suites) keep elsewhere.
-    const reaped = killOrphanedPods();
-    if (reaped.length > 0) say(`killed ${reaped.length} pod process(es) left by harnesses that died: ${reaped.join("; ")}`);
+    const reaped = await runtime.reapOrphans();
+    if (reaped.length > 0) say(`reaped ${reaped.length} leftover(s) of harnesses that died: ${reaped.join("; ")}`);
     const name = `${sidecar.manifest.metadata.name}${sidecar.manifest.metadata.version ? ` ${sidecar.manifest.metadata.version}` : ""}`;
     say(`certify ${runId}: ${name} (roles ${sidecar.manifest.spec.roles.join(", ")}) → ${relative(process.cwd(), options.outDir) || "."}`);
     say(`${selection.tests.length} tests in ${selection.profiles.join(", ")}${selection.profilesWithoutTests.length > 0 ? ` (no tests yet for ${selection.profilesWithoutTests.join(", ")})` : ""}`);

@@ -1,18 +1,12 @@
-// Processes a certification must not leave or inherit. Both sweeps go by the labels
-// every pod process carries (run id, owning harness pid + start time), never by run
-// folders or owner files, so a live run of another harness — a test suite with its own
-// state root, say — is never touched.
+// Processes a certification must not leave behind: the vitest worker that ran the checks
+// may have been killed mid-check with its pods up, and those carry the run id in their
+// labels. (Orphans of dead harnesses in general are the runtime's reapOrphans().)
 import { listPids } from "../runtime/local/proc-stats.ts";
-import { ownerAlive, readLabels } from "../runtime/local/run-labels.ts";
+import { readLabels } from "../runtime/local/run-labels.ts";
 
 /** After the vitest run: a worker killed mid-check (torn down, OOM) leaves its pods behind. */
 export function killRunLeftovers(runId: string): string[] {
   return killLabelled((labels) => labels.runId === runId);
-}
-
-/** Before starting: pod processes whose harness died without stopping them. */
-export function killOrphanedPods(): string[] {
-  return killLabelled((labels) => !ownerAlive(labels.owner));
 }
 
 function killLabelled(matches: (labels: NonNullable<ReturnType<typeof readLabels>>) => boolean): string[] {
