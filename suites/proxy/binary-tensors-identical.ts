@@ -3,17 +3,9 @@
 // sidecar with the same bytes and the same Inference-Header-Content-Length as directly.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { buildInferRequest, INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
-import { withAgent, type ExchangeRequest } from "../support/http-exchange.ts";
-import {
-  compareCases,
-  comparisonEvidence,
-  endpointsOf,
-  sidecarLogTail,
-  summarizeProblems,
-  type ComparisonCase,
-} from "../support/proxy-comparison.ts";
+import type { ExchangeRequest } from "../support/http-exchange.ts";
+import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
 
-const REQUEST_TIMEOUT_MS = 5_000;
 const HEADER_LENGTH = INFERENCE_HEADER_LENGTH.toLowerCase();
 
 interface RawTensor {
@@ -115,24 +107,6 @@ export const binaryTensorsIdentical: ConformanceTest = {
   faultyFixture: "reference/sidecars/corrupt-binary.yaml",
   timeoutMs: 30_000,
   async run(context) {
-    const pod = await context.startPod();
-    const cases = binaryCases(context.primary.manifest.spec.model.name);
-    const results = await withAgent((agent) =>
-      compareCases(endpointsOf(context, pod), cases, { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS }),
-    );
-    const failing = results.filter((r) => r.problems.length > 0);
-    const evidence = { cases: comparisonEvidence(results) };
-    if (failing.length === 0) {
-      return {
-        verdict: "passed",
-        message: `${results.length} binary-tensor requests: status, content-type, ${INFERENCE_HEADER_LENGTH} and body bytes identical to the direct answers`,
-        evidence,
-      };
-    }
-    return {
-      verdict: "failed",
-      message: `expected status, content-type, ${INFERENCE_HEADER_LENGTH} and body bytes identical to the direct answer for ${results.length} binary-tensor requests; found ${failing.length} different: ${summarizeProblems(results)}`,
-      evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
-    };
+    return runComparisonCheck(context, binaryCases(context.primary.manifest.spec.model.name), { compared: `status, content-type, ${INFERENCE_HEADER_LENGTH} and body bytes`, requests: "binary-tensor requests" });
   },
 };

@@ -2,17 +2,9 @@
 // bytes the primary sends back directly, and the primary gets the very bytes the client sent.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { buildInferRequest } from "../../harness/load/kserve-request.ts";
-import { withAgent, type ExchangeRequest } from "../support/http-exchange.ts";
-import {
-  compareCases,
-  comparisonEvidence,
-  endpointsOf,
-  sidecarLogTail,
-  summarizeProblems,
-  type ComparisonCase,
-} from "../support/proxy-comparison.ts";
+import type { ExchangeRequest } from "../support/http-exchange.ts";
+import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
 
-const REQUEST_TIMEOUT_MS = 5_000;
 const JSON_HEADERS = { "content-type": "application/json" };
 
 /** A body given as text, so the client's own JSON encoder cannot normalise the values first. */
@@ -71,20 +63,6 @@ export const jsonIdentical: ConformanceTest = {
   faultyFixture: "reference/sidecars/rewrite-json.yaml",
   timeoutMs: 30_000,
   async run(context) {
-    const pod = await context.startPod();
-    const cases = jsonCases(context.primary.manifest.spec.model.name);
-    const results = await withAgent((agent) =>
-      compareCases(endpointsOf(context, pod), cases, { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS }),
-    );
-    const failing = results.filter((r) => r.problems.length > 0);
-    const evidence = { cases: comparisonEvidence(results) };
-    if (failing.length === 0) {
-      return { verdict: "passed", message: `${results.length} JSON requests: status, content-type and body bytes identical to the direct answers`, evidence };
-    }
-    return {
-      verdict: "failed",
-      message: `expected status, content-type and body bytes identical to the direct answer for ${results.length} JSON requests; found ${failing.length} different: ${summarizeProblems(results)}`,
-      evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
-    };
+    return runComparisonCheck(context, jsonCases(context.primary.manifest.spec.model.name), { compared: "status, content-type and body bytes", requests: "JSON requests" });
   },
 };

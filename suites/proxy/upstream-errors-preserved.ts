@@ -4,17 +4,9 @@
 // on a proxy's generic page.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
-import { withAgent, type ExchangeRequest } from "../support/http-exchange.ts";
-import {
-  compareCases,
-  comparisonEvidence,
-  endpointsOf,
-  sidecarLogTail,
-  summarizeProblems,
-  type ComparisonCase,
-} from "../support/proxy-comparison.ts";
+import type { ExchangeRequest } from "../support/http-exchange.ts";
+import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
 
-const REQUEST_TIMEOUT_MS = 5_000;
 
 export function errorCases(mlpModel: string): ComparisonCase[] {
   const json = (path: string, text: string, headers: Record<string, string> = {}): ExchangeRequest => ({
@@ -58,20 +50,6 @@ export const upstreamErrorsPreserved: ConformanceTest = {
   faultyFixture: "reference/sidecars/mask-errors.yaml",
   timeoutMs: 20_000,
   async run(context) {
-    const pod = await context.startPod();
-    const cases = errorCases(context.primary.manifest.spec.model.name);
-    const results = await withAgent((agent) =>
-      compareCases(endpointsOf(context, pod), cases, { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS }),
-    );
-    const failing = results.filter((r) => r.problems.length > 0);
-    const evidence = { cases: comparisonEvidence(results) };
-    if (failing.length === 0) {
-      return { verdict: "passed", message: `${results.length} error answers (404, 400, 405, 415): status, content-type and body identical to the direct answers`, evidence };
-    }
-    return {
-      verdict: "failed",
-      message: `expected the primary's error answers unchanged through the sidecar (status, content-type, body) for ${results.length} requests; found ${failing.length} different: ${summarizeProblems(results)}`,
-      evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
-    };
+    return runComparisonCheck(context, errorCases(context.primary.manifest.spec.model.name), { compared: "status, content-type and body", requests: "error answers (404, 400, 405, 415)" });
   },
 };

@@ -1,9 +1,9 @@
 // The shape most proxy checks share: send the same request straight to the primary and
 // through the sidecar (same pod), and list every way the two answers differ.
-import type { ConformanceContext } from "../../harness/conformance/conformance-test.ts";
+import type { CheckOutcome, ConformanceContext } from "../../harness/conformance/conformance-test.ts";
 import type { StartedPod } from "../../harness/runtime/pod-runtime.ts";
 import { firstDifference, formatDifference, type ByteDifference } from "./byte-diff.ts";
-import { describeResult, exchange, headerText, resultEvidence, type ExchangeOptions, type ExchangeRequest, type ExchangeResult } from "./http-exchange.ts";
+import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeOptions, type ExchangeRequest, type ExchangeResult } from "./http-exchange.ts";
 
 export interface ComparisonCase {
   /** Names the case in messages, e.g. "identity_FP32 [3,17] JSON". */
@@ -111,4 +111,32 @@ export function summarizeProblems(results: CaseComparison[], maxCases = 2): stri
 /** The sidecar's last log lines, for the evidence of a failure. */
 export function sidecarLogTail(context: ConformanceContext, pod: StartedPod, maxLines = 20): string[] {
   return pod.logs(context.sidecar.manifest.metadata.name, maxLines);
+}
+
+const COMPARISON_TIMEOUT_MS = 5_000;
+
+/**
+ * The whole of a "same answer directly and through the sidecar" check: one pod, every
+ * case compared, passed when none differs, failed with the first differences otherwise.
+ * `what` names the compared parts and the requests, e.g. "status, content-type and body bytes" / "JSON requests".
+ */
+export async function runComparisonCheck(
+  context: ConformanceContext,
+  cases: ComparisonCase[],
+  what: { compared: string; requests: string },
+): Promise<CheckOutcome> {
+  const pod = await context.startPod();
+  const results = await withAgent((agent) =>
+    compareCases(endpointsOf(context, pod), cases, { dispatcher: agent, signal: context.signal, timeoutMs: COMPARISON_TIMEOUT_MS }),
+  );
+  const failing = results.filter((r) => r.problems.length > 0);
+  const evidence = { cases: comparisonEvidence(results) };
+  if (failing.length === 0) {
+    return { verdict: "passed", message: `${results.length} ${what.requests}: ${what.compared} identical to the direct answers`, evidence };
+  }
+  return {
+    verdict: "failed",
+    message: `expected ${what.compared} identical to the direct answer for ${results.length} ${what.requests}; found ${failing.length} different: ${summarizeProblems(results)}`,
+    evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
+  };
 }
