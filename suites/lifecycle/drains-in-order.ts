@@ -10,8 +10,7 @@ import type { PodEvent } from "../../harness/runtime/pod-runtime.ts";
 import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
 import { pause } from "../support/bounded-wait.ts";
 import { formatEvents, logTail, sidecarContainer } from "../support/pod-evidence.ts";
-import { describeGeneration, generationComplete, startGeneration, type InFlightGeneration } from "../support/in-flight-generation.ts";
-import { generateRequest } from "../support/reference-requests.ts";
+import { describeGeneration, generationComplete, startGenerationMix } from "../support/in-flight-generation.ts";
 import { roundMs } from "../support/timed-request.ts";
 
 export const GRACE_MS = 10_000;
@@ -41,17 +40,12 @@ export const drainsInOrder: ConformanceTest = {
     const pod = await context.startPod({ terminationGracePeriodMs: GRACE_MS });
     const entry = context.entryUrl(pod);
     const requestOptions = { timeoutMs: GRACE_MS + 5_000, signal: context.signal };
-    const long = startGeneration(
+    const all = startGenerationMix(
+      context,
       entry,
-      generateRequest(context, { tokens: LONG_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS, stream, id: "drain-long" }),
-      { id: "drain-long", stream, expectedTokens: LONG_TOKENS },
+      { idPrefix: "drain", stream, longTokens: LONG_TOKENS, unaryRequests: UNARY_REQUESTS, unaryTokens: UNARY_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS },
       requestOptions,
     );
-    const all: InFlightGeneration[] = [long];
-    for (let i = 0; i < UNARY_REQUESTS; i++) {
-      const id = `drain-unary-${i}`;
-      all.push(startGeneration(entry, generateRequest(context, { tokens: UNARY_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS, stream: false, id }), { id, stream: false, expectedTokens: UNARY_TOKENS }, requestOptions));
-    }
     // Requests reach the primary at once even through a proxy that buffers responses, so a
     // short fixed pause (not the stream's first token) makes them in flight for every proxy.
     await pause(IN_FLIGHT_SETTLE_MS, context.signal);

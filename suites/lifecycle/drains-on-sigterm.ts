@@ -5,9 +5,8 @@
 // complete in full. (The pod then restarts it; that is lifecycle.sidecar-crash-restarts-alone's rule.)
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { pause } from "../support/bounded-wait.ts";
-import { describeGeneration, generationComplete, startGeneration, type InFlightGeneration } from "../support/in-flight-generation.ts";
+import { describeGeneration, generationComplete, startGenerationMix } from "../support/in-flight-generation.ts";
 import { formatEvents, logTail, sidecarContainer } from "../support/pod-evidence.ts";
-import { generateRequest } from "../support/reference-requests.ts";
 
 /** The stream: 30 tokens × 50 ms ≈ 1.5 s; the unary generations 20 × 50 ms ≈ 1 s. */
 const STREAM_TOKENS = 30;
@@ -36,13 +35,12 @@ export const drainsOnSigterm: ConformanceTest = {
     const pod = await context.startPod();
     const entry = context.entryUrl(pod);
     const options = { timeoutMs: REQUEST_TIMEOUT_MS, signal: context.signal };
-    const all: InFlightGeneration[] = [
-      startGeneration(entry, generateRequest(context, { tokens: STREAM_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS, stream: true, id: "sigterm-stream" }), { id: "sigterm-stream", stream: true, expectedTokens: STREAM_TOKENS }, options),
-    ];
-    for (let i = 0; i < UNARY_REQUESTS; i++) {
-      const id = `sigterm-unary-${i}`;
-      all.push(startGeneration(entry, generateRequest(context, { tokens: UNARY_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS, stream: false, id }), { id, stream: false, expectedTokens: UNARY_TOKENS }, options));
-    }
+    const all = startGenerationMix(
+      context,
+      entry,
+      { idPrefix: "sigterm", stream: true, longTokens: STREAM_TOKENS, unaryRequests: UNARY_REQUESTS, unaryTokens: UNARY_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS },
+      options,
+    );
     await pause(IN_FLIGHT_SETTLE_MS, context.signal);
     const endedEarly = all.filter((g) => g.progress.endedAtMs !== undefined);
     if (endedEarly.length > 0) {

@@ -6,6 +6,8 @@ import { performance } from "node:perf_hooks";
 import { Client } from "undici";
 import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
+import type { ConformanceContext } from "../../harness/conformance/conformance-test.ts";
+import { generateRequest } from "./reference-requests.ts";
 import type { TimedRequestSpec } from "./timed-request.ts";
 
 export interface GenerationProgress {
@@ -105,4 +107,30 @@ function readWhole(text: string, progress: GenerationProgress): void {
   } catch {
     // Not a generate response (an error page): no tokens.
   }
+}
+
+export interface GenerationMix {
+  /** Prefix of the request ids ("<prefix>-long", "<prefix>-unary-<i>"). */
+  idPrefix: string;
+  /** The long request: a token stream, or unary when the sidecar may buffer streams. */
+  stream: boolean;
+  longTokens: number;
+  unaryRequests: number;
+  unaryTokens: number;
+  tokenIntervalMs: number;
+}
+
+/** Starts one long generation and a few unary ones at `entry`, all at once (drain checks keep them in flight). */
+export function startGenerationMix(
+  context: ConformanceContext,
+  entry: string,
+  mix: GenerationMix,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): InFlightGeneration[] {
+  const start = (id: string, stream: boolean, tokens: number) =>
+    startGeneration(entry, generateRequest(context, { tokens, tokenIntervalMs: mix.tokenIntervalMs, stream, id }), { id, stream, expectedTokens: tokens }, options);
+  return [
+    start(`${mix.idPrefix}-long`, mix.stream, mix.longTokens),
+    ...Array.from({ length: mix.unaryRequests }, (_, i) => start(`${mix.idPrefix}-unary-${i}`, false, mix.unaryTokens)),
+  ];
 }
