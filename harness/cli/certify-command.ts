@@ -3,7 +3,7 @@
 // benchmark, and write the certificate: conformance.yaml/json, junit.xml, verdicts.jsonl
 // and performance/. Exit 0 when no core test failed, 1 otherwise, 2 on invalid input,
 // 130 when interrupted.
-import { delimiter, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { coreTestsHeld } from "../conformance/conformance-report.ts";
 import { assembleReport, prepareCertification } from "../conformance/certification.ts";
 import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/conformance-writers.ts";
@@ -14,7 +14,7 @@ import { killRunLeftovers } from "../conformance/run-leftovers.ts";
 import { CONFORMANCE_CONFIG, runConformanceWithVitest } from "../conformance/run-vitest.ts";
 import { VERDICTS_FILE, readVerdictRecords } from "../conformance/verdict-record.ts";
 import { formatDurationMs, verdictTable } from "../conformance/verdict-table.ts";
-import { LocalRuntime } from "../runtime/local/local-runtime.ts";
+import { createRuntime } from "../runtime/create-runtime.ts";
 import { newRunId } from "./run-command.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -55,9 +55,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     throw new UsageError(`${relative(process.cwd(), sidecar.file)}: no conformance test applies to the profiles ${selection.profilesWithoutTests.join(", ")}`);
   }
 
-  const venvBin = join(input.projectRoot, ".venv", "bin");
-  const commandPath = [venvBin, process.env.PATH ?? ""].join(delimiter);
-  const runtime = new LocalRuntime({ workDir: join(options.outDir, "pods"), extraPath: [venvBin] });
+  const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot: input.projectRoot });
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const controller = new AbortController();
   let interrupts = 0;
@@ -102,7 +100,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
         runId,
         outDir: options.outDir,
         harnessVersion: `sidecar-bench ${input.version}`,
-        accounting: runtime.accountingSource(),
+        accounting,
         commandPath,
         signal: controller.signal,
         onLine: say,
@@ -119,7 +117,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       // Also true when Ctrl-C came during the benchmark: the verdicts are complete, the figures are not.
       interrupted: controller.signal.aborted,
       performance: performanceSection,
-      accounting: runtime.accountingSource(),
+      accounting,
       commandPath,
     });
     writeConformanceReport(report, options.outDir);

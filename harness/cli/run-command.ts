@@ -2,12 +2,12 @@
 // on invalid input), start the runtime, run the experiment with progress, keep the
 // report folder current, and stop everything on Ctrl-C.
 import { randomBytes } from "node:crypto";
-import { delimiter, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { AA_ARM, runExperiment } from "../experiment/run-experiment.ts";
 import { summaryMarkdown } from "../report/markdown-writer.ts";
 import type { Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
-import { LocalRuntime } from "../runtime/local/local-runtime.ts";
+import { createRuntime, unavailableRuntimeMessage } from "../runtime/create-runtime.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { createProgress } from "./progress.ts";
 import { UsageError } from "./usage-error.ts";
@@ -31,16 +31,14 @@ export function newRunId(now = new Date()): string {
 export async function runCommand(input: RunCommandInput): Promise<number> {
   const scenario = await loadScenario(resolve(input.scenarioFile));
   const runtimeName = input.runtime ?? scenario.manifest.spec.runtime;
-  if (runtimeName !== "local") {
-    throw new UsageError(
-      `${relative(process.cwd(), scenario.file)}: spec.runtime: the "${runtimeName}" runtime is not available in this version; use "local" (or --runtime local)`,
-    );
+  const unavailable = unavailableRuntimeMessage(runtimeName);
+  if (unavailable) {
+    throw new UsageError(`${relative(process.cwd(), scenario.file)}: ${input.runtime ? "--runtime" : "spec.runtime"}: ${unavailable}`);
   }
   if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
   const runId = newRunId();
   const outDir = resolve(input.out ?? join(input.projectRoot, "reports", runId));
-  const venvBin = join(input.projectRoot, ".venv", "bin");
-  const runtime = new LocalRuntime({ workDir: join(outDir, "pods"), extraPath: [venvBin] });
+  const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot });
   const progress = createProgress();
   const controller = new AbortController();
   let interrupts = 0;
@@ -73,8 +71,8 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
       reaped,
       signal: controller.signal,
       harnessVersion: `sidecar-bench ${input.version}`,
-      accounting: runtime.accountingSource(),
-      commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter),
+      accounting,
+      commandPath,
       hooks: {
         persist,
         onPhase: (line) => progress.log(line),

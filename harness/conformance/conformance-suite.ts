@@ -3,10 +3,10 @@
 // the message and evidence; skipped and not-supported → it is skipped with the reason.
 // Every verdict is also appended to verdicts.jsonl, and afterAll writes conformance.yaml
 // from them, so a direct vitest run leaves a report too (certify adds performance).
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, it, type TestContext } from "vitest";
-import { LocalRuntime } from "../runtime/local/local-runtime.ts";
+import { createRuntime } from "../runtime/create-runtime.ts";
 import { assembleReport, readPackageVersion, type PreparedCertification } from "./certification.ts";
 import { writeConformanceReport } from "./conformance-writers.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
@@ -36,8 +36,7 @@ export interface SuiteInput {
 
 export function declareConformanceSuite(input: SuiteInput): void {
   const { options, prepared, projectRoot } = input;
-  const venvBin = join(projectRoot, ".venv", "bin");
-  const runtime = new LocalRuntime({ workDir: join(options.outDir, "pods"), extraPath: [venvBin] });
+  const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot });
   const recordsFile = join(options.outDir, VERDICTS_FILE);
   const target = { sidecar: prepared.sidecar, primary: prepared.primary, runtime, runId: options.runId };
   const podStartFailure: PodStartFailureMemo = {};
@@ -65,8 +64,8 @@ export function declareConformanceSuite(input: SuiteInput): void {
       records,
       interrupted,
       performance: { status: "not-measured", reason: "direct vitest run (sidecar-bench certify adds the performance figures)" },
-      accounting: runtime.accountingSource(),
-      commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter),
+      accounting,
+      commandPath,
     });
     writeConformanceReport(report, options.outDir);
   }, TEARDOWN_MARGIN_MS);

@@ -4,6 +4,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { Profile } from "./conformance-test.ts";
 import { parseProfileList } from "./profiles.ts";
+import { unavailableRuntimeMessage } from "../runtime/create-runtime.ts";
 
 export const CERTIFY_ENV = {
   /** Sidecar manifest to certify (default scenarios/sidecars/envoy.yaml). */
@@ -23,7 +24,6 @@ export const CERTIFY_ENV = {
 export const DEFAULT_SIDECAR = "scenarios/sidecars/envoy.yaml";
 export const DEFAULT_REGISTRY = "suites/registry.ts";
 export const PRIMARY_MANIFEST = "reference/primaries/fastapi-kserve/primary.yaml";
-export const SUPPORTED_RUNTIMES: readonly string[] = ["local"];
 
 export interface EntryOptions {
   /** Absolute paths. */
@@ -64,7 +64,6 @@ export function entryEnvironment(options: EntryOptions): Record<string, string> 
 }
 
 export function unsupportedRuntimeMessage(runtime: string): string | null {
-  return SUPPORTED_RUNTIMES.includes(runtime)
-    ? null
-    : `--runtime ${runtime}: the "${runtime}" runtime is not available in this version; use ${SUPPORTED_RUNTIMES.map((r) => `"${r}"`).join(", ")}`;
+  const unavailable = unavailableRuntimeMessage(runtime);
+  return unavailable ? `--runtime ${runtime}: ${unavailable}` : null;
 }

@@ -1,0 +1,42 @@
+// The one place a runtime name becomes a PodRuntime, so every command (run, certify,
+// compare) accepts the same --runtime values and fails the same way on an unknown one.
+import { delimiter, join } from "node:path";
+import type { PodRuntime } from "./pod-runtime.ts";
+import { LocalRuntime } from "./local/local-runtime.ts";
+
+export const AVAILABLE_RUNTIMES = ["local"] as const;
+
+export interface RuntimeRequest {
+  name: string;
+  /** Run files (rendered configs, container logs) go under it. */
+  workDir: string;
+  projectRoot: string;
+}
+
+/** A runtime plus the facts the reports record about it. */
+export interface CreatedRuntime {
+  runtime: PodRuntime;
+  /** Where resource figures come from: "cgroup-v1", "cgroup-v2", "proc", "docker", … */
+  accounting: string;
+  /** PATH the pods' commands resolve on (versions in the fingerprint come from it). */
+  commandPath: string;
+}
+
+export class RuntimeUnavailableError extends Error {
+  override name = "RuntimeUnavailableError";
+}
+
+export function unavailableRuntimeMessage(name: string): string | null {
+  return (AVAILABLE_RUNTIMES as readonly string[]).includes(name)
+    ? null
+    : `the "${name}" runtime is not available in this version; use ${AVAILABLE_RUNTIMES.map((r) => `"${r}"`).join(", ")}`;
+}
+
+/** Synchronous so vitest can declare suites with it; an engine that is down shows at the first call (reapOrphans). */
+export function createRuntime(request: RuntimeRequest): CreatedRuntime {
+  const unavailable = unavailableRuntimeMessage(request.name);
+  if (unavailable) throw new RuntimeUnavailableError(unavailable);
+  const venvBin = join(request.projectRoot, ".venv", "bin");
+  const runtime = new LocalRuntime({ workDir: request.workDir, extraPath: [venvBin] });
+  return { runtime, accounting: runtime.accountingSource(), commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter) };
+}
