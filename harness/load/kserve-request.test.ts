@@ -25,6 +25,14 @@ describe("buildInferRequest, JSON", () => {
     expect(req.headers[INFERENCE_HEADER_LENGTH]).toBeUndefined();
   });
 
+  it("carries extra headers, which cannot override the framing headers", () => {
+    const withKey = buildInferRequest({ ...spec, headers: { "x-api-key": "k", "content-type": "text/plain" } }, 42);
+    expect(withKey.headers).toMatchObject({ "x-api-key": "k", "content-type": "application/json" });
+    const binary = buildInferRequest({ ...spec, format: "binary", headers: { "x-api-key": "k" } }, 42);
+    expect(binary.headers).toMatchObject({ "x-api-key": "k", "content-type": "application/octet-stream" });
+    expect(binary.headers[INFERENCE_HEADER_LENGTH]).toBeDefined();
+  });
+
   it("is well-formed KServe v2 JSON with flat data of the right length and type", () => {
     const body = JSON.parse(req.body.toString("utf8"));
     expect(body.id).toBe("sidecar-bench-42");

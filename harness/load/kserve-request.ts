@@ -19,6 +19,8 @@ export interface PayloadSpec {
   inputs: TensorSpec[];
   /** Output names to request; omitted → the server returns all outputs. */
   outputs?: string[];
+  /** Extra headers on every request (e.g. an API key); the framing headers win over them. */
+  headers?: Record<string, string>;
 }
 
 /** Everything a load generator needs to send one request, reused for every send. */
@@ -137,7 +139,7 @@ export function buildInferRequest(spec: PayloadSpec, source: number | RandomSour
       inputs: tensors.map(({ input, data }) => ({ name: input.name, shape: input.shape, datatype: input.datatype, data })),
       ...(spec.outputs ? { outputs: spec.outputs.map((name) => ({ name })) } : {}),
     };
-    return { path, method: "POST", headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) };
+    return { path, method: "POST", headers: { ...spec.headers, "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) };
   }
 
   const payloads = tensors.map(({ input, data }) => encodeTensor(input.datatype, data));
@@ -158,7 +160,7 @@ export function buildInferRequest(spec: PayloadSpec, source: number | RandomSour
   return {
     path,
     method: "POST",
-    headers: { "content-type": "application/octet-stream", [INFERENCE_HEADER_LENGTH]: String(headerBytes.length) },
+    headers: { ...spec.headers, "content-type": "application/octet-stream", [INFERENCE_HEADER_LENGTH]: String(headerBytes.length) },
     body: Buffer.concat([headerBytes, ...payloads]),
   };
 }

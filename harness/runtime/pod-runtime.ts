@@ -52,6 +52,12 @@ export interface PodSpec {
   /** Sidecars first, in start order; then main containers. */
   containers: ContainerSpec[];
   terminationGracePeriodMs: number;
+  /**
+   * Fate of a main container that exits while the pod runs (Kubernetes' pod restartPolicy):
+   * "Never" (default) leaves it exited; "Always" restarts it with the sidecars' back-off,
+   * as a Deployment's pod does. Sidecars restart either way.
+   */
+  restartPolicy?: "Never" | "Always";
   /** CPUs the pod's processes may run on (taskset/cpuset), when the caller pins. */
   cpuSet?: number[];
 }

@@ -77,7 +77,8 @@ describe("loadScenario", () => {
     expect(resolved.primary.dir).toBe(fixture("valid/primaries"));
     expect(resolved.primary.manifest.spec.model.name).toBe("mlp");
 
-    expect(resolved.baseline).toEqual({ name: "baseline", entry: { container: "primary", port: "http" }, sidecars: [] });
+    expect(resolved.baseline).toEqual({ name: "baseline", entry: { container: "primary", port: "http" }, primary: resolved.primary, sidecars: [] });
+    expect(resolved.variants.every((v) => v.primary === resolved.primary)).toBe(true);
     expect(resolved.variants.map((v) => [v.name, v.entry, v.sidecars.map((s) => s.manifest.metadata.name)])).toEqual([
       ["envoy", { container: "envoy", port: "ingress" }, ["envoy"]],
       ["envoy-and-logs", { container: "envoy", port: "ingress" }, ["log-shipper", "envoy"]],
@@ -182,6 +183,58 @@ describe("loadScenario", () => {
     });
     expect(issues).toEqual([
       'scenario.yaml:7:33 spec.variants[0].sidecars[0]: port 8000 ("admin" of "proxy") is also port "http" of "primary": containers in a pod share localhost, so give them different numbers',
+    ]);
+  });
+});
+
+describe("loadScenario: variants with their own primary, and spec.comparison", () => {
+  const OTHER_MODEL = PRIMARY.replace("model: { name: mlp }", "model: { name: resnet }");
+  const comparison = (columns: string) => `  comparison: ${columns}\n`;
+
+  it("resolves a variant's own primary and defaults its entry to primary.http", async () => {
+    const dir = await writeTree({
+      "scenario.yaml": scenario("- { name: built-in, primary: built-in.yaml }"),
+      "primary.yaml": PRIMARY,
+      "built-in.yaml": PRIMARY.replace("name: server", "name: server-with-guard"),
+    });
+    const resolved = await loadScenario(join(dir, "scenario.yaml"));
+    expect(resolved.variants[0]!.primary.manifest.metadata.name).toBe("server-with-guard");
+    expect(resolved.variants[0]!.entry).toEqual({ container: "primary", port: "http" });
+    expect(resolved.baseline.primary.manifest.metadata.name).toBe("server");
+  });
+
+  it("rejects a variant primary that serves another model", async () => {
+    const issues = await issuesOf({ "scenario.yaml": scenario("- { name: other, primary: other.yaml }"), "primary.yaml": PRIMARY, "other.yaml": OTHER_MODEL });
+    expect(issues).toEqual([
+      'scenario.yaml:7:31 spec.variants[0].primary: other.yaml serves model "resnet", the scenario\'s primary serves "mlp": every arm must answer the same requests',
+    ]);
+  });
+
+  it("checks that the comparison's columns name variants of the right shape", async () => {
+    const text = scenario(
+      "- { name: sidecar, sidecars: [proxy.yaml], entry: proxy.ingress }",
+      "- { name: mono, primary: built-in.yaml }",
+      "- { name: lib, sidecars: [proxy.yaml], entry: primary.http }",
+    );
+    const issues = await issuesOf({
+      "scenario.yaml": text + comparison("{ sidecar: mono, monolithic: mono, library: libb }"),
+      "primary.yaml": PRIMARY,
+      "built-in.yaml": PRIMARY,
+      "proxy.yaml": proxySidecar("proxy", "{ ingress: 15001 }"),
+    });
+    expect(issues).toEqual([
+      'scenario.yaml:13:15 spec.comparison: sidecar, monolithic and library must name three different variants',
+      'scenario.yaml:13:26 spec.comparison.sidecar: variant "mono" must run the function as a sidecar: at least one sidecar, and its entry on the sidecar that hosts the function',
+      'scenario.yaml:13:59 spec.comparison.library: no variant is named "libb" (variants: sidecar, mono, lib) (did you mean "lib"?)',
+    ]);
+    const shapes = await issuesOf({
+      "scenario.yaml": text + comparison("{ sidecar: sidecar, monolithic: mono, library: lib }"),
+      "primary.yaml": PRIMARY,
+      "built-in.yaml": PRIMARY,
+      "proxy.yaml": proxySidecar("proxy", "{ ingress: 15001 }"),
+    });
+    expect(shapes).toEqual([
+      'scenario.yaml:13:62 spec.comparison.library: variant "lib" must carry the function in its primary: a "primary" manifest of its own and no sidecars',
     ]);
   });
 });

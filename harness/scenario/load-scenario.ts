@@ -22,6 +22,8 @@ export interface ResolvedVariant {
   name: string;
   /** Where clients send requests. */
   entry: PortRef;
+  /** The pod's main container: the scenario's primary unless the variant replaces it. */
+  primary: LoadedManifest<PrimaryManifest>;
   /** In start order. */
   sidecars: LoadedManifest<SidecarManifest>[];
 }
@@ -118,6 +120,47 @@ function checkVariant(
   return issues;
 }
 
+/** Every arm must answer the same requests: a variant's own primary serves the scenario primary's model. */
+function checkVariantModels(
+  scenario: LoadedManifest<ScenarioManifest>,
+  locate: Parsed["locate"],
+  primary: LoadedManifest<PrimaryManifest>,
+  variantPrimaries: LoadedManifest<PrimaryManifest>[],
+): ManifestIssue[] {
+  const model = primary.manifest.spec.model.name;
+  return variantPrimaries.flatMap((own, i) =>
+    own === primary || own.manifest.spec.model.name === model
+      ? []
+      : [
+          issueAt(scenario.file, locate, ["spec", "variants", i, "primary"], `${relative(scenario.dir, own.file)} serves model ${JSON.stringify(own.manifest.spec.model.name)}, the scenario's primary serves ${JSON.stringify(model)}: every arm must answer the same requests`),
+        ],
+  );
+}
+
+/** spec.comparison names variants, and each must have the shape of its column. */
+function checkComparison(scenario: LoadedManifest<ScenarioManifest>, locate: Parsed["locate"]): ManifestIssue[] {
+  const { comparison, variants } = scenario.manifest.spec;
+  if (comparison === undefined) return [];
+  const issues: ManifestIssue[] = [];
+  const names = variants.map((v) => v.name);
+  for (const column of ["sidecar", "monolithic", "library"] as const) {
+    const at = (message: string) => issues.push(issueAt(scenario.file, locate, ["spec", "comparison", column], message));
+    const variant = variants.find((v) => v.name === comparison[column]);
+    if (variant === undefined) {
+      at(`no variant is named ${JSON.stringify(comparison[column])} (variants: ${names.join(", ")})${didYouMean(comparison[column], names)}`);
+    } else if (column === "sidecar" && (variant.sidecars.length === 0 || parsePortRef(variant.entry).container === PRIMARY_CONTAINER)) {
+      at(`variant ${JSON.stringify(variant.name)} must run the function as a sidecar: at least one sidecar, and its entry on the sidecar that hosts the function`);
+    } else if (column !== "sidecar" && (variant.primary === undefined || variant.sidecars.length > 0)) {
+      at(`variant ${JSON.stringify(variant.name)} must carry the function in its primary: a "primary" manifest of its own and no sidecars`);
+    }
+  }
+  const columns = [comparison.sidecar, comparison.monolithic, comparison.library];
+  if (new Set(columns).size < columns.length) {
+    issues.push(issueAt(scenario.file, locate, ["spec", "comparison"], "sidecar, monolithic and library must name three different variants"));
+  }
+  return issues;
+}
+
 function dedupe(issues: ManifestIssue[]): ManifestIssue[] {
   const seen = new Set<string>();
   return issues.filter((issue) => {
@@ -144,6 +187,9 @@ export async function loadScenario(file: string): Promise<ResolvedScenario> {
 
   const references: Reference[] = [
     { kind: "Primary", file: resolve(scenario.dir, spec.primary), path: ["spec", "primary"] },
+    ...spec.variants.flatMap((variant, i): Reference[] =>
+      variant.primary === undefined ? [] : [{ kind: "Primary", file: resolve(scenario.dir, variant.primary), path: ["spec", "variants", i, "primary"] }],
+    ),
     ...spec.variants.flatMap((variant, i) =>
       variant.sidecars.map((path, j): Reference => ({ kind: "Sidecar", file: resolve(scenario.dir, path), path: ["spec", "variants", i, "sidecars", j] })),
     ),
@@ -184,16 +230,24 @@ export async function loadScenario(file: string): Promise<ResolvedScenario> {
     }),
   );
 
-  const crossIssues = spec.variants.flatMap((_, i) => checkVariant(scenario, parsedScenario.locate, i, primary, variantSidecars[i]!));
+  const variantPrimaries = spec.variants.map((variant) =>
+    variant.primary === undefined ? primary : (lookup("Primary", variant.primary).loaded as LoadedManifest<PrimaryManifest>),
+  );
+  const crossIssues = [
+    ...spec.variants.flatMap((_, i) => checkVariant(scenario, parsedScenario.locate, i, variantPrimaries[i]!, variantSidecars[i]!)),
+    ...checkVariantModels(scenario, parsedScenario.locate, primary, variantPrimaries),
+    ...checkComparison(scenario, parsedScenario.locate),
+  ];
   if (crossIssues.length > 0) throw new ManifestError(sortIssues(dedupe(crossIssues)));
 
   return {
     ...scenario,
     primary,
-    baseline: { name: BASELINE_VARIANT, entry: { container: PRIMARY_CONTAINER, port: PRIMARY_HTTP_PORT }, sidecars: [] },
+    baseline: { name: BASELINE_VARIANT, entry: { container: PRIMARY_CONTAINER, port: PRIMARY_HTTP_PORT }, primary, sidecars: [] },
     variants: spec.variants.map((variant, i) => ({
       name: variant.name,
       entry: parsePortRef(variant.entry),
+      primary: variantPrimaries[i]!,
       sidecars: variantSidecars[i]!.map((s) => s.loaded),
     })),
   };

@@ -12,6 +12,9 @@ export const PAYLOAD_FORMATS = ["json", "binary"] as const;
 /** KServe v2 tensor datatypes the load generator can synthesise. */
 export const TENSOR_DATATYPES = ["FP32", "FP64", "INT32", "INT64"] as const;
 
+/** HTTP header field names (RFC 9110 tokens), lowercase like HTTP/2 and Node send them. */
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
 /** The implicit variant: client → primary.http, no sidecars. */
 export const BASELINE_VARIANT = "baseline";
 
@@ -25,10 +28,16 @@ const variant = z.strictObject({
       error: `"${BASELINE_VARIANT}" is the implicit variant (client → primary.http); choose another name`,
     })
     .meta({ not: { const: BASELINE_VARIANT } }),
+  primary: manifestPath
+    .optional()
+    .meta({ description: "A Primary manifest that replaces the scenario's primary in this variant's pod (e.g. the primary with a function built in); it must serve the same model." }),
   sidecars: z
     .array(manifestPath, { error: expected("a list of paths to Sidecar manifests") })
+    .default([])
     .meta({ description: "Sidecar manifests, in start order; paths relative to this scenario file." }),
-  entry: portRef.meta({ description: "Where clients send requests, as <container>.<port>, e.g. envoy.ingress." }),
+  entry: portRef
+    .default("primary.http")
+    .meta({ description: "Where clients send requests, as <container>.<port>, e.g. envoy.ingress (default primary.http)." }),
 });
 
 const tensor = z.strictObject({
@@ -43,6 +52,10 @@ const request = z
     format: z.enum(PAYLOAD_FORMATS).meta({ description: "json, or binary = Triton's binary tensor extension." }),
     inputs: z.array(tensor, { error: expected("a non-empty list of input tensors") }).min(1),
     outputs: z.array(nonEmptyString, { error: expected("a list of output names") }).optional(),
+    headers: z
+      .record(z.string().regex(HEADER_NAME, { error: expected("an HTTP header name (letters, digits, '-')") }), z.string({ error: expected("a string") }))
+      .optional()
+      .meta({ description: "Extra request headers sent with every request to every arm, e.g. an API key." }),
   })
   .superRefine((value, ctx) => {
     const inputs = asRecord(value)?.["inputs"];
@@ -86,6 +99,43 @@ const trials = z.strictObject({
     }),
 });
 
+const limits = z.strictObject({
+  memoryMiB: positiveInt.optional(),
+  cpus: positiveNumber.optional().meta({ description: "CPU quota in cores (0.5 = half a core)." }),
+});
+
+const comparison = z
+  .strictObject({
+    sidecar: dnsLabel.meta({ description: "The variant where the auxiliary function runs as a sidecar (its entry container hosts it)." }),
+    monolithic: dnsLabel.meta({ description: "The variant whose primary has the function in its own code." }),
+    library: dnsLabel.meta({ description: "The variant whose primary imports the function as a library." }),
+    episodes: z
+      .strictObject({
+        ratePerSec: positiveNumber.default(100).meta({ description: "Open-loop rate to the variant's entry during an episode." }),
+        probeRatePerSec: positiveNumber.default(25).meta({ description: "Open-loop rate straight to the primary (primary.http): what happens to the primary itself." }),
+        beforeMs: durationMs.default(2_000).meta({ description: "Load before the fault: the reference for the primary's p99." }),
+        observeMs: durationMs.default(6_000).meta({ description: "Load after the fault starts; recovery must happen within it to count." }),
+        timeoutMs: durationMs.default(2_000),
+        balloon: z.strictObject({ mibPerSec: positiveInt.default(256), maxMiB: positiveInt.default(2_048) }).prefault({}),
+        spinSeconds: positiveNumber.max(60).default(3),
+        limits: z
+          .strictObject({
+            aux: limits.prefault({ memoryMiB: 128, cpus: 0.5 }).meta({ description: "Limits on the sidecar container that hosts the function." }),
+            primary: limits.prefault({ memoryMiB: 768, cpus: 1 }).meta({ description: "Limits on the primary container, in every variant." }),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    isolation: z
+      .strictObject({
+        minAvailabilityPct: z.number({ error: expected("a percentage from 0 to 100") }).min(0).max(100).default(99),
+        maxP99Ratio: positiveNumber.default(3).meta({ description: "The primary's p99 during a fault may grow to at most this multiple of its p99 before it." }),
+      })
+      .prefault({})
+      .meta({ description: "When the primary counts as unaffected by a misbehaving function — stated before running." }),
+  })
+  .meta({ description: "sidecar-bench compare: which variants are the sidecar, monolithic and library integrations of one function." });
+
 const scenarioSpec = z
   .strictObject({
     runtime: z.enum(RUNTIMES).default("local"),
@@ -101,6 +151,7 @@ const scenarioSpec = z
     }),
     trials: trials.prefault({}),
     calibration: z.strictObject({ aa: z.boolean({ error: expected("true or false") }).default(true) }).prefault({}),
+    comparison: comparison.optional(),
     seed: nonNegativeInt.default(1),
     pinning: z
       .strictObject({ mode: z.enum(["split", "none"]).default("split") })
@@ -139,3 +190,4 @@ export const scenarioSchema = z
 export type ScenarioManifest = z.output<typeof scenarioSchema>;
 export type ScenarioManifestInput = z.input<typeof scenarioSchema>;
 export type LoadModel = ScenarioManifest["spec"]["workload"]["load"];
+export type ComparisonSpec = NonNullable<ScenarioManifest["spec"]["comparison"]>;

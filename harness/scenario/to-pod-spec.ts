@@ -59,7 +59,7 @@ export function toPodSpec(resolved: ResolvedScenario, variantName: string, runId
     runId,
     containers: [
       ...variant.sidecars.map((sidecar) => toContainerSpec(sidecar.manifest.metadata.name, "sidecar", sidecar)),
-      toContainerSpec(PRIMARY_CONTAINER, "main", resolved.primary),
+      toContainerSpec(PRIMARY_CONTAINER, "main", variant.primary),
     ],
     terminationGracePeriodMs: resolved.manifest.spec.terminationGracePeriodMs,
   };

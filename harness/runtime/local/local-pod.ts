@@ -3,7 +3,7 @@
 //   main containers together;
 // - ready: every container with a readiness probe passes it (others: running);
 // - restart: a sidecar that exits is restarted (with back-off) while the pod runs; a
-//   main container is not (restartPolicy: Never);
+//   main container only under the pod's restartPolicy Always (default Never);
 // - stop: SIGTERM to mains; once they have exited, SIGTERM to sidecars in reverse
 //   start order, each awaited; one grace period for all, then SIGKILL.
 import { join } from "node:path";
@@ -302,8 +302,10 @@ export class LocalPod implements StartedPod {
     clearInterval(state.readinessTimer);
     this.record(spec.name, "exited", describeExit(exit));
     state.process.log.note(`process exited ${describeExit(exit)}`);
-    // Sidecars restart while the pod runs; restarts during start-up are the start's failure.
-    if (spec.kind !== "sidecar" || state.managed || this.stopping || !status.started) return;
+    // Sidecars restart while the pod runs, mains only under restartPolicy Always; restarts
+    // during start-up are the start's failure.
+    const restarts = spec.kind === "sidecar" || this.spec.restartPolicy === "Always";
+    if (!restarts || state.managed || this.stopping || !status.started) return;
     const backoffMs = state.nextBackoffMs;
     state.nextBackoffMs = Math.min(backoffMs * 2, RESTART_BACKOFF_MAX_MS);
     state.restartTimer = setTimeout(() => {

@@ -118,6 +118,21 @@ describe("local runtime: restarts", () => {
     await started.stop();
   });
 
+  it("leaves an exited main container down under restartPolicy Never, restarts it under Always", async () => {
+    const runtime = newRuntime();
+    const never = await runtime.startPod(pod([container("primary", "main", [])]));
+    const always = await runtime.startPod({ ...pod([container("primary", "main", [])]), restartPolicy: "Always" });
+    const neverPid = never.status()[0]!.pid!;
+    const alwaysPid = always.status()[0]!.pid!;
+    process.kill(neverPid, "SIGKILL");
+    process.kill(alwaysPid, "SIGKILL");
+    await expect.poll(() => always.status()[0]!.restartCount, { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => always.status()[0]!.ready, { timeout: 5_000 }).toBe(true);
+    expect(always.status()[0]!.pid).not.toBe(alwaysPid);
+    expect(never.status()[0]).toMatchObject({ state: "exited", restartCount: 0, ready: false });
+    await Promise.all([never.stop(), always.stop()]);
+  });
+
   it("restart() replaces the container's process through its startup probe", async () => {
     const runtime = newRuntime();
     const started = await runtime.startPod(pod([container("primary", "main", [])]));
