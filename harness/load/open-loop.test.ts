@@ -6,7 +6,7 @@ import { runClosedLoop } from "./closed-loop.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest, parseInferRequest } from "./kserve-request.ts";
 import { totalErrors } from "./load-errors.ts";
-import { runInterleavedOpenLoop, runOpenLoop, type OpenLoopOptions } from "./open-loop.ts";
+import { runInterleavedOpenLoop, runOpenLoop, type OpenLoopOptions, type RequestOutcome } from "./open-loop.ts";
 
 const request = buildInferRequest({ model: "m", format: "json", inputs: [{ name: "x", datatype: "FP32", shape: [1, 8] }] }, 1);
 
@@ -95,6 +95,21 @@ describe("runOpenLoop", () => {
     expect(summary.rateShortfallPct).toBeGreaterThanOrEqual(30);
     expect(summary.rateShortfallPct).toBeLessThan(32);
     expect(summary.rateShortfall).toBe(true);
+  });
+
+  it("reports every scheduled request's time and fate, in the same counts as the summary", async () => {
+    const s = await server({ status: (n) => (n % 5 === 4 ? 503 : 200) });
+    const outcomes: RequestOutcome[] = [];
+    const began = performance.now();
+    const { summary } = await runOpenLoop(options(s.url, { ratePerSec: 100, durationMs: 500, onOutcome: (o) => outcomes.push(o) }));
+    expect(outcomes).toHaveLength(summary.scheduled);
+    expect(outcomes.filter((o) => o.error === null)).toHaveLength(summary.ok);
+    expect(outcomes.filter((o) => o.error === "503").every((o) => o.status === 503)).toBe(true);
+    expect(outcomes.filter((o) => o.error === "503")).toHaveLength(summary.errors["503"]!);
+    const times = outcomes.map((o) => o.scheduledAtMs).sort((a, b) => a - b);
+    expect(times[0]!).toBeGreaterThanOrEqual(began);
+    expect(times.at(-1)! - times[0]!).toBeLessThan(500);
+    expect(outcomes.every((o) => o.latencyMs > 0)).toBe(true);
   });
 
   it("flags a run whose requests piled up in the client, even though all succeeded", async () => {

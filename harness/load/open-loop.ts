@@ -48,6 +48,19 @@ export interface OpenLoopOptions {
   signal?: AbortSignal;
   /** Called about once a second. */
   onProgress?: (progress: OpenLoopProgress) => void;
+  /** Called once per scheduled request as it settles: fault episodes need each request's time and fate, not only histograms. */
+  onOutcome?: (outcome: RequestOutcome) => void;
+}
+
+export interface RequestOutcome {
+  /** performance.now() of the scheduled send. */
+  scheduledAtMs: number;
+  /** Scheduled send → settled. */
+  latencyMs: number;
+  /** HTTP status, or null when no response arrived. */
+  status: number | null;
+  /** Why no 2xx arrived: "timeout", a transport error class, "not-sent", or the status. Null when ok. */
+  error: string | null;
 }
 
 export interface OpenLoopSummary {
@@ -157,11 +170,15 @@ class RunState {
   lastWriteMs = Number.NaN;
   private onDrained: (() => void) | undefined;
 
-  constructor(private readonly signal: AbortSignal | undefined) {}
+  constructor(
+    private readonly signal: AbortSignal | undefined,
+    private readonly onOutcome: OpenLoopOptions["onOutcome"],
+  ) {}
 
   settle(request: ScheduledRequest, endMs: number, outcome: { status: number } | { error: unknown } | "timeout"): void {
+    let error: string | null = null;
     if (outcome === "timeout") {
-      countError(this.errors, "timeout");
+      error = "timeout";
     } else if ("status" in outcome) {
       this.completed++;
       if (outcome.status >= 200 && outcome.status < 300) {
@@ -170,11 +187,18 @@ class RunState {
         recordMs(this.histograms.serviceTime, endMs - request.writtenAtMs);
         recordMs(this.histograms.clientQueue, request.writtenAtMs - request.dispatchedAtMs);
       } else {
-        countError(this.errors, String(outcome.status));
+        error = String(outcome.status);
       }
     } else {
-      countError(this.errors, this.signal?.aborted ? "aborted" : classifyTransportError(outcome.error));
+      error = this.signal?.aborted ? "aborted" : classifyTransportError(outcome.error);
     }
+    if (error !== null) countError(this.errors, error);
+    this.onOutcome?.({
+      scheduledAtMs: request.scheduledAtMs,
+      latencyMs: endMs - request.scheduledAtMs,
+      status: typeof outcome === "object" && "status" in outcome ? outcome.status : null,
+      error,
+    });
     this.inFlight--;
     if (this.inFlight === 0) this.onDrained?.();
   }
@@ -312,7 +336,7 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
         connectTimeout: timeoutMs,
       }),
       dispatchOptions: { path: request.path, method: request.method, headers: request.headers, body: request.body },
-      state: new RunState(signal),
+      state: new RunState(signal, options.onOutcome),
       scheduled: 0,
       unsent: 0,
       lastSentDueMs: Number.NaN,
@@ -371,6 +395,7 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
       if (nowMs >= deadlineMs) {
         // The generator itself is more than a timeout late: sending now would measure us, not the pod.
         run.unsent++;
+        options.onOutcome?.({ scheduledAtMs: dueMs, latencyMs: nowMs - dueMs, status: null, error: "not-sent" });
         continue;
       }
       recordMs(run.state.histograms.pacingError, nowMs - dueMs);
