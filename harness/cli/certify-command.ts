@@ -16,6 +16,7 @@ import { VERDICTS_FILE, readVerdictRecords } from "../conformance/verdict-record
 import { formatDurationMs, verdictTable } from "../conformance/verdict-table.ts";
 import { createRuntime } from "../runtime/create-runtime.ts";
 import { newRunId } from "./run-command.ts";
+import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface CertifyCommandInput {
@@ -57,18 +58,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
 
   const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot: input.projectRoot });
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++interrupts === 1) {
-      say(`${signal}: stopping the running check and its pods (verdicts so far are kept); press Ctrl-C again to kill at once`);
-      controller.abort();
-    } else {
-      process.exit(130); // the runtimes' exit hooks SIGKILL every pod process
-    }
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupt = onInterrupt(say, "stopping the running check and its pods (verdicts so far are kept)");
   try {
     const reaped = await runtime.reapOrphans();
     if (reaped.length > 0) say(`reaped ${reaped.length} leftover(s) of harnesses that died: ${reaped.join("; ")}`);
@@ -82,12 +72,12 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       env: entryEnvironment(options),
       junitFile: join(options.outDir, JUNIT_FILE),
       onLine: say,
-      signal: controller.signal,
+      signal: interrupt.signal,
     });
     const leftovers = killRunLeftovers(runId);
     if (leftovers.length > 0) say(`killed ${leftovers.length} process(es) the conformance run left: ${leftovers.join("; ")}`);
     const records = readVerdictRecords(join(options.outDir, VERDICTS_FILE), runId);
-    const interrupted = controller.signal.aborted;
+    const interrupted = interrupt.signal.aborted;
 
     let performanceSection: PerformanceSection = { status: "not-measured", reason: "--no-performance" };
     if (interrupted) performanceSection = { status: "not-measured", reason: "interrupted" };
@@ -102,7 +92,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
         harnessVersion: `sidecar-bench ${input.version}`,
         accounting,
         commandPath,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onLine: say,
       });
       if (performanceSection.status === "failed") say(`performance: not measured: ${performanceSection.error}`);
@@ -115,7 +105,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       version: input.version,
       records,
       // Also true when Ctrl-C came during the benchmark: the verdicts are complete, the figures are not.
-      interrupted: controller.signal.aborted,
+      interrupted: interrupt.signal.aborted,
       performance: performanceSection,
       accounting,
       commandPath,
@@ -137,8 +127,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     return coreTestsHeld(report) ? 0 : 1;
   } finally {
     await runtime.stopAll();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.dispose();
   }
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { ManifestError } from "../scenario/index.ts";
 import { CERTIFY_ENV } from "../conformance/entry-options.ts";
 import { certifyCommand } from "./certify-command.ts";
+import { compareCommand } from "./compare-command.ts";
 import { runCommand } from "./run-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { writeJsonSchemas } from "../scenario/index.ts";
@@ -82,6 +83,19 @@ program
       // The harness's own tests certify fake checks through the real command line.
       ...(process.env[CERTIFY_ENV.registry] ? { registryModule: process.env[CERTIFY_ENV.registry] } : {}),
     });
+  });
+
+program
+  .command("compare")
+  .description("measure the sidecar vs monolithic vs library table: overhead, isolation, lifecycle, faults, complexity — each claim with a verdict")
+  .argument("[scenario]", "scenario YAML with spec.comparison", "scenarios/compare.yaml")
+  .option("--trials <rounds>", "paired rounds of the overhead benchmark (overrides spec.trials.rounds; ≥ 2)", positiveInt("--trials"))
+  .option("--seed <seed>", "seed for trial order, arrivals, payload and episodes (overrides spec.seed)", nonNegativeInt("--seed"))
+  .option("--out <dir>", "report folder (default reports/compare-<run-id>)")
+  .option("--runtime <name>", "pod runtime (overrides spec.runtime): local")
+  .option("--no-episodes", "skip the fault episodes (isolation, lifecycle and fault rows become not distinguishable)")
+  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string; episodes: boolean }) => {
+    process.exitCode = await compareCommand({ scenarioFile: scenario, ...flags, projectRoot, version });
   });
 
 program

@@ -10,6 +10,7 @@ import { writeReports } from "../report/write-reports.ts";
 import { createRuntime, unavailableRuntimeMessage } from "../runtime/create-runtime.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { createProgress } from "./progress.ts";
+import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface RunCommandInput {
@@ -40,18 +41,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   const outDir = resolve(input.out ?? join(input.projectRoot, "reports", runId));
   const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot });
   const progress = createProgress();
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++interrupts === 1) {
-      progress.log(`${signal}: stopping after cleaning up (pods are stopped, finished trials are kept); press Ctrl-C again to kill at once`);
-      controller.abort();
-    } else {
-      process.exit(130); // the runtime's exit hook SIGKILLs every pod process
-    }
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupt = onInterrupt((line) => progress.log(line), "stopping after cleaning up (pods are stopped, finished trials are kept)");
   let latest: Results | null = null;
   const persist = (results: Results) => {
     latest = results;
@@ -69,7 +59,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
       seed: input.seed,
       calibrationOnly: input.calibrationOnly,
       reaped,
-      signal: controller.signal,
+      signal: interrupt.signal,
       harnessVersion: `sidecar-bench ${input.version}`,
       accounting,
       commandPath,
@@ -91,7 +81,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
     return results.status === "interrupted" ? 130 : 0;
   } catch (error) {
     progress.stop();
-    if (controller.signal.aborted) {
+    if (interrupt.signal.aborted) {
       process.stderr.write(`interrupted; finished trials are in ${relative(process.cwd(), outDir)}/\n`);
       return 130;
     }
@@ -101,7 +91,6 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
     return 1;
   } finally {
     await runtime.stopAll();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.dispose();
   }
 }

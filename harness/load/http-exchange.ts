@@ -3,9 +3,9 @@
 // and must report a reset connection as evidence, not crash on it.
 import { performance } from "node:perf_hooks";
 import { Agent, request, type Dispatcher } from "undici";
-import { assertLoadTarget } from "../../harness/load/target-guard.ts";
-import { classifyTransportError } from "../../harness/load/load-errors.ts";
-import { sha256Hex } from "./byte-diff.ts";
+import { assertLoadTarget } from "./target-guard.ts";
+import { classifyTransportError } from "./load-errors.ts";
+import { createHash } from "node:crypto";
 
 export interface ExchangeRequest {
   method: "GET" | "POST";
@@ -92,7 +92,7 @@ export function resultEvidence(result: ExchangeResult, previewBytes = 160): Reco
     status: result.status,
     headers: result.headers,
     bodyBytes: result.body.length,
-    bodySha256: sha256Hex(result.body),
+    bodySha256: createHash("sha256").update(result.body).digest("hex"),
     bodyStart: printable(result.body.subarray(0, previewBytes)),
     durationMs: round(result.durationMs),
   };

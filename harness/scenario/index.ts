@@ -20,6 +20,7 @@ export {
   RUNTIMES,
   TENSOR_DATATYPES,
   scenarioSchema,
+  type ComparisonSpec,
   type LoadModel,
   type RuntimeName,
   type ScenarioManifest,

@@ -3,7 +3,7 @@
 // sidecar with the same bytes and the same Inference-Header-Content-Length as directly.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { buildInferRequest, INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
-import type { ExchangeRequest } from "../support/http-exchange.ts";
+import type { ExchangeRequest } from "../../harness/load/http-exchange.ts";
 import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
 
 const HEADER_LENGTH = INFERENCE_HEADER_LENGTH.toLowerCase();

@@ -7,7 +7,7 @@ import type { ConformanceTest } from "../../harness/conformance/conformance-test
 import { buildInferRequest } from "../../harness/load/kserve-request.ts";
 import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
-import { round } from "../support/http-exchange.ts";
+import { round } from "../../harness/load/http-exchange.ts";
 import { sidecarLogTail } from "../support/proxy-comparison.ts";
 
 /** More than the 8–32 worker connections a small client pool opens; few enough for 2 cores. */

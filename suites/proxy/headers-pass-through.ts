@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import type { StartedPod } from "../../harness/runtime/pod-runtime.ts";
 import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
-import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeRequest, type ExchangeResult, type ResponseHeaders } from "../support/http-exchange.ts";
+import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeRequest, type ExchangeResult, type ResponseHeaders } from "../../harness/load/http-exchange.ts";
 import { endpointsOf, PrimaryMisbehavedError, sidecarLogTail } from "../support/proxy-comparison.ts";
 
 const REQUEST_TIMEOUT_MS = 5_000;

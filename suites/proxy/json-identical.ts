@@ -2,7 +2,7 @@
 // bytes the primary sends back directly, and the primary gets the very bytes the client sent.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { buildInferRequest } from "../../harness/load/kserve-request.ts";
-import type { ExchangeRequest } from "../support/http-exchange.ts";
+import type { ExchangeRequest } from "../../harness/load/http-exchange.ts";
 import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };

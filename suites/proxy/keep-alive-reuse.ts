@@ -7,7 +7,7 @@ import type { ConformanceTest } from "../../harness/conformance/conformance-test
 import { buildInferRequest } from "../../harness/load/kserve-request.ts";
 import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
-import { headerText } from "../support/http-exchange.ts";
+import { headerText } from "../../harness/load/http-exchange.ts";
 import { sidecarLogTail } from "../support/proxy-comparison.ts";
 
 export const SEQUENTIAL_REQUESTS = 10;

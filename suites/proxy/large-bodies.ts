@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
 import { firstDifference, formatDifference, sha256Hex } from "../support/byte-diff.ts";
-import { describeResult, exchange, headerText, round, withAgent, type ExchangeRequest, type ExchangeResult } from "../support/http-exchange.ts";
+import { describeResult, exchange, headerText, round, withAgent, type ExchangeRequest, type ExchangeResult } from "../../harness/load/http-exchange.ts";
 import { endpointsOf, PrimaryMisbehavedError, sidecarLogTail } from "../support/proxy-comparison.ts";
 
 /** 16 MiB of tensor data, plus an odd tail so no power-of-two buffer boundary hides a cut. */

@@ -7,7 +7,7 @@ import type { ConformanceTest } from "../../harness/conformance/conformance-test
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
 import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { firstDifference, formatDifference } from "../support/byte-diff.ts";
-import { headerText, round, withAgent } from "../support/http-exchange.ts";
+import { headerText, round, withAgent } from "../../harness/load/http-exchange.ts";
 import { endpointsOf, PrimaryMisbehavedError, sidecarLogTail } from "../support/proxy-comparison.ts";
 
 export const TOKENS = 20;

@@ -4,7 +4,7 @@
 // on a proxy's generic page.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
-import type { ExchangeRequest } from "../support/http-exchange.ts";
+import type { ExchangeRequest } from "../../harness/load/http-exchange.ts";
 import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
 
 

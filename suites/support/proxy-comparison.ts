@@ -3,7 +3,7 @@
 import type { CheckOutcome, ConformanceContext } from "../../harness/conformance/conformance-test.ts";
 import type { StartedPod } from "../../harness/runtime/pod-runtime.ts";
 import { firstDifference, formatDifference, type ByteDifference } from "./byte-diff.ts";
-import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeOptions, type ExchangeRequest, type ExchangeResult } from "./http-exchange.ts";
+import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeOptions, type ExchangeRequest, type ExchangeResult } from "../../harness/load/http-exchange.ts";
 
 export interface ComparisonCase {
   /** Names the case in messages, e.g. "identity_FP32 [3,17] JSON". */
