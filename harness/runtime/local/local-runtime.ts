@@ -1,7 +1,7 @@
 // The local runtime: a pod is a set of processes on 127.0.0.1, started, probed,
 // restarted and stopped in the order of Kubernetes native sidecars.
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { PodRuntime, PodSpec, StartedPod } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 import { type CgroupLayout, detectCgroupLayout, removeRunCgroups } from "./cgroup.ts";
@@ -44,7 +44,7 @@ export class LocalRuntime implements PodRuntime {
 
   async startPod(spec: PodSpec, options: { readyTimeoutMs?: number } = {}): Promise<StartedPod> {
     const path = [...(this.options.extraPath ?? []), ...(process.env.PATH ?? "").split(delimiter)];
-    for (const container of spec.containers) assertExecutable(container.name, container.command[0] ?? "", path);
+    for (const container of spec.containers) assertExecutable(container.name, container.command[0] ?? "", container.baseDir, path);
     if (!this.ownedRuns.has(spec.runId)) {
       writeOwnerFile(spec.runId, this.owner, this.options.stateRoot);
       this.ownedRuns.add(spec.runId);
@@ -95,8 +95,9 @@ export class LocalRuntime implements PodRuntime {
   }
 }
 
-function assertExecutable(container: string, command: string, path: string[]): void {
-  const candidates = isAbsolute(command) || command.includes("/") ? [command] : path.map((dir) => join(dir, command));
+/** A command with a slash is relative to the container's working directory (its manifest's folder), as exec sees it. */
+function assertExecutable(container: string, command: string, baseDir: string, path: string[]): void {
+  const candidates = isAbsolute(command) ? [command] : command.includes("/") ? [resolve(baseDir, command)] : path.map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -105,8 +106,9 @@ function assertExecutable(container: string, command: string, path: string[]): v
       // Try the next directory.
     }
   }
+  const where = isAbsolute(command) ? "" : command.includes("/") ? ` (relative to ${baseDir})` : ` on PATH (searched ${path.slice(0, 4).join(", ")}, …)`;
   throw new PodStartError(
-    `container "${container}": command "${command}" is not an executable on PATH (searched ${path.slice(0, 4).join(", ")}, …); ` +
+    `container "${container}": command "${command}" is not an executable${where}; ` +
       `run "npm run setup" to install the reference components, or fix spec.container.command[0] in its manifest`,
     container,
     [],

@@ -60,8 +60,10 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 
 def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
-    """The FastAPI app wrapped in the access log; `sink` receives each log line (stdout by default)."""
+    """The FastAPI app wrapped in the access log, and in request-guard when the config enables
+    it; `sink` receives each log line, access log and audit alike (stdout by default)."""
     state = ServerState(config)
+    sink = sink or stdout_sink()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -85,7 +87,16 @@ def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
     _install_routes(app, state)
     # This log replaces uvicorn's access log; silence that one even when --no-access-log is forgotten.
     logging.getLogger("uvicorn.access").disabled = True
-    return AccessLogMiddleware(app, state.counter, sink or stdout_sink())
+    logged = AccessLogMiddleware(app, state.counter, sink)
+    if not config.request_guard:
+        return logged
+    # Decided here, once: the baseline keeps the exact app above, with no per-request flag
+    # check, and never imports prometheus_client. The guard goes outside the access log, as
+    # the sidecar stands in front of the primary: 401s, /metrics scrapes and fault triggers
+    # never reach the primary's access log or its request counter, in either arm.
+    from .request_guard import RequestGuard
+
+    return RequestGuard(logged, api_key=config.aux_api_key, faults=config.aux_faults, sink=sink)
 
 
 async def _load(state: ServerState) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class ConfigError(ValueError):
@@ -20,6 +20,10 @@ class Config:
     output_dim: int = 10
     seed: int = 42
     load_delay_ms: int = 0
+    # request-guard, the monolithic integration of the compare scenario (kserve_primary/request_guard.py).
+    request_guard: bool = False
+    aux_api_key: str = field(default="", repr=False)  # a secret: kept out of reprs and tracebacks
+    aux_faults: bool = False
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -33,6 +37,9 @@ class Config:
             )
         if name.startswith("identity_"):
             raise ConfigError(f"PRIMARY_MODEL_NAME={name!r}: the prefix 'identity_' is reserved for built-in models")
+        # AUX_* are read only when the guard is on: the baseline ignores them, even when the
+        # compare scenario sets them for every arm.
+        guard = _flag(env, "PRIMARY_REQUEST_GUARD")
         return Config(
             model_name=name,
             input_dim=_int(env, "PRIMARY_INPUT_DIM", defaults.input_dim, minimum=1),
@@ -41,7 +48,24 @@ class Config:
             output_dim=_int(env, "PRIMARY_OUTPUT_DIM", defaults.output_dim, minimum=1),
             seed=_int(env, "PRIMARY_SEED", defaults.seed, minimum=0),
             load_delay_ms=_int(env, "PRIMARY_LOAD_DELAY_MS", defaults.load_delay_ms, minimum=0),
+            request_guard=guard,
+            aux_api_key=_api_key(env) if guard else "",
+            aux_faults=guard and _flag(env, "AUX_FAULTS"),
         )
+
+
+def _api_key(env: Mapping[str, str]) -> str:
+    key = env.get("AUX_API_KEY", "")
+    if not key:
+        raise ConfigError("AUX_API_KEY is empty or unset: PRIMARY_REQUEST_GUARD=1 needs the API key clients must send")
+    return key
+
+
+def _flag(env: Mapping[str, str], key: str) -> bool:
+    raw = env.get(key, "").strip()
+    if raw not in ("", "0", "1"):
+        raise ConfigError(f"{key}={raw!r}: expected 1 (on) or 0 (off)")
+    return raw == "1"
 
 
 def _int(env: Mapping[str, str], key: str, default: int, *, minimum: int) -> int:
