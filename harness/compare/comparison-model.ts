@@ -70,6 +70,8 @@ export interface StreamRecord {
   errors: Record<string, number>;
   /** Trigger → first ok request scheduled after the last failure; 0 with no failure; null if the last request failed. */
   timeToRecoverMs: number | null;
+  /** p99 during / p99 before, with a two-sample bootstrap 95% CI; null with fewer than 20 ok requests in a window. */
+  p99Ratio: { estimate: number; low: number; high: number } | null;
   /** ok/failed per bin of timelineBinMs from the first scheduled request. */
   timeline: Array<{ ok: number; failed: number }>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RequestOutcome } from "../load/open-loop.ts";
-import { summarizeStream, timeToRecoverMs } from "./episode-streams.ts";
+import { p99RatioCi95, summarizeStream, timeToRecoverMs } from "./episode-streams.ts";
 
 const ok = (at: number, latencyMs = 1): RequestOutcome => ({ scheduledAtMs: at, latencyMs, status: 200, error: null });
 const failed = (at: number, error = "connection"): RequestOutcome => ({ scheduledAtMs: at, latencyMs: 1, status: null, error });
@@ -24,6 +24,29 @@ describe("timeToRecoverMs", () => {
   });
 });
 
+describe("p99RatioCi95", () => {
+  const latencies = (n: number, scaleUs: number, seed: number) => Array.from({ length: n }, (_, i) => scaleUs * (1 + ((i * 7919 + seed) % 97) / 97));
+
+  it("brackets the true ratio when the during window is a scaled copy of before", () => {
+    const before = latencies(300, 1_000, 1);
+    const ratio = p99RatioCi95(before, before.map((v) => v * 4), 9)!;
+    expect(ratio.estimate).toBeCloseTo(4, 6);
+    expect(ratio.low).toBeLessThanOrEqual(4);
+    expect(ratio.high).toBeGreaterThanOrEqual(4);
+  });
+
+  it("is wide for small windows and narrows with more requests, reproducibly from its seed", () => {
+    const small = p99RatioCi95(latencies(25, 1_000, 1), latencies(25, 1_000, 2), 3)!;
+    const large = p99RatioCi95(latencies(1_000, 1_000, 1), latencies(1_000, 1_000, 2), 3)!;
+    expect(large.high - large.low).toBeLessThan(small.high - small.low);
+    expect(p99RatioCi95(latencies(25, 1_000, 1), latencies(25, 1_000, 2), 3)).toEqual(small);
+  });
+
+  it("says nothing with fewer than 20 requests in a window", () => {
+    expect(p99RatioCi95(latencies(19, 1_000, 1), latencies(300, 1_000, 2), 3)).toBeNull();
+  });
+});
+
 describe("summarizeStream", () => {
   const outcomes = [
     ...Array.from({ length: 100 }, (_, i) => ok(i * 10, 1 + (i % 10) / 10)),
@@ -31,7 +54,7 @@ describe("summarizeStream", () => {
     ...Array.from({ length: 50 }, (_, i) => ok(1500 + i * 10, 5)),
     failed(1990, "not-sent"),
   ];
-  const stream = summarizeStream({ target: "entry", ratePerSec: 100, outcomes, startedAtMs: 0, triggerAtMs: 1000, binMs: 250 });
+  const stream = summarizeStream({ target: "entry", ratePerSec: 100, outcomes, startedAtMs: 0, triggerAtMs: 1000, binMs: 250, seed: 5 });
 
   it("splits availability and latency at the trigger", () => {
     expect(stream.before).toMatchObject({ sent: 100, ok: 100, failed: 0, availabilityPct: 100 });

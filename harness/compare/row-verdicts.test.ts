@@ -34,19 +34,24 @@ function delta(median: number, low: number, high: number, verdict: MetricAnalysi
 }
 
 const window = (sent: number, ok: number, p99Us: number): StreamWindow => ({ sent, ok, failed: sent - ok, availabilityPct: (100 * ok) / sent, p50Us: p99Us / 2, p99Us });
-const stream = (target: StreamRecord["target"], during: StreamWindow, recoverMs: number | null = 0): StreamRecord => ({
-  target,
-  ratePerSec: 100,
-  before: window(200, 200, 1_000),
-  during,
-  errors: {},
-  timeToRecoverMs: recoverMs,
-  timeline: [],
-});
+/** The p99 ratio's CI is taken as ±20 % around the windows' ratio unless given. */
+const stream = (target: StreamRecord["target"], during: StreamWindow, recoverMs: number | null = 0, ratio?: StreamRecord["p99Ratio"]): StreamRecord => {
+  const estimate = during.p99Us! / 1_000;
+  return {
+    target,
+    ratePerSec: 100,
+    before: window(200, 200, 1_000),
+    during,
+    errors: {},
+    timeToRecoverMs: recoverMs,
+    p99Ratio: ratio ?? { estimate, low: estimate * 0.8, high: estimate * 1.2 },
+    timeline: [],
+  };
+};
 
 /** An episode in which, by default, the fault took effect and the primary was untouched. */
-function episode(overrides: Partial<EpisodeResult> & { primaryDuring?: StreamWindow; entryDuring?: StreamWindow } = {}): EpisodeResult {
-  const { primaryDuring, entryDuring, ...rest } = overrides;
+function episode(overrides: Partial<EpisodeResult> & { primaryDuring?: StreamWindow; entryDuring?: StreamWindow; primaryRatio?: StreamRecord["p99Ratio"] } = {}): EpisodeResult {
+  const { primaryDuring, entryDuring, primaryRatio, ...rest } = overrides;
   return {
     column: "sidecar",
     variant: "sidecar",
@@ -54,7 +59,7 @@ function episode(overrides: Partial<EpisodeResult> & { primaryDuring?: StreamWin
     unit: "request-guard-sidecar",
     trigger: { how: "POST /aux/fault/crash", atMs: 2000, accepted: true, detail: "202" },
     limits: { unit: { memoryMiB: 128, cpus: 0.5 }, primary: { memoryMiB: 768, cpus: 1 } },
-    streams: [stream("entry", entryDuring ?? window(600, 590, 2_000), 300), stream("primary", primaryDuring ?? window(300, 300, 1_200))],
+    streams: [stream("entry", entryDuring ?? window(600, 590, 2_000), 300), stream("primary", primaryDuring ?? window(300, 300, 1_200), 0, primaryRatio)],
     primary: { pidBefore: 10, pidAfter: 10, modelLoadedAtBefore: 1, modelLoadedAtAfter: 1, restarted: false, modelReloaded: false, oomKilled: false },
     containers: [{ container: "request-guard-sidecar", restarts: 1, exits: ["killed by SIGSEGV"], oomKills: 0, memoryPeakMiB: 10, vcpuDuring: 0.1, throttledPeriods: 0 }],
     faultTookEffect: true,
@@ -97,7 +102,7 @@ describe("overhead per request", () => {
 
 describe("primaryAffected (the isolation rule)", () => {
   it("finds nothing when the primary kept its process, its answers and its latency", () => {
-    expect(primaryAffected(episode(), RULE)).toEqual({ affected: false, reasons: [] });
+    expect(primaryAffected(episode(), RULE)).toEqual({ impact: "unaffected", reasons: [] });
   });
 
   it("names every way the primary suffered", () => {
@@ -105,24 +110,32 @@ describe("primaryAffected (the isolation rule)", () => {
       episode({ ...primaryDied, primary: { ...primaryDied.primary, oomKilled: true }, primaryDuring: window(300, 200, 5_000) }),
       RULE,
     );
-    expect(result.affected).toBe(true);
+    expect(result.impact).toBe("affected");
     expect(result.reasons).toEqual([
       "the primary was OOM-killed",
       "the primary restarted (pid 10 → 11)",
       "the primary answered 66.7% of the requests sent straight to it (rule: ≥ 99%)",
-      "its p99 grew ×5.0 (1.00 ms → 5.00 ms; rule: ≤ ×3)",
+      "its p99 went 1.00 ms → 5.00 ms, ×5.0 [95% CI ×4.0, ×6.0]; rule: ≤ ×3",
     ]);
   });
 
-  it("counts a p99 at exactly the allowed ratio as unaffected, and above it as affected", () => {
-    expect(primaryAffected(episode({ primaryDuring: window(300, 300, 3_000) }), RULE).affected).toBe(false);
-    expect(primaryAffected(episode({ primaryDuring: window(300, 300, 3_100) }), RULE).affected).toBe(true);
+  it("decides the latency criterion by the CI of the p99 ratio: all above the rule, all within it, or undecided", () => {
+    const withRatio = (low: number, high: number) => episode({ primaryDuring: window(300, 300, 3_000), primaryRatio: { estimate: 3, low, high } });
+    expect(primaryAffected(withRatio(3.2, 4.5), RULE).impact).toBe("affected");
+    expect(primaryAffected(withRatio(1.5, 3), RULE).impact).toBe("unaffected");
+    const straddling = primaryAffected(withRatio(2.1, 4.2), RULE);
+    expect(straddling).toEqual({ impact: "undecided", reasons: ["its p99 went 1.00 ms → 3.00 ms, ×3.0 [95% CI ×2.1, ×4.2]; rule: ≤ ×3"] });
+  });
+
+  it("lets a fact (a restart) decide even when the latency criterion is undecided", () => {
+    const result = primaryAffected(episode({ ...primaryDied, primaryDuring: window(300, 300, 3_000), primaryRatio: { estimate: 3, low: 2, high: 4 } }), RULE);
+    expect(result.impact).toBe("affected");
   });
 });
 
 describe("resource isolation", () => {
-  const balloon = (o: Partial<EpisodeResult> = {}) => episode({ kind: "memory-balloon", ...o });
-  const spin = (o: Partial<EpisodeResult> = {}) => episode({ kind: "cpu-spin", ...o });
+  const balloon = (o: Parameters<typeof episode>[0] = {}) => episode({ kind: "memory-balloon", ...o });
+  const spin = (o: Parameters<typeof episode>[0] = {}) => episode({ kind: "cpu-spin", ...o });
 
   it("holds for a sidecar whose misbehaviour left the primary untouched in both episodes", () => {
     const cell = resourceIsolationCell("sidecar", [balloon(), spin()], RULE);
@@ -140,6 +153,13 @@ describe("resource isolation", () => {
     const killed = balloon({ column: "monolithic", unit: "primary", ...primaryDied, primary: { ...primaryDied.primary, oomKilled: true } });
     expect(resourceIsolationCell("monolithic", [killed, spin({ column: "monolithic" })], RULE).verdict).toBe("holds");
     expect(resourceIsolationCell("monolithic", [balloon({ column: "monolithic" }), spin({ column: "monolithic" })], RULE).verdict).toBe("refuted");
+  });
+
+  it("is not distinguishable when the primary's p99 growth straddles the rule", () => {
+    const spinning = spin({ primaryDuring: window(300, 300, 3_000), primaryRatio: { estimate: 3.2, low: 2.4, high: 4.1 } });
+    const cell = resourceIsolationCell("sidecar", [balloon(), spinning], RULE);
+    expect(cell.verdict).toBe("not-distinguishable");
+    expect(cell.measured).toMatch(/cpu-spin: undecided: its p99 went 1.00 ms → 3.00 ms, ×3.2 \[95% CI ×2.4, ×4.1\]/);
   });
 
   it("decides nothing from an episode whose fault did not take effect", () => {

@@ -60,24 +60,34 @@ export function overheadCell(column: Column, p50: MetricAnalysis | undefined, p9
 
 // ---------------------------------------------------------------- episodes
 
+export interface PrimaryImpact {
+  /** "undecided": only the latency criterion spoke, and its 95% CI straddles the allowed ratio. */
+  impact: "affected" | "unaffected" | "undecided";
+  reasons: string[];
+}
+
 /** Whether the primary itself suffered in an episode, by the rule stated before running. */
-export function primaryAffected(episode: EpisodeResult, rule: IsolationRule): { affected: boolean; reasons: string[] } {
+export function primaryAffected(episode: EpisodeResult, rule: IsolationRule): PrimaryImpact {
   const reasons: string[] = [];
   const { primary } = episode;
   if (primary.oomKilled) reasons.push("the primary was OOM-killed");
   if (primary.restarted) reasons.push(`the primary restarted (pid ${primary.pidBefore ?? "?"} → ${primary.pidAfter ?? "none"})`);
   else if (primary.modelReloaded) reasons.push("the primary reloaded its model");
   const direct = episode.streams.find((s) => s.target === "primary");
+  let latencyUndecided: string | null = null;
   if (direct) {
-    const { before, during } = direct;
+    const { before, during, p99Ratio } = direct;
     if (during.availabilityPct !== null && during.availabilityPct < rule.minAvailabilityPct) {
       reasons.push(`the primary answered ${during.availabilityPct.toFixed(1)}% of the requests sent straight to it (rule: ≥ ${rule.minAvailabilityPct}%)`);
     }
-    if (before.p99Us !== null && during.p99Us !== null && during.p99Us > rule.maxP99Ratio * before.p99Us) {
-      reasons.push(`its p99 grew ×${(during.p99Us / before.p99Us).toFixed(1)} (${fmtMs(before.p99Us)} → ${fmtMs(during.p99Us)}; rule: ≤ ×${rule.maxP99Ratio})`);
+    if (p99Ratio !== null && before.p99Us !== null && during.p99Us !== null) {
+      const growth = `its p99 went ${fmtMs(before.p99Us)} → ${fmtMs(during.p99Us)}, ×${p99Ratio.estimate.toFixed(1)} [95% CI ×${p99Ratio.low.toFixed(1)}, ×${p99Ratio.high.toFixed(1)}]; rule: ≤ ×${rule.maxP99Ratio}`;
+      if (p99Ratio.low > rule.maxP99Ratio) reasons.push(growth);
+      else if (p99Ratio.high > rule.maxP99Ratio) latencyUndecided = growth;
     }
   }
-  return { affected: reasons.length > 0, reasons };
+  if (reasons.length > 0) return { impact: "affected", reasons };
+  return latencyUndecided ? { impact: "undecided", reasons: [latencyUndecided] } : { impact: "unaffected", reasons: [] };
 }
 
 function fmtMs(us: number): string {
@@ -97,6 +107,7 @@ function episodeEvidence(episode: EpisodeResult): Record<string, unknown> {
     primaryAvailabilityPct: direct?.during.availabilityPct ?? null,
     primaryP99BeforeUs: direct?.before.p99Us ?? null,
     primaryP99DuringUs: direct?.during.p99Us ?? null,
+    primaryP99Ratio: direct?.p99Ratio ?? null,
     entryFailed: entry?.during.failed ?? null,
     entryAvailabilityPct: entry?.during.availabilityPct ?? null,
     entryTimeToRecoverMs: entry?.timeToRecoverMs ?? null,
@@ -134,9 +145,11 @@ export function resourceIsolationCell(column: Column, episodes: EpisodeResult[],
       parts.push(`${episode.kind}: ${why}`);
       continue;
     }
-    const { affected, reasons } = primaryAffected(episode, rule);
-    anyAffected ||= affected;
-    parts.push(`${episode.kind}: ${affected ? reasons.join("; ") : "the primary was unaffected"} (${clientView(episode)})`);
+    const { impact, reasons } = primaryAffected(episode, rule);
+    anyAffected ||= impact === "affected";
+    anyUndecided ||= impact === "undecided";
+    const said = impact === "unaffected" ? "the primary was unaffected" : impact === "undecided" ? `undecided: ${reasons.join("; ")}` : reasons.join("; ");
+    parts.push(`${episode.kind}: ${said} (${clientView(episode)})`);
   }
   // One episode where the primary suffered decides "no"; "yes" needs every episode to have shown it.
   const verdict: CellVerdict = anyAffected ? decide(false, claimed) : anyUndecided || episodes.length === 0 ? "not-distinguishable" : decide(true, claimed);
@@ -148,7 +161,11 @@ export function faultIsolationCell(column: Column, episode: EpisodeResult | unde
   const claimed = (CLAIMS["fault-isolation"][column].expects as { yes: boolean }).yes;
   const why = inconclusive(episode);
   if (why || episode === undefined) return cell("fault-isolation", column, `undecided — ${why}`, "not-distinguishable", "measured", episode ? episodeEvidence(episode) : {});
-  const { affected, reasons } = primaryAffected(episode, rule);
+  const { impact, reasons } = primaryAffected(episode, rule);
+  if (impact === "undecided") {
+    return cell("fault-isolation", column, `undecided — the primary survived, but ${reasons.join("; ")} (${clientView(episode)})`, "not-distinguishable", "measured", episodeEvidence(episode));
+  }
+  const affected = impact === "affected";
   const measured = `${affected ? `no — ${reasons.join("; ")}` : "yes — the primary survived the crash untouched"} (${clientView(episode)})`;
   return cell("fault-isolation", column, measured, decide(!affected, claimed), "measured", episodeEvidence(episode));
 }

@@ -2,7 +2,6 @@
 // work, measure their overhead with the paired benchmark of `run`, set off each fault
 // episode, count the pods' structure, and turn all of it into the table. results.json is
 // rewritten after every phase and episode, so an interrupted run keeps what it finished.
-import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { Agent } from "undici";
 import { runExperiment, type ExperimentHooks } from "../experiment/run-experiment.ts";
@@ -83,7 +82,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
   const comparison = requireComparison(scenario);
   const seed = options.seed ?? spec.seed;
   const columns = Object.fromEntries(COLUMNS.map((c) => [c, comparison[c]])) as Record<Column, string>;
-  const pinning = planPinning(spec.pinning.mode, availableParallelism());
+  const pinning = planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const cpuSet = pinning.podCpus ? { cpuSet: pinning.podCpus } : {};
   const request = buildInferRequest({ model: scenario.primary.manifest.spec.model.name, ...spec.workload.request }, deriveSeed(seed, "payload"));

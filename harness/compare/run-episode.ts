@@ -8,6 +8,7 @@ import { Agent } from "undici";
 import { exchange, type ExchangeResult } from "../load/http-exchange.ts";
 import type { HttpRequestSpec } from "../load/kserve-request.ts";
 import { runOpenLoop, type RequestOutcome } from "../load/open-loop.ts";
+import { deriveSeed } from "../measure/prng.ts";
 import type { ContainerStats, PodRuntime, PodSpec, ResourceLimits, StartedPod } from "../runtime/pod-runtime.ts";
 import { PRIMARY_CONTAINER, PRIMARY_HTTP_PORT, toPodSpec, type ComparisonSpec, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
 import type { Column } from "./claims.ts";
@@ -172,7 +173,7 @@ export async function runEpisode(input: EpisodeInput): Promise<EpisodeResult> {
         request,
         ratePerSec,
         arrival: "constant",
-        seed: input.seed + seedOffset,
+        seed: deriveSeed(input.seed, `arrivals-${seedOffset}`),
         durationMs,
         maxRequests: Math.ceil((ratePerSec * durationMs) / 1000) + 1,
         timeoutMs: settings.timeoutMs,
@@ -218,8 +219,8 @@ export async function runEpisode(input: EpisodeInput): Promise<EpisodeResult> {
       ...watch.fate(s.name, settings.observeMs),
     }));
     result.streams = [
-      summarizeStream({ target: "entry", ratePerSec: settings.ratePerSec, outcomes: entryOutcomes, startedAtMs, triggerAtMs, binMs: TIMELINE_BIN_MS }),
-      summarizeStream({ target: "primary", ratePerSec: settings.probeRatePerSec, outcomes: primaryOutcomes, startedAtMs, triggerAtMs, binMs: TIMELINE_BIN_MS }),
+      summarizeStream({ target: "entry", ratePerSec: settings.ratePerSec, outcomes: entryOutcomes, startedAtMs, triggerAtMs, binMs: TIMELINE_BIN_MS, seed: deriveSeed(input.seed, "entry") }),
+      summarizeStream({ target: "primary", ratePerSec: settings.probeRatePerSec, outcomes: primaryOutcomes, startedAtMs, triggerAtMs, binMs: TIMELINE_BIN_MS, seed: deriveSeed(input.seed, "primary") }),
     ];
     const primaryFate = result.containers.find((c) => c.container === PRIMARY_CONTAINER)!;
     result.primary = {

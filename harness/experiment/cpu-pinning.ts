@@ -1,7 +1,7 @@
 // Pinning on small machines (DESIGN rule 10): the load generator and the pod compete
 // for CPUs, so by default the harness runs on CPU 0 and the pod on the others.
 import { execFileSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { cpus } from "node:os";
 
 export interface PinningPlan {
   mode: "split" | "none";
@@ -11,7 +11,15 @@ export interface PinningPlan {
   description: string;
 }
 
-export function planPinning(mode: "split" | "none", cpuCount = availableParallelism()): PinningPlan {
+/**
+ * The machine's CPUs, not this process's affinity: a harness already pinned to CPU 0
+ * (compare pins itself before its overhead phase) must still place pods on the others.
+ */
+export function machineCpuCount(): number {
+  return cpus().length;
+}
+
+export function planPinning(mode: "split" | "none", cpuCount = machineCpuCount()): PinningPlan {
   if (mode === "none") return { mode, loadGeneratorCpus: [], podCpus: undefined, description: "no pinning (requested)" };
   if (cpuCount < 2) return { mode: "none", loadGeneratorCpus: [], podCpus: undefined, description: "no pinning: only one CPU" };
   const podCpus = Array.from({ length: cpuCount - 1 }, (_, i) => i + 1);

@@ -1,7 +1,6 @@
 // A whole benchmark run: start one pod per variant (and the baseline), warm up, run the
 // interleaved paired trials, analyse, and keep results.json current after every trial
 // so an interrupted run keeps everything it finished.
-import { availableParallelism } from "node:os";
 import { buildInferRequest } from "../load/kserve-request.ts";
 import { fingerprintEnvironment } from "../measure/environment.ts";
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
@@ -81,7 +80,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   const arms = [BASELINE_VARIANT, ...variants.map((v) => v.name), ...(aaArm ? [aaArm] : [])];
   const perArmMs = armDurationMs(spec.workload.load, spec.trials.durationMs, spec.trials.minRequests);
   const steps = planSteps({ load: spec.workload.load, trials: spec.trials, arms, rounds, seed, perArmMs });
-  const pinning = planPinning(spec.pinning.mode, availableParallelism());
+  const pinning = planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const request = buildInferRequest(
     { model: scenario.primary.manifest.spec.model.name, ...spec.workload.request },

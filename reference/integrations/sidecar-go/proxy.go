@@ -15,9 +15,9 @@ const (
 	upstreamDialTimeout = 1 * time.Second
 	// upstreamIdlePoolSize covers the load generator's concurrency (≥ 64) with room to spare.
 	upstreamIdlePoolSize = 256
-	// upstreamIdleTimeout stays well below uvicorn's 5 s keep-alive timeout, so a pooled
+	// upstreamIdleTimeout stays below uvicorn's 5 s keep-alive timeout, so a pooled
 	// connection is never one the primary is closing (a POST on it could not be retried).
-	upstreamIdleTimeout = 2 * time.Second
+	upstreamIdleTimeout = 4 * time.Second
 	// copyBufferBytes is the chunk size bodies are streamed in, both directions.
 	copyBufferBytes = 32 << 10
 )
