@@ -2,9 +2,10 @@
 // compare) accepts the same --runtime values and fails the same way on an unknown one.
 import { delimiter, join } from "node:path";
 import type { PodRuntime } from "./pod-runtime.ts";
+import { DockerRuntime } from "./docker/docker-runtime.ts";
 import { LocalRuntime } from "./local/local-runtime.ts";
 
-export const AVAILABLE_RUNTIMES = ["local"] as const;
+export const AVAILABLE_RUNTIMES = ["local", "docker"] as const;
 
 export interface RuntimeRequest {
   name: string;
@@ -37,6 +38,12 @@ export function createRuntime(request: RuntimeRequest): CreatedRuntime {
   const unavailable = unavailableRuntimeMessage(request.name);
   if (unavailable) throw new RuntimeUnavailableError(unavailable);
   const venvBin = join(request.projectRoot, ".venv", "bin");
+  if (request.name === "docker") {
+    // Pods run the project's images, which carry the same node and envoy binaries as
+    // .venv and PATH: the host's versions are the fingerprint's best account of them.
+    const runtime = new DockerRuntime({ workDir: request.workDir });
+    return { runtime, accounting: runtime.accountingSource(), commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter) };
+  }
   const runtime = new LocalRuntime({ workDir: request.workDir, extraPath: [venvBin] });
   return { runtime, accounting: runtime.accountingSource(), commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter) };
 }

