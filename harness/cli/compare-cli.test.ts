@@ -2,7 +2,7 @@
 // shortened scenario (harness/cli/fixtures/compare-short.yaml). The latency figures of so
 // short a run are rough, so the assertions are about what is deterministic: which
 // process survived which fault, the structure, and the shape of the reports.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -17,13 +17,29 @@ import { readLabels } from "../runtime/local/run-labels.ts";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = join(root, "bin", "sidecar-bench.js");
 
-function compare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): { child: ChildProcess; done: Promise<Finished> } {
   const child = spawn(process.execPath, [bin, "compare", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  return new Promise((finish) => child.once("exit", (code) => finish({ code, stdout, stderr })));
+  child.stdout!.on("data", (chunk) => (stdout += chunk));
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  return { child, done: new Promise((finish) => child.once("exit", (code) => finish({ code, stdout, stderr }))) };
+}
+
+const compare = (args: string[]) => start(args).done;
+
+function readResults(outDir: string): ComparisonResults | null {
+  try {
+    return JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")) as ComparisonResults;
+  } catch {
+    return null;
+  }
 }
 
 describe("sidecar-bench compare (end to end, local runtime)", () => {
@@ -32,7 +48,7 @@ describe("sidecar-bench compare (end to end, local runtime)", () => {
     const finished = await compare([join(root, "harness", "cli", "fixtures", "compare-short.yaml"), "--out", outDir]);
     expect(finished.stderr).not.toMatch(/compare failed/);
     expect(finished.code).toBe(0);
-    const results = JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")) as ComparisonResults;
+    const results = readResults(outDir)!;
     expect(results.status).toBe("complete");
     expect(results.seed).toBe(3);
 
@@ -79,6 +95,26 @@ describe("sidecar-bench compare (end to end, local runtime)", () => {
     // Nothing of the run is left running.
     expect(listPids().filter((pid) => readLabels(pid)?.runId === results.runId)).toEqual([]);
   }, 400_000);
+
+  it("on Ctrl-C stops every pod, keeps what finished (equivalence, the rounds so far) and exits 130", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "sb-compare-sigint-"));
+    const { child, done } = start([join(root, "harness", "cli", "fixtures", "compare-short.yaml"), "--out", outDir, "--trials", "40"]);
+    const deadline = Date.now() + 120_000;
+    while ((readResults(outDir)?.overhead?.trials.filter((t) => !t.warmup).length ?? 0) < 3) {
+      if (Date.now() > deadline) throw new Error("no overhead round finished within 120 s");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill("SIGINT");
+    const finished = await done;
+    expect(finished.code).toBe(130);
+    const results = readResults(outDir)!;
+    expect(results.status).toBe("interrupted");
+    expect(results.equivalence).toHaveLength(3);
+    expect(results.overhead!.trials.filter((t) => !t.warmup).length).toBeGreaterThanOrEqual(3);
+    expect(results.episodes).toEqual([]);
+    expect(readFileSync(join(outDir, "comparison.md"), "utf8")).toContain("(interrupted)");
+    expect(listPids().filter((pid) => readLabels(pid)?.runId === results.runId)).toEqual([]);
+  }, 180_000);
 
   it("refuses a scenario without spec.comparison, naming the field, with exit code 2", async () => {
     const finished = await compare([join(root, "scenarios", "default.yaml")]);
