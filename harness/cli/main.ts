@@ -9,13 +9,17 @@ import { ManifestError } from "../scenario/index.ts";
 import { CERTIFY_ENV } from "../conformance/entry-options.ts";
 import { certifyCommand } from "./certify-command.ts";
 import { compareCommand } from "./compare-command.ts";
+import { doctorCommand } from "./doctor-command.ts";
 import { runCommand } from "./run-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { writeJsonSchemas } from "../scenario/index.ts";
 import { UsageError } from "./usage-error.ts";
+import { AVAILABLE_RUNTIMES } from "../runtime/create-runtime.ts";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const version = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
+
+const RUNTIME_NAMES = AVAILABLE_RUNTIMES.join(", ");
 
 function positiveInt(flag: string) {
   return (value: string) => {
@@ -47,7 +51,7 @@ program
   .option("--trials <rounds>", "paired rounds (overrides spec.trials.rounds; ≥ 2)", positiveInt("--trials"))
   .option("--seed <seed>", "seed for trial order, arrivals and payload (overrides spec.seed)", nonNegativeInt("--seed"))
   .option("--out <dir>", "report folder (default reports/<run-id>)")
-  .option("--runtime <name>", "pod runtime (overrides spec.runtime): local")
+  .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`)
   .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string }) => {
     process.exitCode = await runCommand({ scenarioFile: scenario, ...flags, projectRoot, version, calibrationOnly: false });
   });
@@ -68,7 +72,7 @@ program
   .description("certify a sidecar: the conformance tests of its roles against the reference primary, and its performance figures")
   .argument("<sidecar>", "Sidecar manifest (YAML)")
   .option("--profile <profiles>", "profile(s) to certify, repeatable or comma-separated (default: lifecycle, resources and the sidecar's roles)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
-  .option("--runtime <name>", "pod runtime: local", "local")
+  .option("--runtime <name>", `pod runtime: ${RUNTIME_NAMES}`, "local")
   .option("--out <dir>", "report folder (default reports/<run-id>)")
   .option("--no-performance", "skip the short benchmark (added latency, vCPU, memory, time to ready)")
   .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean }) => {
@@ -92,7 +96,7 @@ program
   .option("--trials <rounds>", "paired rounds of the overhead benchmark (overrides spec.trials.rounds; ≥ 2)", positiveInt("--trials"))
   .option("--seed <seed>", "seed for trial order, arrivals, payload and episodes (overrides spec.seed)", nonNegativeInt("--seed"))
   .option("--out <dir>", "report folder (default reports/compare-<run-id>)")
-  .option("--runtime <name>", "pod runtime (overrides spec.runtime): local")
+  .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`)
   .option("--no-episodes", "skip the fault episodes (isolation, lifecycle and fault rows become not distinguishable)")
   .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string; episodes: boolean }) => {
     process.exitCode = await compareCommand({ scenarioFile: scenario, ...flags, projectRoot, version });
@@ -105,6 +109,14 @@ program
   .option("--out <dir>", "where to write (default: the folder of results.json)")
   .action((results: string, flags: { out?: string }) => {
     process.exitCode = reportCommand(results, flags.out);
+  });
+
+program
+  .command("doctor")
+  .description("can each runtime run here? node, .venv, envoy, go, cgroups, CPUs; Docker engine and images (starts nothing; exit 0 when the default runtime is usable)")
+  .option("--json", "machine-readable output")
+  .action(async (flags: { json?: boolean }) => {
+    process.exitCode = await doctorCommand({ projectRoot, version, json: flags.json ?? false });
   });
 
 program

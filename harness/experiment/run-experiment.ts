@@ -2,10 +2,11 @@
 // interleaved paired trials, analyse, and keep results.json current after every trial
 // so an interrupted run keeps everything it finished.
 import { buildInferRequest } from "../load/kserve-request.ts";
-import { fingerprintEnvironment } from "../measure/environment.ts";
+import { fingerprintEnvironment, withRuntimeDescription } from "../measure/environment.ts";
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
 import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PlannedStep, type PodRecord, type Results } from "../report/results-model.ts";
+import { describeRuntime } from "../runtime/create-runtime.ts";
 import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
 import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type LoadModel, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
 import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
@@ -138,6 +139,11 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       results.pods.push(await describePod(pod, variant, variant.name === BASELINE_VARIANT && aaArm ? [BASELINE_VARIANT, aaArm] : [variant.name]));
       hooks.persist(results);
     }
+    // Engine and images are known only now that the pods run on them.
+    const described = await withRuntimeDescription(results.environment, () => describeRuntime(runtime));
+    results.environment = described.fingerprint;
+    if (described.error) results.warnings.push(described.error);
+    hooks.persist(results);
     const armsByName = new Map<string, Arm>(
       arms.map((name) => {
         const variant = name === aaArm || name === BASELINE_VARIANT ? scenario.baseline : variants.find((v) => v.name === name)!;

@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, release, totalmem, type as osType } from "node:os";
+import type { RuntimeDescription } from "../runtime/create-runtime.ts";
 
 export interface EnvironmentFingerprint {
   cpuModel: string;
@@ -16,6 +17,10 @@ export interface EnvironmentFingerprint {
   harnessVersion: string;
   scenarioSha256: string;
   runtime: string;
+  /** The runtime's engine version (docker); absent for the local runtime. */
+  engineVersion?: string;
+  /** Image name → id of every image the pods ran (docker); absent for the local runtime. */
+  images?: Record<string, string>;
   accounting: string;
   pinning: string;
 }
@@ -47,6 +52,31 @@ export function fingerprintEnvironment(input: FingerprintInput): EnvironmentFing
     runtime: input.runtime,
     accounting: input.accounting,
     pinning: input.pinning,
+  };
+}
+
+/**
+ * The fingerprint with what the runtime says of itself (describeRuntime), asked once its
+ * pods have started. A runtime that cannot answer leaves the fingerprint as it was, and
+ * the reason is returned for the run's warnings: a fingerprint is no reason to fail a run.
+ */
+export async function withRuntimeDescription(
+  fingerprint: EnvironmentFingerprint,
+  describe: () => Promise<RuntimeDescription>,
+): Promise<{ fingerprint: EnvironmentFingerprint; error: string | null }> {
+  let description: RuntimeDescription;
+  try {
+    description = await describe();
+  } catch (error) {
+    return { fingerprint, error: `the runtime could not describe itself for the environment fingerprint: ${(error as Error).message}` };
+  }
+  return {
+    fingerprint: {
+      ...fingerprint,
+      ...(description.engineVersion !== undefined ? { engineVersion: description.engineVersion } : {}),
+      ...(description.images !== undefined ? { images: { ...description.images } } : {}),
+    },
+    error: null,
   };
 }
 

@@ -1,4 +1,5 @@
 // report.md: what a person reads. The summary part is also what `run` prints.
+import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
 import { median } from "../measure/statistics.ts";
 import type { BudgetCheck, ContainerCost, Results, TrialResult } from "./results-model.ts";
@@ -129,7 +130,6 @@ export function reportMarkdown(results: Results): string {
       ? `open loop, ${load.arrival} arrivals at ${load.ratePerSec} req/s, up to ${load.maxConnections} connections`
       : `closed loop, ${load.connections} connections`;
   const inputs = spec.workload.request.inputs.map((i) => `${i.name} ${i.datatype}[${i.shape.join("×")}]`).join(", ");
-  const env = results.environment;
   const sections = [
     `# sidecar-bench: ${results.scenario.name}`,
     [
@@ -148,23 +148,28 @@ export function reportMarkdown(results: Results): string {
     "## Load quality",
     loadQuality(results.trials),
     "## Environment",
-    markdownTable(
-      ["", ""],
-      [
-        ["CPU", `${env.cpuModel} × ${env.cores}`],
-        ["memory", `${env.memoryGiB} GiB`],
-        ["OS / kernel", `${env.os} / ${env.kernel}`],
-        ["node / python / envoy", `${env.node} / ${env.python ?? "–"} / ${env.envoy ?? "–"}`],
-        ["runtime / accounting", `${env.runtime} / ${env.accounting}`],
-        ["load generator", env.loadGenerator],
-        ["pinning", env.pinning],
-        ["harness", env.harnessVersion],
-      ],
-    ),
+    markdownTable(["", ""], environmentRows(results.environment)),
   ];
   if (results.warnings.length > 0) sections.push("## Warnings", results.warnings.map((w) => `- ${w}`).join("\n"));
   if (results.reaped.length > 0) sections.push("## Reaped from earlier runs", results.reaped.map((w) => `- ${w}`).join("\n"));
   return `${sections.join("\n\n")}\n`;
+}
+
+/** The fingerprint as label/value rows; engine and images only where the runtime has them (docker). */
+export function environmentRows(env: EnvironmentFingerprint): Array<[string, string]> {
+  const rows: Array<[string, string]> = [
+    ["CPU", `${env.cpuModel} × ${env.cores}`],
+    ["memory", `${env.memoryGiB} GiB`],
+    ["OS / kernel", `${env.os} / ${env.kernel}`],
+    ["node / python / envoy", `${env.node} / ${env.python ?? "–"} / ${env.envoy ?? "–"}`],
+    ["runtime / accounting", `${env.runtime}${env.engineVersion ? ` (engine ${env.engineVersion})` : ""} / ${env.accounting}`],
+  ];
+  const images = Object.entries(env.images ?? {});
+  if (images.length > 0) {
+    rows.push(["images", images.map(([name, id]) => `${name} (${id.replace(/^sha256:/, "").slice(0, 12)})`).join(", ")]);
+  }
+  rows.push(["load generator", env.loadGenerator], ["pinning", env.pinning], ["harness", env.harnessVersion]);
+  return rows;
 }
 
 function loadQuality(trials: TrialResult[]): string {

@@ -23,6 +23,20 @@ export interface CreatedRuntime {
   commandPath: string;
 }
 
+/** What the environment fingerprint records of a runtime beyond its name (nothing for local). */
+export interface RuntimeDescription {
+  /** Version of the engine that ran the pods (Docker's server version). */
+  engineVersion?: string;
+  /** Image name → image id of every image a pod ran. */
+  images?: Record<string, string>;
+}
+
+/** Ask after the pods started: only then does a docker runtime know their images. */
+export async function describeRuntime(runtime: PodRuntime): Promise<RuntimeDescription> {
+  if (runtime instanceof DockerRuntime) return { engineVersion: await runtime.engineVersion(), images: runtime.imageIds() };
+  return {};
+}
+
 export class RuntimeUnavailableError extends Error {
   override name = "RuntimeUnavailableError";
 }

@@ -1,0 +1,223 @@
+// What does the docker runtime's network path cost before any sidecar? The reference
+// primary (scenarios/default.yaml's baseline: KServe v2 JSON infer, FP32 1×64, open
+// loop Poisson at 200 req/s) runs once as local processes and once as a docker pod, and
+// both are measured with the project's own machinery: paired rounds in which the arms
+// alternate in 250 ms slots on one arrival schedule (runOpenRound), plus an A/A arm
+// (the local pod again) for the noise floor, analysed like `run` (bootstrap 95% CI of
+// the median paired Δ). Pinning as `run`: the harness on CPU 0, both pods on the rest.
+// Prints a markdown table on stdout (progress on stderr) and writes every trial to
+// reports/runtime-overhead-<run-id>.json.
+//
+//   node --import tsx bench/runtime-overhead.ts [--rounds 12] [--duration-ms 2000] [--seed 1]
+//
+// Needs a Docker engine and the project's images (node scripts/build-images.mjs).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { newRunId } from "../harness/cli/run-command.ts";
+import { analyzeResults } from "../harness/experiment/analyze-results.ts";
+import { pinSelf, planPinning } from "../harness/experiment/cpu-pinning.ts";
+import { planSteps } from "../harness/experiment/run-experiment.ts";
+import { runOpenRound, type Arm } from "../harness/experiment/trial-runner.ts";
+import { buildInferRequest } from "../harness/load/kserve-request.ts";
+import { fingerprintEnvironment, withRuntimeDescription } from "../harness/measure/environment.ts";
+import { OUTLIER_RULE } from "../harness/measure/paired-analysis.ts";
+import { deriveSeed } from "../harness/measure/prng.ts";
+import { median } from "../harness/measure/statistics.ts";
+import { writeFileAtomic } from "../harness/report/atomic-write.ts";
+import { formatUs, markdownTable } from "../harness/report/markdown-writer.ts";
+import type { Analysis, PodRecord, TrialResult } from "../harness/report/results-model.ts";
+import { createRuntime, describeRuntime } from "../harness/runtime/create-runtime.ts";
+import type { StartedPod } from "../harness/runtime/pod-runtime.ts";
+import { loadScenario, toPodSpec } from "../harness/scenario/index.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const LOCAL = "local";
+const DOCKER = "docker";
+const AA = "local/aa";
+const REPORTED = ["p50", "p90", "p99"] as const;
+
+function parseCli(): { rounds: number; durationMs: number; seed: number } {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "12" },
+      "duration-ms": { type: "string", default: "2000" },
+      seed: { type: "string", default: "1" },
+    },
+  });
+  const int = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name}: expected a whole number ≥ ${min}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  return { rounds: int("rounds", values.rounds, 2), durationMs: int("duration-ms", values["duration-ms"], 250), seed: int("seed", values.seed, 0) };
+}
+
+async function podRecord(pod: StartedPod, arms: string[]): Promise<PodRecord> {
+  const containers = await Promise.all(
+    pod.status().map(async (s) => ({
+      name: s.name,
+      kind: s.kind,
+      timeToStartedMs: s.timeToStartedMs ?? null,
+      timeToReadyMs: s.timeToReadyMs ?? null,
+      idleMemoryMiB: (await pod.stats(s.name)).memoryBytes / (1024 * 1024),
+    })),
+  );
+  return { name: pod.spec.name, variant: pod.spec.name, arms, containers, events: pod.events() };
+}
+
+const signed = (us: number) => (us > 0 ? `+${formatUs(us)}` : formatUs(us));
+
+/** Docker − local per percentile, against the A/A floor; the baselines are medians over rounds. */
+function overheadTable(analysis: Analysis, trials: TrialResult[]): string {
+  const docker = analysis.variants[0]!;
+  const measured = (arm: string, metric: string) =>
+    median(trials.filter((t) => !t.warmup && t.arm === arm).map((t) => (t.latencyUs as unknown as Record<string, number>)[metric]!));
+  const rows = REPORTED.map((metric) => {
+    const m = docker.latency[metric]!;
+    const floor = analysis.noiseFloor!.latency[metric]!;
+    return [
+      metric,
+      formatUs(measured(LOCAL, metric)),
+      formatUs(measured(DOCKER, metric)),
+      signed(m.deltaMedian),
+      `[${signed(m.ci95.low)}, ${signed(m.ci95.high)}]`,
+      `±${formatUs(floor.halfWidth)}`,
+      m.pValueWilcoxon < 0.001 ? "< 0.001" : m.pValueWilcoxon.toFixed(3),
+      m.verdict === "not-distinguishable" ? "not distinguishable" : m.verdict,
+    ];
+  });
+  return markdownTable(["latency", "local", "docker", "Δ docker − local", "95% CI", "A/A floor", "p (Wilcoxon)", "verdict"], rows);
+}
+
+async function main(): Promise<number> {
+  const args = parseCli();
+  const scenario = await loadScenario(join(root, "scenarios", "default.yaml"));
+  const spec = scenario.manifest.spec;
+  const load = spec.workload.load;
+  if (load.mode !== "open") throw new Error("scenarios/default.yaml: expected an open-loop workload");
+  const runId = newRunId();
+  const outFile = join(root, "reports", `runtime-overhead-${runId}.json`);
+  const workDir = mkdtempSync(join(tmpdir(), `sidecar-bench-${runId}-`));
+  const local = createRuntime({ name: LOCAL, workDir: join(workDir, LOCAL), projectRoot: root });
+  const docker = createRuntime({ name: DOCKER, workDir: join(workDir, DOCKER), projectRoot: root });
+  const pinning = planPinning(spec.pinning.mode);
+  const pinError = pinSelf(pinning.loadGeneratorCpus);
+  const abort = new AbortController();
+  const onSigint = () => {
+    say("SIGINT: stopping after the current round (pods are stopped)");
+    abort.abort();
+  };
+  process.once("SIGINT", onSigint);
+  const pods = new Map<string, StartedPod>();
+  try {
+    for (const created of [local, docker]) {
+      const reaped = await created.runtime.reapOrphans();
+      if (reaped.length > 0) say(`${created.runtime.getName()}: reaped ${reaped.join("; ")}`);
+    }
+    say(`runtime-overhead ${runId}: reference primary on local vs docker, ${args.rounds} rounds × ${args.durationMs} ms per arm → ${relative(process.cwd(), outFile)}`);
+    for (const created of [local, docker]) {
+      const name = created.runtime.getName();
+      say(`starting the primary on the ${name} runtime`);
+      pods.set(name, await created.runtime.startPod(toPodSpec(scenario, "baseline", runId, { podName: name, ...(pinning.podCpus ? { cpuSet: pinning.podCpus } : {}) })));
+    }
+    const localPod = pods.get(LOCAL)!;
+    const dockerPod = pods.get(DOCKER)!;
+    const entry = scenario.baseline.entry;
+    const arms: Arm[] = [
+      { name: LOCAL, pod: localPod, entry },
+      { name: DOCKER, pod: dockerPod, entry },
+      { name: AA, pod: localPod, entry },
+    ];
+    const podRecords = [await podRecord(localPod, [LOCAL, AA]), await podRecord(dockerPod, [DOCKER])];
+    const environment = (
+      await withRuntimeDescription(
+        fingerprintEnvironment({
+          scenarioSha256: scenario.sha256,
+          runtime: "local and docker",
+          accounting: `${local.accounting} (local), ${docker.accounting} (docker)`,
+          pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
+          harnessVersion: "bench/runtime-overhead.ts",
+          loadGenerator: "sidecar-bench open loop (undici)",
+          path: local.commandPath,
+        }),
+        () => describeRuntime(docker.runtime),
+      )
+    ).fingerprint;
+    const request = buildInferRequest({ model: scenario.primary.manifest.spec.model.name, ...spec.workload.request }, deriveSeed(args.seed, "payload"));
+    const steps = planSteps({ load, trials: spec.trials, arms: arms.map((a) => a.name), rounds: args.rounds, seed: args.seed, perArmMs: args.durationMs });
+    const trials: TrialResult[] = [];
+    for (const step of steps) {
+      if (abort.signal.aborted) break;
+      const results = await runOpenRound({
+        firstSequence: trials.length,
+        round: step.round,
+        warmup: step.warmup,
+        arms: step.arms.map((name) => arms.find((a) => a.name === name)!),
+        slotOrder: step.slotOrder,
+        slotMs: step.slotMs!,
+        request,
+        load,
+        seed: deriveSeed(args.seed, step.warmup ? "arrivals-warmup" : `arrivals-round-${step.round}`),
+        maxRateShortfallPct: spec.thresholds.maxRateShortfallPct,
+        signal: abort.signal,
+      });
+      if (abort.signal.aborted) break; // a window cut short is not a measurement
+      trials.push(...results);
+      say(`${step.warmup ? "warm-up" : `round ${step.round! + 1}/${args.rounds}`}: ${results.map((r) => `${r.arm} p50 ${formatUs(r.latencyUs.p50)}`).join(", ")}`);
+    }
+    const analysis = analyzeResults({ trials, pods: podRecords, baselineArm: LOCAL, aaArm: AA, variants: [DOCKER], budgets: {}, seed: deriveSeed(args.seed, "analysis") });
+    writeFileAtomic(
+      outFile,
+      `${JSON.stringify(
+        {
+          kind: "sidecar-bench/runtime-overhead",
+          runId,
+          status: abort.signal.aborted ? "interrupted" : "complete",
+          environment,
+          plan: { seed: args.seed, rounds: args.rounds, trialDurationMs: args.durationMs, slotMs: spec.trials.slotMs, warmupMs: spec.trials.warmupMs, arms: arms.map((a) => a.name), outlierRule: OUTLIER_RULE, steps },
+          workload: spec.workload,
+          pods: podRecords,
+          trials,
+          analysis,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    if (!analysis) {
+      say(`no analysis: fewer than two complete rounds; trials are in ${relative(process.cwd(), outFile)}`);
+      return abort.signal.aborted ? 130 : 1;
+    }
+    const shortfalls = trials.filter((t) => !t.warmup && t.load.rateShortfall).length;
+    const errors = trials.reduce((sum, t) => sum + Object.values(t.load.errors).reduce((a, b) => a + b, 0), 0);
+    const ready = (record: PodRecord) => `${Math.round(record.containers[0]?.timeToReadyMs ?? NaN)} ms`;
+    process.stdout.write(
+      [
+        `### Runtime overhead: docker − local, reference primary alone (${analysis.rounds} paired rounds × ${(args.durationMs / 1000).toFixed(1)} s per arm in ${spec.trials.slotMs} ms slots; open loop Poisson ${load.ratePerSec} req/s, JSON FP32 1×64; median of paired Δ, bootstrap 95% CI)`,
+        "",
+        overheadTable(analysis, trials),
+        "",
+        `engine: Docker ${environment.engineVersion ?? "?"}; pinning: ${environment.pinning}; time to ready: local ${ready(podRecords[0]!)}, docker ${ready(podRecords[1]!)}; ` +
+          `${shortfalls} trial(s) short of rate, ${errors} request error(s)`,
+        `results: ${relative(process.cwd(), outFile)}`,
+        "",
+      ].join("\n"),
+    );
+    return abort.signal.aborted ? 130 : 0;
+  } finally {
+    for (const pod of pods.values()) await pod.stop();
+    await Promise.all([local.runtime.stopAll(), docker.runtime.stopAll()]);
+    process.off("SIGINT", onSigint);
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  say(`runtime-overhead failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

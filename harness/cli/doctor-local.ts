@@ -1,0 +1,125 @@
+// The local runtime's checks for `doctor`: what the reference components need on this
+// machine (node, the .venv's python and packages, envoy, the Go sidecar), where
+// resource figures would come from, and how the CPUs would be split.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { machineCpuCount, planPinning } from "../experiment/cpu-pinning.ts";
+import { createRuntime } from "../runtime/create-runtime.ts";
+import { probeCommand } from "./doctor-probe.ts";
+import type { DoctorCheck } from "./doctor-report.ts";
+
+const SETUP_FIX = "npm run setup (creates .venv from reference/requirements.txt and builds the Go sidecar)";
+/** The reference primary's command line imports these (uvicorn --http httptools --loop uvloop, orjson for JSON). */
+const PRIMARY_MODULES = ["fastapi", "uvicorn", "numpy", "uvloop", "httptools", "orjson"];
+/** compare's monolithic and library variants (request-guard metrics, its SDK). */
+const COMPARE_MODULES = ["prometheus_client", "request_guard_sdk"];
+
+export async function localChecks(projectRoot: string): Promise<DoctorCheck[]> {
+  const venvBin = join(projectRoot, ".venv", "bin");
+  const [python, envoy, go] = await Promise.all([pythonChecks(projectRoot, venvBin), envoyCheck(venvBin), goCheck(projectRoot)]);
+  return [nodeCheck(), ...python, envoy, go, accountingCheck(projectRoot), await pinningCheck()];
+}
+
+function nodeCheck(): DoctorCheck {
+  const major = Number(process.versions.node.split(".")[0]);
+  return major >= 20
+    ? { name: "node", status: "ok", detail: process.version }
+    : { name: "node", status: "fail", detail: `${process.version}, older than 20`, fix: "install Node 20 or newer" };
+}
+
+async function pythonChecks(projectRoot: string, venvBin: string): Promise<DoctorCheck[]> {
+  const python = join(venvBin, "python");
+  const version = await probeCommand(python, ["--version"]);
+  if (!version.ok) {
+    return [{ name: "python", status: "fail", detail: `.venv/bin/python: ${version.error}`, fix: SETUP_FIX }];
+  }
+  const stale = venvStale(projectRoot);
+  const checks: DoctorCheck[] = [
+    stale
+      ? { name: "python", status: "warn", detail: `${version.stdout} (.venv/bin/python); .venv predates reference/requirements.txt`, fix: SETUP_FIX }
+      : { name: "python", status: "ok", detail: `${version.stdout} (.venv/bin/python)` },
+  ];
+  // One interpreter start for all imports: each costs ~0.4 s, and the list is short.
+  const script = `import importlib, json\nmissing = []\nfor m in ${JSON.stringify([...PRIMARY_MODULES, ...COMPARE_MODULES])}:\n    try: importlib.import_module(m)\n    except Exception: missing.append(m)\nprint(json.dumps(missing))`;
+  const imported = await probeCommand(python, ["-c", script], { cwd: projectRoot });
+  if (!imported.ok) return [...checks, { name: "packages", status: "fail", detail: `could not import: ${imported.error}`, fix: SETUP_FIX }];
+  const missing = JSON.parse(imported.stdout) as string[];
+  const primaryMissing = PRIMARY_MODULES.filter((m) => missing.includes(m));
+  const compareMissing = COMPARE_MODULES.filter((m) => missing.includes(m));
+  checks.push(
+    primaryMissing.length === 0
+      ? { name: "primary packages", status: "ok", detail: `${PRIMARY_MODULES.join(", ")} import` }
+      : { name: "primary packages", status: "fail", detail: `missing ${primaryMissing.join(", ")} (the reference primary needs them)`, fix: SETUP_FIX },
+    compareMissing.length === 0
+      ? { name: "compare packages", status: "ok", detail: `${COMPARE_MODULES.join(", ")} import` }
+      : { name: "compare packages", status: "warn", detail: `missing ${compareMissing.join(", ")} (compare's monolithic and library variants need them)`, fix: SETUP_FIX },
+  );
+  return checks;
+}
+
+/** scripts/setup.mjs stamps .venv with the sha256 of the requirements it installed. */
+function venvStale(projectRoot: string): boolean {
+  const stamp = join(projectRoot, ".venv", ".requirements.sha256");
+  if (!existsSync(stamp)) return true;
+  const wanted = createHash("sha256").update(readFileSync(join(projectRoot, "reference", "requirements.txt"))).digest("hex");
+  return readFileSync(stamp, "utf8").trim() !== wanted;
+}
+
+async function envoyCheck(venvBin: string): Promise<DoctorCheck> {
+  const result = await probeCommand(join(venvBin, "envoy"), ["--version"]);
+  if (!result.ok) {
+    return { name: "envoy", status: "warn", detail: `.venv/bin/envoy: ${result.error} (scenarios/default.yaml and scenarios/sidecars/envoy.yaml need it)`, fix: SETUP_FIX };
+  }
+  const version = /\/(\d+\.\d+\.\d+)\//.exec(result.stdout)?.[1] ?? result.stdout;
+  return { name: "envoy", status: "ok", detail: `${version} (.venv/bin/envoy)` };
+}
+
+async function goCheck(projectRoot: string): Promise<DoctorCheck> {
+  const dir = join(projectRoot, "reference", "integrations", "sidecar-go");
+  const binary = join(dir, "bin", "aux-proxy");
+  const go = await probeCommand("go", ["version"]);
+  const goText = go.ok ? (/go\d+(\.\d+)+/.exec(go.stdout)?.[0] ?? go.stdout) : `go ${go.error}`;
+  const need = "compare's sidecar variant runs it";
+  if (!existsSync(binary)) {
+    return { name: "go sidecar", status: "warn", detail: `${goText}; reference/integrations/sidecar-go/bin/aux-proxy not built (${need})`, fix: SETUP_FIX };
+  }
+  const stamp = join(dir, "bin", ".sources.sha256");
+  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== goSourcesDigest(dir)) {
+    return { name: "go sidecar", status: "warn", detail: `${goText}; bin/aux-proxy built from older sources`, fix: SETUP_FIX };
+  }
+  return { name: "go sidecar", status: "ok", detail: `${goText}; reference/integrations/sidecar-go/bin/aux-proxy built and current` };
+}
+
+/** As scripts/setup.mjs stamps it: go.mod and the non-test sources, names included. */
+function goSourcesDigest(dir: string): string {
+  const files = ["go.mod", ...readdirSync(dir).filter((name) => name.endsWith(".go") && !name.endsWith("_test.go")).sort()];
+  const hash = createHash("sha256");
+  for (const name of files) hash.update(`${name}\0`).update(readFileSync(join(dir, name))).update("\0");
+  return hash.digest("hex");
+}
+
+/** Asks the local runtime itself, so the answer is what `run` would use. */
+function accountingCheck(projectRoot: string): DoctorCheck {
+  // The runtime writes under workDir only when a pod starts, which never happens here.
+  const { accounting } = createRuntime({ name: "local", workDir: join(tmpdir(), "sidecar-bench-doctor"), projectRoot });
+  return accounting === "proc"
+    ? {
+        name: "accounting",
+        status: "warn",
+        detail: "from /proc (no writable cgroup hierarchy with cpu and memory): figures per process tree, resource limits not enforced",
+        fix: "run as root or delegate a cgroup subtree to this user",
+      }
+    : { name: "accounting", status: "ok", detail: `${accounting}: CPU and memory per container, limits enforceable` };
+}
+
+async function pinningCheck(): Promise<DoctorCheck> {
+  const plan = planPinning("split");
+  const cpus = `${machineCpuCount()} CPU${machineCpuCount() === 1 ? "" : "s"}`;
+  if (plan.mode === "none") return { name: "cpus", status: "info", detail: `${cpus}; ${plan.description}` };
+  const taskset = await probeCommand("taskset", ["--version"]);
+  return taskset.ok
+    ? { name: "cpus", status: "info", detail: `${cpus}; pinning split: ${plan.description}` }
+    : { name: "cpus", status: "warn", detail: `${cpus}; taskset ${taskset.error}, so runs go unpinned`, fix: "install util-linux (taskset)" };
+}
