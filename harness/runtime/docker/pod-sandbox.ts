@@ -1,5 +1,5 @@
-// The pod's pause container ("sandbox"): it owns the network namespace the pod's
-// containers join (`--network container:<id>`), publishes every declared port on
+// The pod's pause container ("sandbox"): it owns the network and PID namespaces the
+// pod's containers join (`--network container:<id>`, `--pid container:<id>`), publishes every declared port on
 // 127.0.0.1 at a free host port, and forwards those ports to the containers' loopback
 // listeners (pod-forwarder.mjs). It starts first and is removed last.
 import type Dockerode from "dockerode";
@@ -62,6 +62,15 @@ export class PodSandbox {
   }
 
   get networkMode(): string {
+    return `container:${this.id}`;
+  }
+
+  /**
+   * The pod's containers share this one's PID namespace too (Kubernetes'
+   * shareProcessNamespace), so that pids mean what they mean on the local runtime: two
+   * containers never report the same pid, and a restarted process gets a new one.
+   */
+  get pidMode(): string {
     return `container:${this.id}`;
   }
 

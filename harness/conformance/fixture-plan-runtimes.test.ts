@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { CONFORMANCE_TESTS } from "../../suites/registry.ts";
+import type { ConformanceTest } from "./conformance-test.ts";
+import { DOCKER_FIXTURES, fixtureTestsFor } from "./fixture-plan-runtimes.ts";
+
+describe("fixtureTestsFor", () => {
+  it("runs every fixture on the local runtime", () => {
+    expect(fixtureTestsFor("local", CONFORMANCE_TESTS)).toEqual([...CONFORMANCE_TESTS]);
+  });
+
+  it("runs on docker a subset that fails a test of every profile, in registry order", () => {
+    const docker = fixtureTestsFor("docker", CONFORMANCE_TESTS);
+    expect(docker.map((t) => t.faultyFixture).sort()).toEqual([...DOCKER_FIXTURES].sort());
+    expect(new Set(docker.map((t) => t.profile))).toEqual(new Set(CONFORMANCE_TESTS.map((t) => t.profile)));
+    expect(docker).toEqual(CONFORMANCE_TESTS.filter((t) => docker.includes(t)));
+  });
+
+  it("refuses a docker fixture the registry does not know", () => {
+    const registry = CONFORMANCE_TESTS.filter((t) => t.faultyFixture !== DOCKER_FIXTURES[0]) as ConformanceTest[];
+    expect(() => fixtureTestsFor("docker", registry)).toThrow(/no test of the registry uses: reference\/sidecars\/ignore-sigterm\.yaml/);
+  });
+});

@@ -1,0 +1,30 @@
+// Which faulty fixtures the fixture suite proves on each runtime. Local: every one (the
+// rule "a check that cannot fail is a defect" is proven there, 8 min on 2 cores).
+// Docker: one per mechanism the docker runtime implements differently — signals through
+// the engine and the container's init (ignore-sigterm), restarts as new engine
+// containers (slow-restart), readiness through the pod's published ports (early-admin),
+// bytes through the pod's port forwarder (buffer-stream: streaming; connection-limit:
+// concurrent keep-alive connections), and accounting from the engine's stats (fat-idle:
+// memory; cpu-burner: CPU) — so that CI stays well under its time budget while each
+// profile (lifecycle, proxy, resources) is proven to fail on docker too.
+import type { ConformanceTest } from "./conformance-test.ts";
+
+export type FixtureRuntime = "local" | "docker";
+
+export const DOCKER_FIXTURES: readonly string[] = [
+  "reference/sidecars/ignore-sigterm.yaml",
+  "reference/sidecars/slow-restart.yaml",
+  "reference/sidecars/early-admin.yaml",
+  "reference/sidecars/buffer-stream.yaml",
+  "reference/sidecars/connection-limit.yaml",
+  "reference/sidecars/fat-idle.yaml",
+  "reference/sidecars/cpu-burner.yaml",
+];
+
+/** The tests whose faulty fixtures the suite runs on `runtime`, in registry order. */
+export function fixtureTestsFor(runtime: FixtureRuntime, registry: readonly ConformanceTest[]): ConformanceTest[] {
+  if (runtime === "local") return [...registry];
+  const unknown = DOCKER_FIXTURES.filter((fixture) => !registry.some((t) => t.faultyFixture === fixture));
+  if (unknown.length > 0) throw new Error(`DOCKER_FIXTURES names fixtures no test of the registry uses: ${unknown.join(", ")}`);
+  return registry.filter((t) => DOCKER_FIXTURES.includes(t.faultyFixture));
+}
