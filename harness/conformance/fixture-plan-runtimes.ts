@@ -6,7 +6,10 @@
 // bytes through the pod's port forwarder (buffer-stream: streaming; connection-limit:
 // concurrent keep-alive connections), and accounting from the engine's stats (fat-idle:
 // memory; cpu-burner: CPU) — so that CI stays well under its time budget while each
-// profile (lifecycle, proxy, resources) is proven to fail on docker too.
+// profile (lifecycle, proxy, resources) is proven to fail on docker too. Measured on 2
+// cores: these 7 and good-proxy took 6.6 min on docker; a docker check costs about
+// twice a local one (a pause container and one engine container per pod container), so
+// all 20 would add some 17 min. bench/runtime-parity.ts certifies every fixture on both.
 import type { ConformanceTest } from "./conformance-test.ts";
 
 export type FixtureRuntime = "local" | "docker";

@@ -11,7 +11,7 @@ import type { ContainerSpec } from "../pod-runtime.ts";
 import { type CgroupReader, cgroupReaderFor } from "./docker-cgroup-stats.ts";
 import { type StatsCounters, ZERO_COUNTERS, sampleDockerStats } from "./docker-stats.ts";
 import { type ExitInfo, exitInfoFromCode } from "./exit-info.ts";
-import { signalOnHost } from "./host-signal.ts";
+import { isContainerProcess, signalOnHost } from "./host-signal.ts";
 import { PodContainer } from "./pod-container.ts";
 import type { BindMount } from "./pod-mounts.ts";
 
@@ -119,7 +119,8 @@ export class DockerContainer {
     this.followLogs(instance.id);
     const inspect = await this.dockerode.getContainer(instance.id).inspect().catch(() => null);
     this.pid = inspect?.State?.Pid || undefined;
-    if (this.pid !== undefined) instance.cgroup = cgroupReaderFor(this.pid);
+    // Only a pid shown to be this container's: with an engine elsewhere it would name some other process here.
+    if (this.pid !== undefined && isContainerProcess(instance.id, this.pid)) instance.cgroup = cgroupReaderFor(this.pid);
   }
 
   /** Called by the pod for this container's engine events. */
