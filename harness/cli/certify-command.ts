@@ -98,7 +98,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       if (performanceSection.status === "failed") say(`performance: not measured: ${performanceSection.error}`);
     }
 
-    const report = assembleReport({
+    const { report, fingerprintWarning } = await assembleReport({
       prepared,
       options,
       projectRoot: input.projectRoot,
@@ -109,7 +109,9 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       performance: performanceSection,
       accounting,
       commandPath,
+      runtime,
     });
+    if (fingerprintWarning) say(`warning: ${fingerprintWarning}`);
     writeConformanceReport(report, options.outDir);
     process.stdout.write(`\n${verdictTable(report)}\n\n`);
     for (const problem of run.problems) process.stderr.write(`error: ${problem}\n`);

@@ -8,10 +8,10 @@ import { fileURLToPath } from "node:url";
 import { parse as parseCsv } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { decodeHistogram } from "../measure/histogram.ts";
-import type { Results } from "../report/results-model.ts";
 import { LocalRuntime } from "../runtime/local/local-runtime.ts";
 import { listPids } from "../runtime/local/proc-stats.ts";
 import { readLabels } from "../runtime/local/run-labels.ts";
+import { measuredTrials, readResults, waitFor } from "./fixtures/run-progress.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const fixtures = join(root, "harness", "cli", "fixtures");
@@ -33,28 +33,8 @@ function cli(args: string[]): { child: ChildProcess; done: Promise<Finished> } {
   return { child, done };
 }
 
-function readResults(outDir: string): Results {
-  return JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")) as Results;
-}
-
 function processesOfRun(runId: string): number[] {
   return listPids().filter((pid) => readLabels(pid)?.runId === runId);
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function measuredTrials(outDir: string): number {
-  try {
-    return readResults(outDir).trials.filter((t) => !t.warmup).length;
-  } catch {
-    return 0;
-  }
 }
 
 describe("sidecar-bench run (end to end, local runtime)", () => {

@@ -4,7 +4,9 @@
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { fingerprintEnvironment } from "../measure/environment.ts";
+import { fingerprintEnvironment, withRuntimeDescription, type EnvironmentFingerprint } from "../measure/environment.ts";
+import { describeRuntime } from "../runtime/create-runtime.ts";
+import type { PodRuntime } from "../runtime/pod-runtime.ts";
 import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
 import { buildConformanceReport, type ConformanceReport } from "./conformance-report.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
@@ -52,21 +54,25 @@ export interface AssembleInput {
   accounting: string;
   /** PATH the pods' commands resolve on (versions in the fingerprint come from it). */
   commandPath: string;
+  /** The runtime the checks' pods ran on: its engine version and image ids join the fingerprint. */
+  runtime: PodRuntime;
 }
 
-export function assembleReport(input: AssembleInput): ConformanceReport {
+export interface AssembledReport {
+  report: ConformanceReport;
+  /** Why the runtime could not describe itself for the fingerprint, if it could not (a warning, not a failure). */
+  fingerprintWarning: string | null;
+}
+
+export async function assembleReport(input: AssembleInput): Promise<AssembledReport> {
   const { prepared, options } = input;
-  const measured = input.performance.status === "measured" ? input.performance : null;
-  const environment = fingerprintEnvironment({
-    scenarioSha256: prepared.sidecar.sha256,
-    runtime: options.runtime,
-    accounting: input.accounting,
-    pinning: measured?.pinning ?? "none (conformance checks run unpinned)",
-    harnessVersion: `sidecar-bench ${input.version}`,
-    loadGenerator: measured ? "sidecar-bench open loop (undici)" : "none (conformance checks only)",
-    path: input.commandPath,
-  });
-  return buildConformanceReport({
+  // The checks' pods may have run in another process (certify's vitest worker): name the manifests' images.
+  const declaredImages = [prepared.sidecar.manifest.spec.container.image, prepared.primary.manifest.spec.container.image].filter(
+    (image): image is string => image !== undefined,
+  );
+  const described = await withRuntimeDescription(baseFingerprint(input), () => describeRuntime(input.runtime, declaredImages));
+  const environment: EnvironmentFingerprint = described.fingerprint;
+  const report = buildConformanceReport({
     runId: options.runId,
     date: new Date().toISOString(),
     interrupted: input.interrupted,
@@ -80,6 +86,20 @@ export function assembleReport(input: AssembleInput): ConformanceReport {
     runtime: options.runtime,
     environment,
     performance: input.performance,
+  });
+  return { report, fingerprintWarning: described.error };
+}
+
+function baseFingerprint(input: AssembleInput): EnvironmentFingerprint {
+  const measured = input.performance.status === "measured" ? input.performance : null;
+  return fingerprintEnvironment({
+    scenarioSha256: input.prepared.sidecar.sha256,
+    runtime: input.options.runtime,
+    accounting: input.accounting,
+    pinning: measured?.pinning ?? "none (conformance checks run unpinned)",
+    harnessVersion: `sidecar-bench ${input.version}`,
+    loadGenerator: measured ? "sidecar-bench open loop (undici)" : "none (conformance checks only)",
+    path: input.commandPath,
   });
 }
 

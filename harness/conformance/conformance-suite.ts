@@ -56,7 +56,7 @@ export function declareConformanceSuite(input: SuiteInput): void {
     await runtime.stopAll();
     // certify rewrites these with the performance figures; a direct vitest run keeps them as they are.
     const records = readVerdictRecords(recordsFile, options.runId);
-    const report = assembleReport({
+    const { report } = await assembleReport({
       prepared,
       options,
       projectRoot,
@@ -66,6 +66,7 @@ export function declareConformanceSuite(input: SuiteInput): void {
       performance: { status: "not-measured", reason: "direct vitest run (sidecar-bench certify adds the performance figures)" },
       accounting,
       commandPath,
+      runtime,
     });
     writeConformanceReport(report, options.outDir);
   }, TEARDOWN_MARGIN_MS);

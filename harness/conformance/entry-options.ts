@@ -15,7 +15,7 @@ export const CERTIFY_ENV = {
   out: "SIDECAR_BENCH_CERTIFY_OUT",
   /** Run id the pods are labelled with (default: a new one). */
   runId: "SIDECAR_BENCH_CERTIFY_RUN_ID",
-  /** Pod runtime (only "local" in this version). */
+  /** Pod runtime ("local" or "docker"). */
   runtime: "SIDECAR_BENCH_CERTIFY_RUNTIME",
   /** Module exporting CONFORMANCE_TESTS (default suites/registry.ts); the harness's own tests use fakes. */
   registry: "SIDECAR_BENCH_CERTIFY_REGISTRY",

@@ -31,9 +31,12 @@ export interface RuntimeDescription {
   images?: Record<string, string>;
 }
 
-/** Ask after the pods started: only then does a docker runtime know their images. */
-export async function describeRuntime(runtime: PodRuntime): Promise<RuntimeDescription> {
-  if (runtime instanceof DockerRuntime) return { engineVersion: await runtime.engineVersion(), images: runtime.imageIds() };
+/**
+ * Ask after the pods started: only then does a docker runtime know their images.
+ * `declaredImages`: images of manifests whose pods ran in another process (certify).
+ */
+export async function describeRuntime(runtime: PodRuntime, declaredImages: readonly string[] = []): Promise<RuntimeDescription> {
+  if (runtime instanceof DockerRuntime) return { engineVersion: await runtime.engineVersion(), images: await runtime.describeImages(declaredImages) };
   return {};
 }
 

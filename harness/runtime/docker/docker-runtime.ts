@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { PodRuntime, PodSpec, StartedPod } from "../pod-runtime.ts";
 import { type DockerEngine, connectDockerEngine } from "./docker-engine.ts";
-import { imageFor, requireLocalImages } from "./docker-images.ts";
+import { PAUSE_IMAGE, imageFor, requireLocalImages } from "./docker-images.ts";
 import { LABEL_RUN_ID, ownerLabels } from "./docker-labels.ts";
 import { DockerPod } from "./docker-pod.ts";
 import { reapDockerOrphans } from "./docker-reaper.ts";
@@ -45,6 +45,21 @@ export class DockerRuntime implements PodRuntime {
     return { ...this.images };
   }
 
+  /**
+   * The images a run used, plus `declared` ones (those of manifests whose pods ran in
+   * another process — certify's checks run in a vitest worker) and the pause image:
+   * image id by name. An image that is not here is left out; its pods could not start.
+   */
+  async describeImages(declared: readonly string[] = []): Promise<Record<string, string>> {
+    const { dockerode } = await this.connect();
+    for (const image of [...declared, PAUSE_IMAGE]) {
+      if (image in this.images) continue;
+      const id = await dockerode.getImage(image).inspect().then((i) => i.Id, () => null);
+      if (id) this.images[image] = id;
+    }
+    return { ...this.images };
+  }
+
   /** Engine version, or the error saying how to start one. */
   async engineVersion(): Promise<string> {
     return (await this.connect()).serverVersion;
@@ -55,6 +70,7 @@ export class DockerRuntime implements PodRuntime {
     const imageByContainer = Object.fromEntries(spec.containers.map((c) => [c.name, imageFor(c)]));
     const users = new Map<string, string[]>();
     for (const [container, image] of Object.entries(imageByContainer)) users.set(image, [...(users.get(image) ?? []), container]);
+    users.set(PAUSE_IMAGE, [...(users.get(PAUSE_IMAGE) ?? []), "the pod's pause container"]);
     Object.assign(this.images, await requireLocalImages(dockerode, users));
     const network = await this.runNetwork(spec.runId);
     const podDir = join(this.options.workDir, spec.name);
