@@ -5,6 +5,10 @@
 // alternate in 250 ms slots on one arrival schedule (runOpenRound), plus an A/A arm
 // (the local pod again) for the noise floor, analysed like `run` (bootstrap 95% CI of
 // the median paired Δ). Pinning as `run`: the harness on CPU 0, both pods on the rest.
+// Two more arms run the primary with PRIMARY_ACCESS_LOG=0 on each runtime: the primary
+// writes a JSON line per request to stdout, which docker copies through its shim and
+// daemon (the local runtime: one pipe to the harness), so the difference between the
+// two docker − local rows is what the log path adds and the rest is the network path.
 // Prints a markdown table on stdout (progress on stderr) and writes every trial to
 // reports/runtime-overhead-<run-id>.json.
 //
@@ -23,7 +27,7 @@ import { planSteps } from "../harness/experiment/run-experiment.ts";
 import { runOpenRound, type Arm } from "../harness/experiment/trial-runner.ts";
 import { buildInferRequest } from "../harness/load/kserve-request.ts";
 import { fingerprintEnvironment, withRuntimeDescription } from "../harness/measure/environment.ts";
-import { OUTLIER_RULE } from "../harness/measure/paired-analysis.ts";
+import { OUTLIER_RULE, decideVerdict } from "../harness/measure/paired-analysis.ts";
 import { deriveSeed } from "../harness/measure/prng.ts";
 import { median } from "../harness/measure/statistics.ts";
 import { writeFileAtomic } from "../harness/report/atomic-write.ts";
@@ -38,6 +42,8 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const LOCAL = "local";
 const DOCKER = "docker";
 const AA = "local/aa";
+const LOCAL_QUIET = "local/no-log";
+const DOCKER_QUIET = "docker/no-log";
 const REPORTED = ["p50", "p90", "p99"] as const;
 
 function parseCli(): { rounds: number; durationMs: number; seed: number } {
@@ -71,26 +77,32 @@ async function podRecord(pod: StartedPod, arms: string[]): Promise<PodRecord> {
 
 const signed = (us: number) => (us > 0 ? `+${formatUs(us)}` : formatUs(us));
 
-/** Docker − local per percentile, against the A/A floor; the baselines are medians over rounds. */
-function overheadTable(analysis: Analysis, trials: TrialResult[]): string {
-  const docker = analysis.variants[0]!;
+/** Docker − local per percentile, with and without the primary's access log, against the A/A floor; arm figures are medians over rounds. */
+function overheadTable(withLog: Analysis, withoutLog: Analysis, trials: TrialResult[]): string {
   const measured = (arm: string, metric: string) =>
     median(trials.filter((t) => !t.warmup && t.arm === arm).map((t) => (t.latencyUs as unknown as Record<string, number>)[metric]!));
-  const rows = REPORTED.map((metric) => {
-    const m = docker.latency[metric]!;
-    const floor = analysis.noiseFloor!.latency[metric]!;
-    return [
-      metric,
-      formatUs(measured(LOCAL, metric)),
-      formatUs(measured(DOCKER, metric)),
-      signed(m.deltaMedian),
-      `[${signed(m.ci95.low)}, ${signed(m.ci95.high)}]`,
-      `±${formatUs(floor.halfWidth)}`,
-      m.pValueWilcoxon < 0.001 ? "< 0.001" : m.pValueWilcoxon.toFixed(3),
-      m.verdict === "not-distinguishable" ? "not distinguishable" : m.verdict,
-    ];
-  });
-  return markdownTable(["latency", "local", "docker", "Δ docker − local", "95% CI", "A/A floor", "p (Wilcoxon)", "verdict"], rows);
+  const rows = [
+    { label: "access log on", analysis: withLog, local: LOCAL, docker: DOCKER },
+    { label: "access log off", analysis: withoutLog, local: LOCAL_QUIET, docker: DOCKER_QUIET },
+  ].flatMap(({ label, analysis, local, docker }) =>
+    REPORTED.map((metric) => {
+      const m = analysis.variants[0]!.latency[metric]!;
+      const floor = withLog.noiseFloor!.latency[metric]!;
+      const verdict = decideVerdict(m.ci95, floor.halfWidth, "lower").replace("-", " ");
+      return [
+        metric,
+        label,
+        formatUs(measured(local, metric)),
+        formatUs(measured(docker, metric)),
+        signed(m.deltaMedian),
+        `[${signed(m.ci95.low)}, ${signed(m.ci95.high)}]`,
+        `±${formatUs(floor.halfWidth)}`,
+        m.pValueWilcoxon < 0.001 ? "< 0.001" : m.pValueWilcoxon.toFixed(3),
+        verdict,
+      ];
+    }),
+  );
+  return markdownTable(["latency", "primary", "local", "docker", "Δ docker − local", "95% CI", "A/A floor", "p (Wilcoxon)", "verdict"], rows);
 }
 
 async function main(): Promise<number> {
@@ -119,20 +131,31 @@ async function main(): Promise<number> {
       if (reaped.length > 0) say(`${created.runtime.getName()}: reaped ${reaped.join("; ")}`);
     }
     say(`runtime-overhead ${runId}: reference primary on local vs docker, ${args.rounds} rounds × ${args.durationMs} ms per arm → ${relative(process.cwd(), outFile)}`);
-    for (const created of [local, docker]) {
-      const name = created.runtime.getName();
-      say(`starting the primary on the ${name} runtime`);
-      pods.set(name, await created.runtime.startPod(toPodSpec(scenario, "baseline", runId, { podName: name, ...(pinning.podCpus ? { cpuSet: pinning.podCpus } : {}) })));
+    for (const [arm, created, accessLog] of [
+      [LOCAL, local, true],
+      [DOCKER, docker, true],
+      [LOCAL_QUIET, local, false],
+      [DOCKER_QUIET, docker, false],
+    ] as const) {
+      say(`starting the primary on the ${created.runtime.getName()} runtime${accessLog ? "" : ", access log off"}`);
+      const spec = toPodSpec(scenario, "baseline", runId, { podName: arm.replace("/", "-"), ...(pinning.podCpus ? { cpuSet: pinning.podCpus } : {}) });
+      if (!accessLog) for (const container of spec.containers) container.env = { ...container.env, PRIMARY_ACCESS_LOG: "0" };
+      pods.set(arm, await created.runtime.startPod(spec));
     }
-    const localPod = pods.get(LOCAL)!;
-    const dockerPod = pods.get(DOCKER)!;
     const entry = scenario.baseline.entry;
     const arms: Arm[] = [
-      { name: LOCAL, pod: localPod, entry },
-      { name: DOCKER, pod: dockerPod, entry },
-      { name: AA, pod: localPod, entry },
+      { name: LOCAL, pod: pods.get(LOCAL)!, entry },
+      { name: DOCKER, pod: pods.get(DOCKER)!, entry },
+      { name: LOCAL_QUIET, pod: pods.get(LOCAL_QUIET)!, entry },
+      { name: DOCKER_QUIET, pod: pods.get(DOCKER_QUIET)!, entry },
+      { name: AA, pod: pods.get(LOCAL)!, entry },
     ];
-    const podRecords = [await podRecord(localPod, [LOCAL, AA]), await podRecord(dockerPod, [DOCKER])];
+    const podRecords = [
+      await podRecord(pods.get(LOCAL)!, [LOCAL, AA]),
+      await podRecord(pods.get(DOCKER)!, [DOCKER]),
+      await podRecord(pods.get(LOCAL_QUIET)!, [LOCAL_QUIET]),
+      await podRecord(pods.get(DOCKER_QUIET)!, [DOCKER_QUIET]),
+    ];
     const environment = (
       await withRuntimeDescription(
         fingerprintEnvironment({
@@ -170,6 +193,8 @@ async function main(): Promise<number> {
       say(`${step.warmup ? "warm-up" : `round ${step.round! + 1}/${args.rounds}`}: ${results.map((r) => `${r.arm} p50 ${formatUs(r.latencyUs.p50)}`).join(", ")}`);
     }
     const analysis = analyzeResults({ trials, pods: podRecords, baselineArm: LOCAL, aaArm: AA, variants: [DOCKER], budgets: {}, seed: deriveSeed(args.seed, "analysis") });
+    // Its floor is the A/A arm's above; the pairing is the same (one arrival schedule per round).
+    const quietAnalysis = analyzeResults({ trials, pods: podRecords, baselineArm: LOCAL_QUIET, aaArm: null, variants: [DOCKER_QUIET], budgets: {}, seed: deriveSeed(args.seed, "analysis-no-log") });
     writeFileAtomic(
       outFile,
       `${JSON.stringify(
@@ -183,12 +208,13 @@ async function main(): Promise<number> {
           pods: podRecords,
           trials,
           analysis,
+          analysisWithoutAccessLog: quietAnalysis,
         },
         null,
         2,
       )}\n`,
     );
-    if (!analysis) {
+    if (!analysis || !quietAnalysis) {
       say(`no analysis: fewer than two complete rounds; trials are in ${relative(process.cwd(), outFile)}`);
       return abort.signal.aborted ? 130 : 1;
     }
@@ -199,7 +225,7 @@ async function main(): Promise<number> {
       [
         `### Runtime overhead: docker − local, reference primary alone (${analysis.rounds} paired rounds × ${(args.durationMs / 1000).toFixed(1)} s per arm in ${spec.trials.slotMs} ms slots; open loop Poisson ${load.ratePerSec} req/s, JSON FP32 1×64; median of paired Δ, bootstrap 95% CI)`,
         "",
-        overheadTable(analysis, trials),
+        overheadTable(analysis, quietAnalysis, trials),
         "",
         `engine: Docker ${environment.engineVersion ?? "?"}; pinning: ${environment.pinning}; time to ready: local ${ready(podRecords[0]!)}, docker ${ready(podRecords[1]!)}; ` +
           `${shortfalls} trial(s) short of rate, ${errors} request error(s)`,

@@ -63,7 +63,8 @@ def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
     """The FastAPI app wrapped in the access log, and in request-guard when the config enables
     it; `sink` receives each log line, access log and audit alike (stdout by default)."""
     state = ServerState(config)
-    sink = sink or stdout_sink()
+    # PRIMARY_ACCESS_LOG=0: the lines are still formatted, only not written (what is measured is the write).
+    sink = sink or (stdout_sink() if config.access_log else _discard)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +98,10 @@ def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
     from .request_guard import RequestGuard
 
     return RequestGuard(logged, api_key=config.aux_api_key, faults=config.aux_faults, sink=sink)
+
+
+def _discard(_line: bytes) -> None:
+    pass
 
 
 async def _load(state: ServerState) -> None:

@@ -24,6 +24,9 @@ class Config:
     request_guard: bool = False
     aux_api_key: str = field(default="", repr=False)  # a secret: kept out of reprs and tracebacks
     aux_faults: bool = False
+    # Off only to measure what writing the per-request lines costs a runtime (bench/runtime-overhead.ts):
+    # docker copies every stdout line through its shim and daemon, the local runtime through one pipe.
+    access_log: bool = True
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -51,6 +54,7 @@ class Config:
             request_guard=guard,
             aux_api_key=_api_key(env) if guard else "",
             aux_faults=guard and _flag(env, "AUX_FAULTS"),
+            access_log=_flag(env, "PRIMARY_ACCESS_LOG", default=True),
         )
 
 
@@ -61,11 +65,11 @@ def _api_key(env: Mapping[str, str]) -> str:
     return key
 
 
-def _flag(env: Mapping[str, str], key: str) -> bool:
+def _flag(env: Mapping[str, str], key: str, *, default: bool = False) -> bool:
     raw = env.get(key, "").strip()
     if raw not in ("", "0", "1"):
         raise ConfigError(f"{key}={raw!r}: expected 1 (on) or 0 (off)")
-    return raw == "1"
+    return default if raw == "" else raw == "1"
 
 
 def _int(env: Mapping[str, str], key: str, default: int, *, minimum: int) -> int:

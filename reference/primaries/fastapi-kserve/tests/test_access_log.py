@@ -76,3 +76,29 @@ def test_stdout_holds_only_json_lines_even_without_no_access_log(start_server) -
     assert server.stdout_lines, "expected access log lines"
     records = [json.loads(line) for line in server.stdout_lines]
     assert sum(r["path"] == "/v2/models/mlp/infer" for r in records) == 5
+
+
+def test_primary_access_log_0_writes_no_request_lines(start_server) -> None:
+    quiet = start_server(env={"PRIMARY_ACCESS_LOG": "0"})
+    wait_ready(quiet)
+    request_id = str(uuid.uuid4())
+    result = quiet.request(
+        "POST", "/v2/models/mlp/infer", json.dumps(infer_body(sample_input(1))), {"X-Request-Id": request_id}
+    )
+    assert result.status == 200
+    time.sleep(0.2)
+    assert quiet.log_records() == []
+
+
+def test_primary_access_log_must_be_0_or_1() -> None:
+    from kserve_primary.config import Config, ConfigError
+
+    assert Config.from_env({}).access_log is True
+    assert Config.from_env({"PRIMARY_ACCESS_LOG": "1"}).access_log is True
+    assert Config.from_env({"PRIMARY_ACCESS_LOG": "0"}).access_log is False
+    try:
+        Config.from_env({"PRIMARY_ACCESS_LOG": "off"})
+    except ConfigError as error:
+        assert "PRIMARY_ACCESS_LOG='off': expected 1 (on) or 0 (off)" in str(error)
+    else:
+        raise AssertionError("PRIMARY_ACCESS_LOG=off was accepted")
