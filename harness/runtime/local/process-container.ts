@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { LogBuffer } from "./log-buffer.ts";
 import type { ContainerCgroup } from "./cgroup.ts";
+import type { ExitInfo } from "../container-exit.ts";
 
 export interface ProcessContainerOptions {
   name: string;
@@ -15,10 +16,7 @@ export interface ProcessContainerOptions {
   logFile: string | null;
 }
 
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { ExitInfo };
 
 export class ProcessContainer {
   readonly log: LogBuffer;
