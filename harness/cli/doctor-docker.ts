@@ -3,6 +3,7 @@
 // are on this machine, each against the tag scripts/build-images.mjs would give it now.
 import type Dockerode from "dockerode";
 import { connectDockerEngine } from "../runtime/docker/docker-engine.ts";
+import { engineUsesUserlandProxy } from "../runtime/docker/port-publishing.ts";
 import { BUILD_COMMAND, expectedImages, type ExpectedImage } from "./doctor-images.ts";
 import { PROBE_TIMEOUT_MS, withTimeout } from "./doctor-probe.ts";
 import type { DoctorCheck } from "./doctor-report.ts";
@@ -21,10 +22,23 @@ export async function dockerChecks(projectRoot: string, dockerHost = process.env
   }
   const checks: DoctorCheck[] = [
     { name: "engine", status: "ok", detail: `Docker ${engine.connected.serverVersion} (${dockerHost ? `DOCKER_HOST=${dockerHost}` : "default socket"})` },
+    portsCheck(engineUsesUserlandProxy()),
   ];
   const expected = expectedImages(projectRoot);
   const statuses = await Promise.all(expected.map((image) => imageChecks(engine.connected.dockerode, image)));
   return [...checks, ...statuses.flat()];
+}
+
+/** The userland proxy adds a user-space hop to every request: results on such an engine carry it. */
+export function portsCheck(userlandProxy: boolean | null): DoctorCheck {
+  if (userlandProxy === null) return { name: "ports", status: "info", detail: "how the engine publishes ports is not visible from here (no dockerd process on this host)" };
+  if (!userlandProxy) return { name: "ports", status: "ok", detail: "published by the kernel's NAT (dockerd --userland-proxy=false)" };
+  return {
+    name: "ports",
+    status: "warn",
+    detail: "published through docker-proxy (the userland proxy): one more user-space hop on every request, some 0.1 ms here",
+    fix: "restart dockerd with --userland-proxy=false (scripts/start-docker.sh starts it so)",
+  };
 }
 
 async function imageId(dockerode: Pick<Dockerode, "getImage">, name: string): Promise<string | null> {

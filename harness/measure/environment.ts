@@ -21,6 +21,8 @@ export interface EnvironmentFingerprint {
   engineVersion?: string;
   /** Image name → id of every image the pods ran (docker); absent for the local runtime. */
   images?: Record<string, string>;
+  /** How the engine published the pods' ports (docker): a docker-proxy hop or the kernel's NAT. */
+  portPublishing?: string;
   accounting: string;
   pinning: string;
 }
@@ -75,6 +77,7 @@ export async function withRuntimeDescription(
       ...fingerprint,
       ...(description.engineVersion !== undefined ? { engineVersion: description.engineVersion } : {}),
       ...(description.images !== undefined ? { images: { ...description.images } } : {}),
+      ...(description.portPublishing !== undefined ? { portPublishing: description.portPublishing } : {}),
     },
     error: null,
   };

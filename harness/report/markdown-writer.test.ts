@@ -39,4 +39,9 @@ describe("report.md environment rows", () => {
     expect(byLabel.get("runtime / accounting")).toBe("docker (engine 20.10.24+dfsg1) / docker");
     expect(byLabel.get("images")).toBe("sidecar-bench/primary-fastapi:latest (7cfae3d7999b), envoyproxy/envoy:v1.40.0 (c58256447a3c)");
   });
+
+  it("docker: how the engine published the ports, when a pod with ports ran", () => {
+    const rows = new Map(environmentRows({ ...local, runtime: "docker", accounting: "docker", engineVersion: "20.10.24+dfsg1", portPublishing: "kernel NAT (no userland proxy)" }));
+    expect(rows.get("runtime / accounting")).toBe("docker (engine 20.10.24+dfsg1, ports via kernel NAT (no userland proxy)) / docker");
+  });
 });

@@ -162,7 +162,7 @@ export function environmentRows(env: EnvironmentFingerprint): Array<[string, str
     ["memory", `${env.memoryGiB} GiB`],
     ["OS / kernel", `${env.os} / ${env.kernel}`],
     ["node / python / envoy", `${env.node} / ${env.python ?? "–"} / ${env.envoy ?? "–"}`],
-    ["runtime / accounting", `${env.runtime}${env.engineVersion ? ` (engine ${env.engineVersion})` : ""} / ${env.accounting}`],
+    ["runtime / accounting", `${env.runtime}${env.engineVersion ? ` (engine ${env.engineVersion}${env.portPublishing ? `, ports via ${env.portPublishing}` : ""})` : ""} / ${env.accounting}`],
   ];
   const images = Object.entries(env.images ?? {});
   if (images.length > 0) {

@@ -29,6 +29,8 @@ export interface RuntimeDescription {
   engineVersion?: string;
   /** Image name → image id of every image a pod ran. */
   images?: Record<string, string>;
+  /** How the engine published the pods' ports on this host (docker-proxy or kernel NAT): it shows in latency. */
+  portPublishing?: string;
 }
 
 /**
@@ -36,7 +38,10 @@ export interface RuntimeDescription {
  * `declaredImages`: images of manifests whose pods ran in another process (certify).
  */
 export async function describeRuntime(runtime: PodRuntime, declaredImages: readonly string[] = []): Promise<RuntimeDescription> {
-  if (runtime instanceof DockerRuntime) return { engineVersion: await runtime.engineVersion(), images: await runtime.describeImages(declaredImages) };
+  if (runtime instanceof DockerRuntime) {
+    const publishing = runtime.portPublishing();
+    return { engineVersion: await runtime.engineVersion(), images: await runtime.describeImages(declaredImages), ...(publishing ? { portPublishing: publishing } : {}) };
+  }
   return {};
 }
 

@@ -6,8 +6,8 @@ import type Dockerode from "dockerode";
 import type { ContainerSpec } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 
-/** The pod's pause container runs the port forwarder, a Node script. */
-export const PAUSE_IMAGE = "sidecar-bench/node-sidecars:latest";
+/** The pod's pause container runs pod-pause.sh: a shell and iptables, which the base has. */
+export const PAUSE_IMAGE = "sidecar-bench/base:latest";
 
 const BUILD_HINT =
   'build the project\'s images with "node scripts/build-images.mjs" (offline; it tags each sidecar-bench/<name>:latest and envoyproxy/envoy:v<version>)';

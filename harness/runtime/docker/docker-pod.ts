@@ -33,6 +33,7 @@ import { LABEL_CONTAINER, LABEL_POD, LABEL_RUN_ID, type OwnerLabels } from "./do
 import { execProbe } from "./exec-probe.ts";
 import { podMounts } from "./pod-mounts.ts";
 import { PodSandbox } from "./pod-sandbox.ts";
+import type { PortPublishing } from "./port-publishing.ts";
 
 const HOST = "127.0.0.1";
 
@@ -92,6 +93,11 @@ export class DockerPod implements StartedPod {
   }
 
   /** The host-side port that reaches `port` of `container` (published by the pause container). */
+  /** How the engine published this pod's ports (for the fingerprint); null before start or without ports. */
+  portPublishing(): PortPublishing | null {
+    return this.sandbox?.portPublishing() ?? null;
+  }
+
   port(container: string, port: string): number {
     const declared = this.ports[container]?.[port];
     if (declared === undefined || !this.sandbox) throw new Error(`pod ${this.spec.name} has no port "${port}" on container "${container}"`);

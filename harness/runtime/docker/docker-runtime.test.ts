@@ -85,6 +85,22 @@ describeDocker("docker runtime: start order", () => {
     await started.stop();
   });
 
+  it("routes published ports to the containers' 127.0.0.1 by NAT inside the pod, and records how the engine publishes them", async () => {
+    const runtime = newRuntime();
+    const spec = pod([container("primary", "main", [], { ports: { http: nextPort++, unused: nextPort++ } })]);
+    const started = await runtime.startPod(spec);
+    expect(await (await fetch(started.url("primary", "http"))).text()).toMatch(/^primary /);
+    const publishing = runtime.portPublishing();
+    expect(publishing).toMatch(/^(docker-proxy|kernel NAT)/);
+    // Through docker-proxy a connection is accepted first and then dropped; through NAT the kernel refuses it.
+    const refused = await fetch(started.url("primary", "unused")).then(
+      () => "answered",
+      (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+    );
+    expect(refused).toBe(publishing === "kernel NAT (no userland proxy)" ? "ECONNREFUSED" : "UND_ERR_SOCKET");
+    await started.stop();
+  });
+
   it("shares one PID namespace per pod, as processes on the local runtime share the host's", async () => {
     const runtime = newRuntime();
     const started = await runtime.startPod(pod([container("helper", "sidecar", []), container("primary", "main", [])]));

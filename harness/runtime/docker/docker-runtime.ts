@@ -12,6 +12,7 @@ import { PAUSE_IMAGE, imageFor, requireLocalImages } from "./docker-images.ts";
 import { LABEL_RUN_ID, ownerLabels } from "./docker-labels.ts";
 import { DockerPod } from "./docker-pod.ts";
 import { reapDockerOrphans } from "./docker-reaper.ts";
+import type { PortPublishing } from "./port-publishing.ts";
 
 export interface DockerRuntimeOptions {
   /** Run files (rendered configs, container logs, /tmp of containers) go to <workDir>/<pod>/. */
@@ -24,6 +25,7 @@ export class DockerRuntime implements PodRuntime {
   private readonly networks = new Map<string, Promise<string>>();
   private readonly owner = ownerLabels();
   private readonly images: Record<string, string> = {};
+  private publishing: PortPublishing | null = null;
   private readonly removeOnExit = () => {
     // 'exit' handlers run synchronously: the CLI's `docker rm -f` is the one way left.
     const ids = [...this.pods].flatMap((pod) => pod.containerIds());
@@ -60,6 +62,11 @@ export class DockerRuntime implements PodRuntime {
     return { ...this.images };
   }
 
+  /** How the engine published the pods' ports (docker-proxy or kernel NAT); null before a pod with ports ran. */
+  portPublishing(): PortPublishing | null {
+    return this.publishing;
+  }
+
   /** Engine version, or the error saying how to start one. */
   async engineVersion(): Promise<string> {
     return (await this.connect()).serverVersion;
@@ -90,6 +97,7 @@ export class DockerRuntime implements PodRuntime {
       await pod.stop();
       throw error;
     }
+    this.publishing ??= pod.portPublishing();
     return pod;
   }
 

@@ -1,6 +1,6 @@
 // testcontainers' GenericContainer with the few HostConfig settings a pod needs that
 // its builder does not offer: another container's PID namespace, ports published on
-// 127.0.0.1 only, a cpuset, and a hook with the container id before the container
+// 127.0.0.1 only, NAT to loopback (pause container), a cpuset, and a hook with the container id before the container
 // starts (so an exit event can never arrive for an id we do not know yet).
 import { GenericContainer } from "testcontainers";
 
@@ -22,6 +22,17 @@ export class PodContainer extends GenericContainer {
   withLoopbackPorts(ports: number[]): this {
     this.withExposedPorts(...ports);
     this.hostConfig.PortBindings = Object.fromEntries(ports.map((port) => [`${port}/tcp`, [{ HostIp: "127.0.0.1", HostPort: "0" }]]));
+    return this;
+  }
+
+  /**
+   * For the pause container: it may add NAT rules to the pod's network namespace
+   * (CAP_NET_ADMIN), and the kernel may route packets that arrive on the pod's bridge
+   * address to 127.0.0.1 (route_localnet), where the containers listen.
+   */
+  withLoopbackRouting(): this {
+    this.hostConfig.CapAdd = [...(this.hostConfig.CapAdd ?? []), "NET_ADMIN"];
+    this.hostConfig.Sysctls = { ...this.hostConfig.Sysctls, "net.ipv4.conf.all.route_localnet": "1" };
     return this;
   }
 

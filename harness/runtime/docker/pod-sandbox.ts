@@ -1,16 +1,20 @@
 // The pod's pause container ("sandbox"): it owns the network and PID namespaces the
-// pod's containers join (`--network container:<id>`, `--pid container:<id>`), publishes every declared port on
-// 127.0.0.1 at a free host port, and forwards those ports to the containers' loopback
-// listeners (pod-forwarder.mjs). It starts first and is removed last.
+// pod's containers join (`--network container:<id>`, `--pid container:<id>`), publishes
+// every declared port on 127.0.0.1 at a free host port, and has the kernel send those
+// ports on to the containers' loopback listeners (pod-pause.sh: a DNAT rule per port in
+// the pod's namespace, which is why this one container gets CAP_NET_ADMIN). It starts
+// first and is removed last.
 import type Dockerode from "dockerode";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Wait } from "testcontainers";
 import { PAUSE_IMAGE } from "./docker-images.ts";
 import { PodContainer } from "./pod-container.ts";
+import { type PortPublishing, portPublishingOf } from "./port-publishing.ts";
 
-const FORWARDER_SOURCE = join(dirname(fileURLToPath(import.meta.url)), "pod-forwarder.mjs");
-const FORWARDER_TARGET = "/sidecar-bench/pod-forwarder.mjs";
+const PAUSE_SOURCE = join(dirname(fileURLToPath(import.meta.url)), "pod-pause.sh");
+const PAUSE_TARGET = "/sidecar-bench/pod-pause.sh";
+const PAUSE_LOG_LINES = 10;
 const SANDBOX_START_TIMEOUT_MS = 30_000;
 
 export interface SandboxOptions {
@@ -31,14 +35,15 @@ export class PodSandbox {
     let createdId = "";
     const container = new PodContainer(PAUSE_IMAGE)
       .withName(options.name)
-      .withEntrypoint(["node"])
-      .withCommand([FORWARDER_TARGET, ...options.ports.map(String)])
-      .withBindMounts([{ source: FORWARDER_SOURCE, target: FORWARDER_TARGET, mode: "ro" }])
+      .withEntrypoint(["/bin/sh"])
+      .withCommand([PAUSE_TARGET, ...options.ports.map(String)])
+      .withBindMounts([{ source: PAUSE_SOURCE, target: PAUSE_TARGET, mode: "ro" }])
+      .withLoopbackRouting()
       .withLabels(options.labels)
       .withNetworkMode(options.network)
       .withLoopbackPorts(options.ports)
       .withCpuSet(options.cpuSet)
-      .withWaitStrategy(Wait.forLogMessage("pod-forwarder: forwarding"))
+      .withWaitStrategy(Wait.forLogMessage("pod-pause: publishing"))
       .withStartupTimeout(SANDBOX_START_TIMEOUT_MS)
       .withAutoRemove(false)
       .withAutoCleanup(false)
@@ -48,8 +53,9 @@ export class PodSandbox {
     try {
       await container.start();
     } catch (error) {
+      const output = createdId ? await lastLogLines(dockerode, createdId) : "";
       if (createdId) await dockerode.getContainer(createdId).remove({ force: true }).catch(() => undefined);
-      throw new Error(`the pod's pause container did not start: ${(error as Error).message}`);
+      throw new Error(`the pod's pause container did not start: ${(error as Error).message}${output ? `; its output: ${output}` : ""}`);
     }
     const inspect = await dockerode.getContainer(createdId).inspect();
     const hostPorts = new Map<number, number>();
@@ -74,6 +80,12 @@ export class PodSandbox {
     return `container:${this.id}`;
   }
 
+  /** How the engine publishes this pod's ports here (port-publishing.ts); null for a pod without ports. */
+  portPublishing(): PortPublishing | null {
+    const [first] = this.hostPorts.values();
+    return first === undefined ? null : portPublishingOf(first);
+  }
+
   hostPort(containerPort: number): number {
     const port = this.hostPorts.get(containerPort);
     if (port === undefined) throw new Error(`port ${containerPort} is not published by the pod`);
@@ -83,4 +95,25 @@ export class PodSandbox {
   async remove(dockerode: Dockerode): Promise<void> {
     await dockerode.getContainer(this.id).remove({ force: true, v: true }).catch(() => undefined);
   }
+}
+
+/** What the pause script said before it failed (e.g. iptables refused: no CAP_NET_ADMIN or no nf_tables). */
+async function lastLogLines(dockerode: Dockerode, id: string): Promise<string> {
+  try {
+    const raw = await dockerode.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: PAUSE_LOG_LINES });
+    // Without a TTY every chunk carries an 8-byte stream header; keep the text.
+    return stripStreamHeaders(Buffer.from(raw)).trim().split("\n").join(" | ");
+  } catch {
+    return "";
+  }
+}
+
+function stripStreamHeaders(raw: Buffer): string {
+  let text = "";
+  for (let offset = 0; offset + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(offset + 4);
+    text += raw.subarray(offset + 8, offset + 8 + size).toString("utf8");
+    offset += 8 + size;
+  }
+  return text;
 }
