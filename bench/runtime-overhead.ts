@@ -227,7 +227,7 @@ async function main(): Promise<number> {
         "",
         overheadTable(analysis, quietAnalysis, trials),
         "",
-        `engine: Docker ${environment.engineVersion ?? "?"}; pinning: ${environment.pinning}; time to ready: local ${ready(podRecords[0]!)}, docker ${ready(podRecords[1]!)}; ` +
+        `engine: Docker ${environment.engineVersion ?? "?"}, ports via ${environment.portPublishing ?? "?"}; pinning: ${environment.pinning}; time to ready: local ${ready(podRecords[0]!)}, docker ${ready(podRecords[1]!)}; ` +
           `${shortfalls} trial(s) short of rate, ${errors} request error(s)`,
         `results: ${relative(process.cwd(), outFile)}`,
         "",

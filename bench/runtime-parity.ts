@@ -1,7 +1,7 @@
 // Do the local and docker runtimes reach the same verdicts? Through the real CLI, one
 // command at a time (checks time things; 2 cores): `certify --no-performance` of Envoy,
 // good-proxy and every faulty fixture in reference/sidecars/, and `run
-// scenarios/default.yaml --trials 3`, on each runtime. Prints a markdown table (and,
+// scenarios/default.yaml` (its full 20 rounds), on each runtime. Prints a markdown table (and,
 // for every row that differs, which verdicts differ and why) on stdout; progress on stderr.
 //
 //   node --import tsx bench/runtime-parity.ts [--only envoy,leaky,default,...] [--runtimes local,docker] [--out DIR]
@@ -100,7 +100,7 @@ interface ResultsJson {
 }
 
 async function benchmark(target: Target, runtime: string, outDir: string): Promise<Outcome> {
-  const ended = await runCli(["run", target.file, "--trials", "3", "--runtime", runtime, "--out", outDir], `${outDir}.log`);
+  const ended = await runCli(["run", target.file, "--runtime", runtime, "--out", outDir], `${outDir}.log`);
   const file = join(outDir, "results.json");
   const verdicts = new Map<string, string>();
   const messages = new Map<string, string>();
