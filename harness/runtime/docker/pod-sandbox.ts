@@ -108,7 +108,12 @@ async function lastLogLines(dockerode: Dockerode, id: string): Promise<string> {
   }
 }
 
-function stripStreamHeaders(raw: Buffer): string {
+/**
+ * The text of a non-TTY container's log as the engine returns it unfollowed: frames of an
+ * 8-byte header (stream, 3 zero bytes, big-endian length) and the payload. dockerode's
+ * demuxStream takes a stream, not the Buffer this call returns.
+ */
+export function stripStreamHeaders(raw: Buffer): string {
   let text = "";
   for (let offset = 0; offset + 8 <= raw.length; ) {
     const size = raw.readUInt32BE(offset + 4);
