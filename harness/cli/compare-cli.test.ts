@@ -88,6 +88,7 @@ describe("sidecar-bench compare (end to end, local runtime)", () => {
     const markdown = readFileSync(join(outDir, "comparison.md"), "utf8");
     expect(markdown).toContain("## Method, row by row");
     expect(markdown).toContain("claim: 0 ms<br>measured: ");
+    expect(markdown).toMatch(/; runtime \/ accounting local \/ (cgroup-v1|cgroup-v2|proc);/);
     const csv = parseCsv(readFileSync(join(outDir, "comparison.csv"), "utf8"), { columns: true }) as Array<Record<string, string>>;
     expect(csv).toHaveLength(24);
     expect(readFileSync(join(outDir, "overhead", "report.md"), "utf8")).toContain("sidecar");

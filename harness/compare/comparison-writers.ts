@@ -4,7 +4,7 @@
 import { stringify } from "csv-stringify/sync";
 import { join } from "node:path";
 import { writeFileAtomic } from "../report/atomic-write.ts";
-import { markdownTable } from "../report/markdown-writer.ts";
+import { environmentRows, markdownTable } from "../report/markdown-writer.ts";
 import { writeReports } from "../report/write-reports.ts";
 import { COLUMNS, COLUMN_LABELS, ROWS, ROW_LABELS, type RowId } from "./claims.ts";
 import type { Cell, CellVerdict, ComparisonResults } from "./comparison-model.ts";
@@ -104,12 +104,17 @@ export function comparisonMarkdown(results: ComparisonResults): string {
     ]),
   );
   const env = results.environment;
+  // The fingerprint's own wording (engine, port publishing, image ids), as run's report.md has it.
+  const rows = new Map(environmentRows(env));
+  const runtimeCell = rows.get("runtime / accounting");
+  const images = rows.get("images");
   return [
     `# Sidecar vs monolithic vs library/SDK — measured`,
     "",
     `Run ${results.runId} (${results.status}), ${results.startedAt}; scenario ${results.scenario.name} (sha256 ${results.scenario.sha256.slice(0, 12)}), seed ${results.seed}.`,
     `Variants: sidecar = ${results.variants.sidecar}, monolithic = ${results.variants.monolithic}, library = ${results.variants.library}; baseline = the bare primary.`,
-    `Environment: ${env.cpuModel}, ${env.cores} cores, ${env.kernel}; node ${env.node}, ${env.python ?? "python ?"}; runtime ${env.runtime}, accounting ${env.accounting}; ${env.pinning}.`,
+    `Environment: ${env.cpuModel}, ${env.cores} cores, ${env.kernel}; node ${env.node}, ${env.python ?? "python ?"}; runtime / accounting ${runtimeCell}; ${env.pinning}.`,
+    ...(images ? [`Images: ${images}.`] : []),
     ...(results.error ? ["", `**The run stopped with an error:** ${results.error}`] : []),
     "",
     table,

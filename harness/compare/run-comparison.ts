@@ -8,7 +8,8 @@ import { runExperiment, type ExperimentHooks } from "../experiment/run-experimen
 import { pinSelf, planPinning } from "../experiment/cpu-pinning.ts";
 import { exchange } from "../load/http-exchange.ts";
 import { buildInferRequest, type HttpRequestSpec } from "../load/kserve-request.ts";
-import { fingerprintEnvironment } from "../measure/environment.ts";
+import { fingerprintEnvironment, withRuntimeDescription } from "../measure/environment.ts";
+import { describeRuntime } from "../runtime/create-runtime.ts";
 import { deriveSeed } from "../measure/prng.ts";
 import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
 import { PRIMARY_CONTAINER, PRIMARY_HTTP_PORT, toPodSpec, type ComparisonSpec, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
@@ -187,6 +188,10 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
     results.table = buildTable(results);
     throw error;
   } finally {
+    // The engine and the images of every pod that ran (docker); nothing for local.
+    const described = await withRuntimeDescription(results.environment, () => describeRuntime(runtime));
+    results.environment = described.fingerprint;
+    if (described.error) results.warnings.push(described.error);
     results.finishedAt = new Date().toISOString();
     persist();
   }
