@@ -3,13 +3,13 @@
 // Docker: one per mechanism the docker runtime implements differently — signals through
 // the engine and the container's init (ignore-sigterm), restarts as new engine
 // containers (slow-restart), readiness through the pod's published ports (early-admin),
-// bytes through the pod's port forwarder (buffer-stream: streaming; connection-limit:
-// concurrent keep-alive connections), and accounting from the engine's stats (fat-idle:
-// memory; cpu-burner: CPU) — so that CI stays well under its time budget while each
+// bytes through the pod's published ports and its NAT (buffer-stream: streaming;
+// connection-limit: concurrent keep-alive connections), and accounting from the
+// containers' cgroups (fat-idle: memory; cpu-burner: CPU) — so that CI stays well under its time budget while each
 // profile (lifecycle, proxy, resources) is proven to fail on docker too. Measured on 2
-// cores: these 7 and good-proxy took 6.6 min on docker; a docker check costs about
-// twice a local one (a pause container and one engine container per pod container), so
-// all 20 would add some 17 min. bench/runtime-parity.ts certifies every fixture on both.
+// cores: these 7 and good-proxy took 6.1 min on docker; a docker certification costs
+// 1.0–1.5× a local one (a pause container and one engine container per pod container),
+// so all 20 would add some 12 min. bench/runtime-parity.ts certifies every fixture on both.
 import type { ConformanceTest } from "./conformance-test.ts";
 
 export type FixtureRuntime = "local" | "docker";
