@@ -6,7 +6,7 @@
 // container, through the engine.
 // Containers share the pause container's network and PID namespaces and use the declared port
 // numbers on 127.0.0.1; the harness reaches them through the ports the pause container
-// publishes on the host's 127.0.0.1. Commands run in the manifest's directory, inside
+// publishes on the host's 127.0.0.1 (and its NAT rules route to 127.0.0.1 in the pod). Commands run in the manifest's directory, inside
 // its source tree mounted read-only at its own path (pod-mounts.ts), and rendered
 // `{{ file }}` configs are mounted the same way, so commands and templates mean exactly
 // what they mean on the local runtime.
@@ -92,12 +92,12 @@ export class DockerPod implements StartedPod {
     return `http://${HOST}:${this.port(container, port)}`;
   }
 
-  /** The host-side port that reaches `port` of `container` (published by the pause container). */
   /** How the engine published this pod's ports (for the fingerprint); null before start or without ports. */
   portPublishing(): PortPublishing | null {
     return this.sandbox?.portPublishing() ?? null;
   }
 
+  /** The host-side port that reaches `port` of `container` (published by the pause container). */
   port(container: string, port: string): number {
     const declared = this.ports[container]?.[port];
     if (declared === undefined || !this.sandbox) throw new Error(`pod ${this.spec.name} has no port "${port}" on container "${container}"`);
