@@ -8,15 +8,20 @@ import { join } from "node:path";
 
 export type PortPublishing = "docker-proxy (userland proxy)" | "kernel NAT (no userland proxy)";
 
-export function portPublishingOf(hostPort: number, procRoot = "/proc"): PortPublishing {
+/** The argument vectors of this host's processes. */
+function* commandLines(procRoot: string): Generator<string[]> {
   for (const entry of readdirSync(procRoot)) {
     if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
     try {
-      args = readFileSync(join(procRoot, entry, "cmdline"), "utf8").split("\0");
+      yield readFileSync(join(procRoot, entry, "cmdline"), "utf8").split("\0");
     } catch {
-      continue; // exited meanwhile, or not ours to read
+      // exited meanwhile, or not ours to read
     }
+  }
+}
+
+export function portPublishingOf(hostPort: number, procRoot = "/proc"): PortPublishing {
+  for (const args of commandLines(procRoot)) {
     if (!args[0]?.endsWith("docker-proxy")) continue;
     const at = args.indexOf("-host-port");
     if (at !== -1 && args[at + 1] === String(hostPort)) return "docker-proxy (userland proxy)";
@@ -30,14 +35,7 @@ export function portPublishingOf(hostPort: number, procRoot = "/proc"): PortPubl
  * default (on). Null when no dockerd process is visible here.
  */
 export function engineUsesUserlandProxy(procRoot = "/proc", daemonJson = "/etc/docker/daemon.json"): boolean | null {
-  for (const entry of readdirSync(procRoot)) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(join(procRoot, entry, "cmdline"), "utf8").split("\0");
-    } catch {
-      continue;
-    }
+  for (const args of commandLines(procRoot)) {
     if (!args[0]?.endsWith("dockerd")) continue;
     const flag = args.find((arg) => arg.startsWith("--userland-proxy"));
     if (flag) return !/^--userland-proxy=false$/.test(flag);

@@ -15,6 +15,16 @@ export interface CgroupSample {
   oomKills: number;
 }
 
+export interface CgroupCounters {
+  cpuUsageUs: number;
+  memoryUsageBytes: number;
+  /** memory.stat's keys as the kernel names them (v1: total_cache, …; v2: file, …). */
+  memoryStat: Record<string, number>;
+  throttledPeriods: number;
+  throttledUs: number;
+  oomKills: number;
+}
+
 export interface CgroupLayout {
   version: CgroupVersion;
   /** v2: the unified mount. v1: mount point of each controller we use. */
@@ -108,30 +118,25 @@ export class ContainerCgroup {
     return [...new Set(all.filter(Boolean).map(Number))];
   }
 
-  sample(): CgroupSample {
-    if (this.layout.version === "cgroup-v2") {
-      const cpuStat = keyValues(this.read("cpu", "cpu.stat"));
-      const memoryStat = keyValues(this.read("memory", "memory.stat"));
-      const current = Number(this.read("memory", "memory.current").trim() || 0);
-      return {
-        cpuUsageUs: cpuStat.usage_usec ?? 0,
-        memoryBytes: Math.max(0, current - (memoryStat.inactive_file ?? 0)),
-        throttledPeriods: cpuStat.nr_throttled ?? 0,
-        throttledUs: cpuStat.throttled_usec ?? 0,
-        oomKills: keyValues(this.read("memory", "memory.events")).oom_kill ?? 0,
-      };
-    }
+  /** The raw counters, the same names on v1 and v2; memory as the kernel charges it (page cache included). */
+  counters(): CgroupCounters {
+    const v2 = this.layout.version === "cgroup-v2";
     const cpuStat = keyValues(this.read("cpu", "cpu.stat"));
-    const memoryStat = keyValues(this.read("memory", "memory.stat"));
-    const usage = Number(this.read("memory", "memory.usage_in_bytes").trim() || 0);
     return {
-      cpuUsageUs: Number(this.read("cpuacct", "cpuacct.usage").trim() || 0) / 1000,
-      // Working set as kubelet computes it: usage minus inactive page cache.
-      memoryBytes: Math.max(0, usage - (memoryStat.total_inactive_file ?? 0)),
+      cpuUsageUs: v2 ? (cpuStat.usage_usec ?? 0) : Number(this.read("cpuacct", "cpuacct.usage").trim() || 0) / 1000,
+      memoryUsageBytes: Number(this.read("memory", v2 ? "memory.current" : "memory.usage_in_bytes").trim() || 0),
+      memoryStat: keyValues(this.read("memory", "memory.stat")),
       throttledPeriods: cpuStat.nr_throttled ?? 0,
-      throttledUs: (cpuStat.throttled_time ?? 0) / 1000,
-      oomKills: keyValues(this.read("memory", "memory.oom_control")).oom_kill ?? 0,
+      throttledUs: v2 ? (cpuStat.throttled_usec ?? 0) : (cpuStat.throttled_time ?? 0) / 1000,
+      oomKills: keyValues(this.read("memory", v2 ? "memory.events" : "memory.oom_control")).oom_kill ?? 0,
     };
+  }
+
+  sample(): CgroupSample {
+    const { memoryUsageBytes, memoryStat, ...rest } = this.counters();
+    // Working set as kubelet computes it: usage minus inactive page cache.
+    const inactiveFile = (this.layout.version === "cgroup-v2" ? memoryStat.inactive_file : memoryStat.total_inactive_file) ?? 0;
+    return { ...rest, memoryBytes: Math.max(0, memoryUsageBytes - inactiveFile) };
   }
 
   /** Removes the cgroup once its processes are gone; returns false if some remain. */
@@ -197,7 +202,7 @@ function keyValues(text: string): Record<string, number> {
   return result;
 }
 
-function safeRead(path: string): string {
+export function safeRead(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch {
