@@ -11,6 +11,7 @@ import {
   type SidecarManifest,
 } from "../scenario/index.ts";
 import type { ConformanceContext, PodOptions } from "./conformance-test.ts";
+import { DEFAULT_SUITE_CONFIG, type SuiteConfig } from "./suite-config.ts";
 
 export interface ContextInput {
   sidecar: LoadedManifest<SidecarManifest>;
@@ -20,6 +21,8 @@ export interface ContextInput {
   /** CPUs for pods (pinning), if the caller pins. */
   cpuSet?: number[];
   signal?: AbortSignal;
+  /** The certification's suite config (default: the suite defaults). */
+  config?: Readonly<SuiteConfig>;
 }
 
 export interface ScopedContext {
@@ -53,6 +56,7 @@ export function createContext(input: ContextInput): ScopedContext {
     sidecar: input.sidecar,
     primary: input.primary,
     runtime: input.runtime.getName(),
+    config: input.config ?? DEFAULT_SUITE_CONFIG,
     signal: input.signal ?? new AbortController().signal,
     async startPod(options: PodOptions = {}) {
       const pod = await input.runtime.startPod(podSpecFor(input, options), options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {});

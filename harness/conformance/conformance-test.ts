@@ -3,6 +3,7 @@
 // faulty fixture that proves it can fail, and the check itself.
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import type { LoadedManifest, PrimaryManifest, SidecarFeature, SidecarManifest } from "../scenario/index.ts";
+import type { SuiteConfig } from "./suite-config.ts";
 
 /** lifecycle and resources apply to every sidecar; the others to sidecars with that role. */
 export type Profile = "lifecycle" | "proxy" | "resources" | "telemetry" | "logs" | "secrets";
@@ -33,6 +34,8 @@ export interface ConformanceContext {
   primary: LoadedManifest<PrimaryManifest>;
   /** Runtime name, for checks that depend on it. */
   runtime: string;
+  /** Repetition counts, waits and slack of this certification (suite defaults unless the certifier overrides them). */
+  config: Readonly<SuiteConfig>;
   /**
    * Starts a pod of the sidecar (as a native sidecar) and the reference primary and waits
    * until it is ready. The context stops every pod it started when the test ends.
