@@ -59,7 +59,11 @@ export function createContext(input: ContextInput): ScopedContext {
     config: input.config ?? DEFAULT_SUITE_CONFIG,
     signal: input.signal ?? new AbortController().signal,
     async startPod(options: PodOptions = {}) {
-      const pod = await input.runtime.startPod(podSpecFor(input, options), options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {});
+      const { readyTimeoutMs, onCreated } = options;
+      const pod = await input.runtime.startPod(podSpecFor(input, options), {
+        ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
+        ...(onCreated ? { onCreated } : {}),
+      });
       started.push(pod);
       return pod;
     },

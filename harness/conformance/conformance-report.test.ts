@@ -8,6 +8,7 @@ import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
 import { buildConformanceReport, coreTestsHeld, profileResult, type ConformanceReport, type VerdictCounts } from "./conformance-report.ts";
 import type { ConformanceTest, Level, Profile, Verdict } from "./conformance-test.ts";
+import { observationClaim } from "./detection-claim.ts";
 import { writeConformanceReport } from "./conformance-writers.ts";
 import { selectTests } from "./select-tests.ts";
 import { suiteVersion } from "./suite-version.ts";
@@ -24,6 +25,7 @@ const check = (id: string, level: Level, features: ConformanceTest["features"] =
   features,
   faultyFixture: `reference/sidecars/${id}.yaml`,
   timeoutMs: 1_000,
+  detection: observationClaim("a fake"),
   run: async () => ({ verdict: "passed", message: "" }),
 });
 

@@ -3,6 +3,7 @@
 // faulty fixture that proves it can fail, and the check itself.
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import type { LoadedManifest, PrimaryManifest, SidecarFeature, SidecarManifest } from "../scenario/index.ts";
+import type { DetectionClaim } from "./detection-claim.ts";
 import type { SuiteConfig } from "./suite-config.ts";
 
 /** lifecycle and resources apply to every sidecar; the others to sidecars with that role. */
@@ -26,6 +27,8 @@ export interface PodOptions {
   readyTimeoutMs?: number;
   /** Start the primary alone (for comparisons with the direct path). */
   withoutSidecar?: boolean;
+  /** Called with the pod before it is ready (see StartPodOptions.onCreated), e.g. to drive requests during its first start. */
+  onCreated?: (pod: StartedPod) => void;
 }
 
 /** What a check gets: the sidecar under test, the reference primary, and pods of both. */
@@ -61,5 +64,11 @@ export interface ConformanceTest {
   faultyFixture: string;
   /** Upper bound of the check's own duration (the runner enforces it). */
   timeoutMs: number;
+  /**
+   * What the check tries and the smallest fault fraction it catches with 99% probability
+   * (detection-claim.ts); exchange-based claims are stated for the suite's default
+   * triesPerExpectation and scale with the certification's config (claimUnder).
+   */
+  detection: DetectionClaim;
   run(context: ConformanceContext): Promise<CheckOutcome>;
 }

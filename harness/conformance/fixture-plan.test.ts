@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest, Level, Profile } from "./conformance-test.ts";
+import { observationClaim } from "./detection-claim.ts";
 import { fixturePlan } from "./fixture-plan.ts";
 
 const check = (id: string, level: Level): ConformanceTest => ({
@@ -11,6 +12,7 @@ const check = (id: string, level: Level): ConformanceTest => ({
   features: [],
   faultyFixture: `reference/sidecars/${id}.yaml`,
   timeoutMs: 1_000,
+  detection: observationClaim("a fake"),
   run: async () => ({ verdict: "passed", message: "" }),
 });
 

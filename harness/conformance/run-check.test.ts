@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { PodRuntime, PodSpec, StartedPod, StoppedPod } from "../runtime/pod-runtime.ts";
 import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
+import { observationClaim } from "./detection-claim.ts";
 import { CertificationInterrupted, runCheck } from "./run-check.ts";
 import { runConformance } from "./run-conformance.ts";
 
@@ -58,6 +59,7 @@ function fake(overrides: Partial<ConformanceTest> & Pick<ConformanceTest, "run">
     features: [],
     faultyFixture: "reference/sidecars/none.yaml",
     timeoutMs: 5_000,
+    detection: observationClaim("a fake"),
     ...overrides,
   };
 }

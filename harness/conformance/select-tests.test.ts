@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest, Profile } from "./conformance-test.ts";
+import { observationClaim } from "./detection-claim.ts";
 import { ProfileSelectionError, applicableProfiles, parseProfileList } from "./profiles.ts";
 import { missingFeatures, selectTests } from "./select-tests.ts";
 
@@ -12,6 +13,7 @@ const check = (id: string, features: ConformanceTest["features"] = []): Conforma
   features,
   faultyFixture: `reference/sidecars/${id}.yaml`,
   timeoutMs: 1_000,
+  detection: observationClaim("a fake"),
   run: async () => ({ verdict: "passed", message: "" }),
 });
 

@@ -100,7 +100,7 @@ function fakePod(pod: PodSpec, setup: (name: string, container: FakeContainer) =
     fakes.set(container.name, fake);
     return fake;
   };
-  return { lifecycle, fakes, start: (readyTimeoutMs?: number) => lifecycle.start(create, readyTimeoutMs) };
+  return { lifecycle, fakes, start: (readyTimeoutMs?: number, onCreated?: () => void) => lifecycle.start(create, readyTimeoutMs, onCreated) };
 }
 
 const sequence = (lifecycle: PodLifecycle<FakeContainer>, types?: string[]) =>
@@ -120,6 +120,32 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
 }
 
 describe("pod lifecycle: start", () => {
+  it("calls onCreated once, with every container created and none started, before the pod is ready", async () => {
+    const pod = fakePod(podSpec([spec("s1", "sidecar", { startup: startupProbe, readiness: readinessProbe() }), spec("m1", "main")]));
+    const seen: Array<{ containers: number; running: number; events: number; ready: boolean }> = [];
+    await pod.start(undefined, () => {
+      seen.push({
+        containers: pod.lifecycle.containers().length,
+        running: pod.lifecycle.containers().filter((c) => c.running).length,
+        events: pod.lifecycle.events().length,
+        ready: pod.lifecycle.isReady(),
+      });
+    });
+    expect(seen).toEqual([{ containers: 2, running: 0, events: 0, ready: false }]);
+    expect(pod.lifecycle.isReady()).toBe(true);
+    await pod.lifecycle.stop(async () => undefined);
+  });
+
+  it("fails the start when onCreated throws, before any container starts", async () => {
+    const pod = fakePod(podSpec([spec("s1", "sidecar"), spec("m1", "main")]));
+    await expect(
+      pod.start(undefined, () => {
+        throw new Error("caller refused the pod");
+      }),
+    ).rejects.toThrow("caller refused the pod");
+    expect(pod.lifecycle.containers().every((c) => !c.running)).toBe(true);
+  });
+
   it("starts sidecars one by one, each gated on its startup probe, then the mains", async () => {
     const pod = fakePod(podSpec([spec("s1", "sidecar", { startup: startupProbe }), spec("s2", "sidecar"), spec("m1", "main"), spec("m2", "main")]), (name, fake) => {
       if (name === "s1") fake.startupFailures = 3;

@@ -72,9 +72,13 @@ export class PodLifecycle<C extends LifecycleContainer> {
     private readonly driver: ContainerDriver<C>,
   ) {}
 
-  /** Creates the containers, starts them in order and waits until the pod is ready; else throws a PodStartError. */
-  async start(create: (spec: ContainerSpec) => C, readyTimeoutMs?: number): Promise<void> {
+  /**
+   * Creates the containers, calls `onCreated` (before any of them starts), starts them in
+   * order and waits until the pod is ready; else throws a PodStartError.
+   */
+  async start(create: (spec: ContainerSpec) => C, readyTimeoutMs?: number, onCreated?: () => void): Promise<void> {
     for (const spec of this.spec.containers) this.states.set(spec.name, newState(spec, create(spec)));
+    onCreated?.();
     const sidecars = this.spec.containers.filter((c) => c.kind === "sidecar");
     const mains = this.spec.containers.filter((c) => c.kind === "main");
     for (const sidecar of sidecars) await this.startContainer(this.state(sidecar.name));

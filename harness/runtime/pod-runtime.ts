@@ -137,6 +137,20 @@ export interface StartedPod {
   stop(): Promise<StoppedPod>;
 }
 
+export interface StartPodOptions {
+  /** Bound of the wait for readiness (default: the longest startupTimeoutMs of the containers). */
+  readyTimeoutMs?: number;
+  /**
+   * Called once, synchronously, as soon as the pod's containers are created and its
+   * url()/port() resolve — before the pod is ready, typically before any container has
+   * started — with the pod startPod will resolve to. From then on every StartedPod method
+   * works (status(), events(), logs() show the start as it happens), so a caller can
+   * drive requests at the pod during its very first start. Not called when the start
+   * fails earlier; an error it throws fails the start (the pod is torn down).
+   */
+  onCreated?: (pod: StartedPod) => void;
+}
+
 export interface PodRuntime {
   getName(): string;
   /**
@@ -144,7 +158,7 @@ export interface PodRuntime {
    * readiness, and returns the started pod. On failure it tears down what it started
    * and throws a PodStartError carrying the last log lines.
    */
-  startPod(spec: PodSpec, options?: { readyTimeoutMs?: number }): Promise<StartedPod>;
+  startPod(spec: PodSpec, options?: StartPodOptions): Promise<StartedPod>;
   /** Stops every pod this runtime started and releases run-level resources (end of run, Ctrl-C). */
   stopAll(): Promise<void>;
   /** Removes anything left behind by earlier runs whose harness died. Returns what it reaped. */

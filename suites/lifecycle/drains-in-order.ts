@@ -6,6 +6,7 @@
 // ends after its SIGTERM is lifecycle.sigterm-honoured's rule.)
 import { performance } from "node:perf_hooks";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import type { PodEvent } from "../../harness/runtime/pod-runtime.ts";
 import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
 import { pause } from "../support/bounded-wait.ts";
@@ -33,6 +34,7 @@ export const drainsInOrder: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/quits-early.yaml",
   timeoutMs: 60_000,
+  detection: observationClaim("1 pod stop with a token stream and 3 generations in flight"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     // A proxy that does not claim streaming may buffer SSE; then the long request is unary too.

@@ -4,6 +4,7 @@
 // generations in flight through it, the sidecar alone gets SIGTERM: every request must
 // complete in full. (The pod then restarts it; that is lifecycle.sidecar-crash-restarts-alone's rule.)
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { pause } from "../support/bounded-wait.ts";
 import { describeGeneration, generationComplete, startGenerationMix } from "../support/in-flight-generation.ts";
 import { formatEvents, logTail, sidecarContainer } from "../support/pod-evidence.ts";
@@ -27,6 +28,7 @@ export const drainsOnSigterm: ConformanceTest = {
   features: ["graceful-drain"],
   faultyFixture: "reference/sidecars/exit-on-sigterm.yaml",
   timeoutMs: 40_000,
+  detection: observationClaim("1 SIGTERM to the sidecar with a token stream and 2 generations in flight"),
   async run(context): Promise<CheckOutcome> {
     if (!context.sidecar.manifest.spec.proxy) {
       return { verdict: "skipped", message: "the sidecar declares no spec.proxy: no request passes through it, so there is nothing for it to drain" };

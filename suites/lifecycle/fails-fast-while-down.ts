@@ -9,6 +9,7 @@
 // they cover the gap, the new process's start, and its first moments.
 import { performance } from "node:perf_hooks";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { pause } from "../support/bounded-wait.ts";
 import { containerStatus, podEvidence, sidecarContainer } from "../support/pod-evidence.ts";
 import { inferRequest, isInferResponse } from "../support/reference-requests.ts";
@@ -30,6 +31,7 @@ export const failsFastWhileDown: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/hang-when-down.yaml",
   timeoutMs: 60_000,
+  detection: observationClaim("1 SIGKILL of the sidecar, requests every 20 ms until it serves again"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     const pod = await context.startPod();

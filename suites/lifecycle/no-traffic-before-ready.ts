@@ -11,6 +11,8 @@
 // with the primary already up, so a sidecar that forwards before it is ready shows it.
 import { performance } from "node:perf_hooks";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import type { PodEvent } from "../../harness/runtime/pod-runtime.ts";
 import { pause } from "../support/bounded-wait.ts";
 import { podEvidence, readinessObservationLagMs, sidecarContainer } from "../support/pod-evidence.ts";
@@ -39,6 +41,7 @@ export const noTrafficBeforeReady: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/ready-late.yaml",
   timeoutMs: 60_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "request sent at the sidecar's entry while it is not ready (first start and after a crash)"),
   async run(context): Promise<CheckOutcome> {
     if (!context.sidecar.manifest.spec.proxy) {
       return {

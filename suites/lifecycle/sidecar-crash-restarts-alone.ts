@@ -5,6 +5,7 @@
 // stay unreachable for long, because a helper crashed.
 import { performance } from "node:perf_hooks";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
 import { pause } from "../support/bounded-wait.ts";
 import { containerStatus, podEvidence, sidecarContainer } from "../support/pod-evidence.ts";
@@ -32,6 +33,7 @@ export const sidecarCrashRestartsAlone: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/slow-restart.yaml",
   timeoutMs: 60_000,
+  detection: observationClaim("1 SIGKILL of the sidecar, then requests until the pod serves again"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     const pod = await context.startPod();

@@ -2,6 +2,7 @@
 // period. One that ignores it holds every pod deletion (and every rollout) for the whole
 // grace period and then dies by SIGKILL, losing whatever it had not flushed.
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
 import { formatEvents, logTail, sidecarContainer } from "../support/pod-evidence.ts";
 import { roundMs } from "../support/timed-request.ts";
@@ -17,6 +18,7 @@ export const sigtermHonoured: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/ignore-sigterm.yaml",
   timeoutMs: 30_000,
+  detection: observationClaim("1 SIGTERM (pod stop)"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     const pod = await context.startPod({ terminationGracePeriodMs: SIGTERM_GRACE_MS });

@@ -5,6 +5,7 @@
 // primary is already up, so nothing else can hide a sidecar that is not serving yet).
 import { performance } from "node:perf_hooks";
 import type { CheckOutcome, ConformanceContext, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import type { StartedPod } from "../../harness/runtime/pod-runtime.ts";
 import { waitFor } from "../support/bounded-wait.ts";
 import { containerStatus, podEvidence, sidecarContainer } from "../support/pod-evidence.ts";
@@ -36,6 +37,7 @@ export const startupProbeReflectsReadiness: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/early-admin.yaml",
   timeoutMs: 60_000,
+  detection: observationClaim("readiness report: the first start and a restart after SIGKILL, each followed at once by 3 requests"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     const pod = await context.startPod();

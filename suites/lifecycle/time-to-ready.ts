@@ -2,6 +2,7 @@
 // the manifest's budgets.timeToReadyMs — or within 10 s when it declares none, since a
 // sidecar delays every pod start (and every restart) of the model server it sits beside.
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { PodStartError } from "../../harness/runtime/pod-runtime.ts";
 import { containerStatus, podEvidence, sidecarContainer } from "../support/pod-evidence.ts";
 import { roundMs } from "../support/timed-request.ts";
@@ -18,6 +19,7 @@ export const timeToReady: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/slow-start.yaml",
   timeoutMs: 90_000,
+  detection: observationClaim("1 pod start, timed to the sidecar's ready event"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     const declared = context.sidecar.manifest.spec.budgets?.timeToReadyMs;

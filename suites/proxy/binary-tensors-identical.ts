@@ -2,6 +2,8 @@
 // header of Inference-Header-Content-Length bytes, then raw tensor data) answer through the
 // sidecar with the same bytes and the same Inference-Header-Content-Length as directly.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { buildInferRequest, INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
 import type { ExchangeRequest } from "../../harness/load/http-exchange.ts";
 import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
@@ -106,6 +108,7 @@ export const binaryTensorsIdentical: ConformanceTest = {
   features: ["binary-tensors"],
   faultyFixture: "reference/sidecars/corrupt-binary.yaml",
   timeoutMs: 30_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "binary-tensor request per case, compared directly and through the sidecar"),
   async run(context) {
     return runComparisonCheck(context, binaryCases(context.primary.manifest.spec.model.name), { compared: `status, content-type, ${INFERENCE_HEADER_LENGTH} and body bytes`, requests: "binary-tensor requests" });
   },

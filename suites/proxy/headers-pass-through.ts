@@ -5,6 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import type { StartedPod } from "../../harness/runtime/pod-runtime.ts";
 import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
 import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeRequest, type ExchangeResult, type ResponseHeaders } from "../../harness/load/http-exchange.ts";
@@ -127,6 +129,7 @@ export const headersPassThrough: ConformanceTest = {
   features: ["header-passthrough"],
   faultyFixture: "reference/sidecars/drop-header.yaml",
   timeoutMs: 20_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "echo request with fresh trace context, compared directly and through the sidecar"),
   async run(context) {
     const pod = await context.startPod();
     const endpoints = endpointsOf(context, pod);

@@ -1,6 +1,8 @@
 // proxy.json-identical: KServe v2 JSON infer requests through the sidecar get the very
 // bytes the primary sends back directly, and the primary gets the very bytes the client sent.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { buildInferRequest } from "../../harness/load/kserve-request.ts";
 import type { ExchangeRequest } from "../../harness/load/http-exchange.ts";
 import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
@@ -62,6 +64,7 @@ export const jsonIdentical: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/rewrite-json.yaml",
   timeoutMs: 30_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "JSON request per case, compared directly and through the sidecar"),
   async run(context) {
     return runComparisonCheck(context, jsonCases(context.primary.manifest.spec.model.name), { compared: "status, content-type and body bytes", requests: "JSON requests" });
   },

@@ -4,6 +4,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "undici";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { buildInferRequest } from "../../harness/load/kserve-request.ts";
 import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
@@ -32,6 +34,7 @@ export const keepAliveReuse: ConformanceTest = {
   features: ["keep-alive"],
   faultyFixture: "reference/sidecars/close-connections.yaml",
   timeoutMs: 20_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "request on a kept-alive connection"),
   async run(context) {
     const pod = await context.startPod();
     const origin = assertLoadTarget(context.entryUrl(pod)).origin;

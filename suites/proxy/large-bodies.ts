@@ -4,6 +4,8 @@
 // one sent.
 import { randomBytes } from "node:crypto";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
 import { firstDifference, formatDifference, sha256Hex } from "../support/byte-diff.ts";
 import { describeResult, exchange, headerText, round, withAgent, type ExchangeRequest, type ExchangeResult } from "../../harness/load/http-exchange.ts";
@@ -49,6 +51,7 @@ export const largeBodies: ConformanceTest = {
   features: ["large-bodies"],
   faultyFixture: "reference/sidecars/truncate-large.yaml",
   timeoutMs: 60_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "exchange of ≥ 16 MiB, compared directly and through the sidecar"),
   async run(context) {
     const pod = await context.startPod();
     const endpoints = endpointsOf(context, pod);

@@ -4,6 +4,8 @@
 import { performance } from "node:perf_hooks";
 import { request, type Dispatcher } from "undici";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
 import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { firstDifference, formatDifference } from "../support/byte-diff.ts";
@@ -89,6 +91,7 @@ export const streamingNotBuffered: ConformanceTest = {
   features: ["streaming"],
   faultyFixture: "reference/sidecars/buffer-stream.yaml",
   timeoutMs: 30_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "token stream, timed against a direct stream"),
   async run(context) {
     const pod = await context.startPod();
     const endpoints = endpointsOf(context, pod);

@@ -3,6 +3,8 @@
 // with the same status, content-type and body — clients act on the primary's reasons, not
 // on a proxy's generic page.
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { INFERENCE_HEADER_LENGTH } from "../../harness/load/kserve-request.ts";
 import type { ExchangeRequest } from "../../harness/load/http-exchange.ts";
 import { runComparisonCheck, type ComparisonCase } from "../support/proxy-comparison.ts";
@@ -49,6 +51,7 @@ export const upstreamErrorsPreserved: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/mask-errors.yaml",
   timeoutMs: 20_000,
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "error answer per case, compared directly and through the sidecar"),
   async run(context) {
     return runComparisonCheck(context, errorCases(context.primary.manifest.spec.model.name), { compared: "status, content-type and body", requests: "error answers (404, 400, 405, 415)" });
   },

@@ -6,6 +6,7 @@
 import { runOpenLoop } from "../../harness/load/open-loop.ts";
 import { ResourceSampler, vcpuPer1kRps } from "../../harness/measure/resource-sampler.ts";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { logTail, sidecarContainer } from "../support/pod-evidence.ts";
 import { roundTo } from "../support/memory-series.ts";
 import { inferRequest } from "../support/reference-requests.ts";
@@ -28,6 +29,7 @@ export const cpuPer1kRps: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/cpu-burner.yaml",
   timeoutMs: 60_000,
+  detection: observationClaim("1 measured window of open-loop load"),
   async run(context): Promise<CheckOutcome> {
     const budget = context.sidecar.manifest.spec.budgets?.cpuPer1kRps;
     if (budget === undefined) return { verdict: "skipped", message: "the manifest declares no budgets.cpuPer1kRps" };

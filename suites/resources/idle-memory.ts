@@ -2,6 +2,7 @@
 // manifest's budgets.idleMemoryMiB. Every pod pays it, whatever its traffic.
 import { median } from "../../harness/measure/statistics.ts";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { pause } from "../support/bounded-wait.ts";
 import { logTail, sidecarContainer } from "../support/pod-evidence.ts";
 import { roundTo } from "../support/memory-series.ts";
@@ -20,6 +21,7 @@ export const idleMemory: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/fat-idle.yaml",
   timeoutMs: 60_000,
+  detection: observationClaim("1 idle pod, median of 5 memory samples"),
   async run(context): Promise<CheckOutcome> {
     const budgetMiB = context.sidecar.manifest.spec.budgets?.idleMemoryMiB;
     if (budgetMiB === undefined) return { verdict: "skipped", message: "the manifest declares no budgets.idleMemoryMiB" };

@@ -9,6 +9,7 @@
 // beside it.
 import { runOpenLoop } from "../../harness/load/open-loop.ts";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { loadEvidence } from "../support/load-evidence.ts";
 import { quarterMeans, roundTo, sampleMemoryUntil, slopeMiBPerMin, thinSamples } from "../support/memory-series.ts";
 import { logTail, sidecarContainer } from "../support/pod-evidence.ts";
@@ -40,6 +41,7 @@ export const memorySoakBounded: ConformanceTest = {
   features: [],
   faultyFixture: "reference/sidecars/leaky.yaml",
   timeoutMs: 90_000,
+  detection: observationClaim("1 soak at a fixed rate, memory sampled through it"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     const pod = await context.startPod();

@@ -68,7 +68,8 @@ export class DockerPod implements StartedPod {
     });
   }
 
-  async start(readyTimeoutMs?: number): Promise<void> {
+  /** Starts the pause container (the pod's ports resolve from then on), then the pod (pod-lifecycle.ts), calling `onCreated` before its containers start. */
+  async start(readyTimeoutMs?: number, onCreated?: () => void): Promise<void> {
     const { dockerode } = this.context;
     // Subscribed before anything starts, so no death goes unseen.
     this.subscription = await subscribePodEvents(dockerode, { runId: this.spec.runId, pod: this.spec.name }, (event) => {
@@ -85,7 +86,7 @@ export class DockerPod implements StartedPod {
       cpuSet: this.spec.cpuSet,
     });
     this.sandbox = sandbox;
-    await this.lifecycle.start((spec) => this.createContainer(spec, sandbox), readyTimeoutMs);
+    await this.lifecycle.start((spec) => this.createContainer(spec, sandbox), readyTimeoutMs, onCreated);
   }
 
   url(container: string, port: string): string {

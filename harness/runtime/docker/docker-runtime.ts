@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { PodRuntime, PodSpec, StartedPod } from "../pod-runtime.ts";
+import type { PodRuntime, PodSpec, StartedPod, StartPodOptions } from "../pod-runtime.ts";
 import { type DockerEngine, connectDockerEngine } from "./docker-engine.ts";
 import { PAUSE_IMAGE, imageFor, requireLocalImages } from "./docker-images.ts";
 import { LABEL_RUN_ID, ownerLabels } from "./docker-labels.ts";
@@ -72,7 +72,7 @@ export class DockerRuntime implements PodRuntime {
     return (await this.connect()).serverVersion;
   }
 
-  async startPod(spec: PodSpec, options: { readyTimeoutMs?: number } = {}): Promise<StartedPod> {
+  async startPod(spec: PodSpec, options: StartPodOptions = {}): Promise<StartedPod> {
     const { dockerode } = await this.connect();
     const imageByContainer = Object.fromEntries(spec.containers.map((c) => [c.name, imageFor(c)]));
     const users = new Map<string, string[]>();
@@ -92,7 +92,8 @@ export class DockerRuntime implements PodRuntime {
     });
     this.track(pod);
     try {
-      await pod.start(options.readyTimeoutMs);
+      const { onCreated } = options;
+      await pod.start(options.readyTimeoutMs, onCreated && (() => onCreated(pod)));
     } catch (error) {
       await pod.stop();
       throw error;

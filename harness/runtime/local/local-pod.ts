@@ -43,9 +43,10 @@ export class LocalPod implements StartedPod {
     });
   }
 
-  async start(readyTimeoutMs?: number): Promise<void> {
+  /** Allocates the pod's ports, then starts it (pod-lifecycle.ts); `onCreated` runs once ports resolve and containers exist. */
+  async start(readyTimeoutMs?: number, onCreated?: () => void): Promise<void> {
     this.ports = await allocatePodPorts(this.spec.containers, HOST);
-    await this.lifecycle.start((spec) => this.createContainer(spec), readyTimeoutMs);
+    await this.lifecycle.start((spec) => this.createContainer(spec), readyTimeoutMs, onCreated);
   }
 
   url(container: string, port: string): string {

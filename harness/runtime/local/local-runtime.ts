@@ -2,7 +2,7 @@
 // restarted and stopped in the order of Kubernetes native sidecars.
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
-import type { PodRuntime, PodSpec, StartedPod } from "../pod-runtime.ts";
+import type { PodRuntime, PodSpec, StartedPod, StartPodOptions } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 import { type CgroupLayout, detectCgroupLayout, removeRunCgroups } from "./cgroup.ts";
 import { LocalPod } from "./local-pod.ts";
@@ -42,7 +42,7 @@ export class LocalRuntime implements PodRuntime {
     return this.cgroupLayout?.version ?? "proc";
   }
 
-  async startPod(spec: PodSpec, options: { readyTimeoutMs?: number } = {}): Promise<StartedPod> {
+  async startPod(spec: PodSpec, options: StartPodOptions = {}): Promise<StartedPod> {
     const path = [...(this.options.extraPath ?? []), ...(process.env.PATH ?? "").split(delimiter)];
     for (const container of spec.containers) assertExecutable(container.name, container.command[0] ?? "", container.baseDir, path);
     if (!this.ownedRuns.has(spec.runId)) {
@@ -60,7 +60,8 @@ export class LocalRuntime implements PodRuntime {
     });
     this.track(pod);
     try {
-      await pod.start(options.readyTimeoutMs);
+      const { onCreated } = options;
+      await pod.start(options.readyTimeoutMs, onCreated && (() => onCreated(pod)));
     } catch (error) {
       await pod.stop();
       throw error;
