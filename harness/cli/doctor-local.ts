@@ -1,5 +1,5 @@
 // The local runtime's checks for `doctor`: what the reference components need on this
-// machine (node, the .venv's python and packages, envoy, the Go sidecar), where
+// machine (node, the .venv's python and packages, envoy, caddy, the Go sidecar), where
 // resource figures would come from, and how the CPUs would be split.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -10,7 +10,7 @@ import { createRuntime } from "../runtime/create-runtime.ts";
 import { probeCommand } from "./doctor-probe.ts";
 import type { DoctorCheck } from "./doctor-report.ts";
 
-const SETUP_FIX = "npm run setup (creates .venv from reference/requirements.txt and builds the Go sidecar)";
+const SETUP_FIX = "npm run setup (creates .venv from reference/requirements.txt and builds the Go sidecar and Caddy)";
 /** The reference primary's command line imports these (uvicorn --http httptools --loop uvloop, orjson for JSON). */
 const PRIMARY_MODULES = ["fastapi", "uvicorn", "numpy", "uvloop", "httptools", "orjson"];
 /** compare's monolithic and library variants (request-guard metrics, its SDK). */
@@ -18,8 +18,8 @@ const COMPARE_MODULES = ["prometheus_client", "request_guard_sdk"];
 
 export async function localChecks(projectRoot: string): Promise<DoctorCheck[]> {
   const venvBin = join(projectRoot, ".venv", "bin");
-  const [python, envoy, go] = await Promise.all([pythonChecks(projectRoot, venvBin), envoyCheck(venvBin), goCheck(projectRoot)]);
-  return [nodeCheck(), ...python, envoy, go, accountingCheck(projectRoot), await pinningCheck()];
+  const [python, envoy, caddy, go] = await Promise.all([pythonChecks(projectRoot, venvBin), envoyCheck(venvBin), caddyCheck(projectRoot, venvBin), goCheck(projectRoot)]);
+  return [nodeCheck(), ...python, envoy, caddy, go, accountingCheck(projectRoot), await pinningCheck()];
 }
 
 function nodeCheck(): DoctorCheck {
@@ -76,6 +76,21 @@ async function envoyCheck(venvBin: string): Promise<DoctorCheck> {
   return { name: "envoy", status: "ok", detail: `${version} (.venv/bin/envoy)` };
 }
 
+async function caddyCheck(projectRoot: string, venvBin: string): Promise<DoctorCheck> {
+  const result = await probeCommand(join(venvBin, "caddy"), ["version"]);
+  if (!result.ok) {
+    return { name: "caddy", status: "warn", detail: `.venv/bin/caddy: ${result.error} (scenarios/sidecars/caddy.yaml needs it)`, fix: SETUP_FIX };
+  }
+  const version = result.stdout.split(" ")[0] ?? result.stdout;
+  // scripts/setup.mjs stamps the build with the digest of reference/third-party/caddy.
+  const stamp = join(projectRoot, ".venv", ".caddy-sources.sha256");
+  const sources = join(projectRoot, "reference", "third-party", "caddy");
+  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== goSourcesDigest(sources, ["go.sum"])) {
+    return { name: "caddy", status: "warn", detail: `${version} (.venv/bin/caddy), built from older sources than reference/third-party/caddy`, fix: SETUP_FIX };
+  }
+  return { name: "caddy", status: "ok", detail: `${version} (.venv/bin/caddy)` };
+}
+
 async function goCheck(projectRoot: string): Promise<DoctorCheck> {
   const dir = join(projectRoot, "reference", "integrations", "sidecar-go");
   const binary = join(dir, "bin", "aux-proxy");
@@ -92,9 +107,9 @@ async function goCheck(projectRoot: string): Promise<DoctorCheck> {
   return { name: "go sidecar", status: "ok", detail: `${goText}; reference/integrations/sidecar-go/bin/aux-proxy built and current` };
 }
 
-/** As scripts/setup.mjs stamps it: go.mod and the non-test sources, names included. */
-function goSourcesDigest(dir: string): string {
-  const files = ["go.mod", ...readdirSync(dir).filter((name) => name.endsWith(".go") && !name.endsWith("_test.go")).sort()];
+/** As scripts/setup.mjs stamps it: go.mod (and `extra` files) and the non-test sources, names included. */
+function goSourcesDigest(dir: string, extra: string[] = []): string {
+  const files = ["go.mod", ...extra, ...readdirSync(dir).filter((name) => name.endsWith(".go") && !name.endsWith("_test.go")).sort()];
   const hash = createHash("sha256");
   for (const name of files) hash.update(`${name}\0`).update(readFileSync(join(dir, name))).update("\0");
   return hash.digest("hex");
