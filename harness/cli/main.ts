@@ -121,7 +121,7 @@ program
 
 program
   .command("schemas")
-  .description("write JSON Schema files of the Sidecar, Primary and Scenario manifests (for editors)")
+  .description("write JSON Schema files of the Sidecar, Primary, Scenario and CertificationPolicy files (for editors)")
   .option("--out <dir>", "folder", "schemas")
   .action(async (flags: { out: string }) => {
     for (const file of await writeJsonSchemas(flags.out)) process.stdout.write(`${file}\n`);

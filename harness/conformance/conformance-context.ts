@@ -11,7 +11,7 @@ import {
   type SidecarManifest,
 } from "../scenario/index.ts";
 import type { ConformanceContext, PodOptions } from "./conformance-test.ts";
-import { DEFAULT_SUITE_CONFIG, type SuiteConfig } from "./suite-config.ts";
+import { suitePolicy, type EffectivePolicy } from "./certification-policy.ts";
 
 export interface ContextInput {
   sidecar: LoadedManifest<SidecarManifest>;
@@ -21,8 +21,8 @@ export interface ContextInput {
   /** CPUs for pods (pinning), if the caller pins. */
   cpuSet?: number[];
   signal?: AbortSignal;
-  /** The certification's suite config (default: the suite defaults). */
-  config?: Readonly<SuiteConfig>;
+  /** The certification's policy: thresholds and suite config (default: the suite's own). */
+  policy?: EffectivePolicy;
 }
 
 export interface ScopedContext {
@@ -30,8 +30,6 @@ export interface ScopedContext {
   /** Stops every pod the check started (safe to call twice). */
   close(): Promise<void>;
 }
-
-const DEFAULT_GRACE_MS = 10_000;
 
 export function podSpecFor(input: ContextInput, options: PodOptions = {}): PodSpec {
   const sidecarName = input.sidecar.manifest.metadata.name;
@@ -42,7 +40,7 @@ export function podSpecFor(input: ContextInput, options: PodOptions = {}): PodSp
     name: `${options.withoutSidecar ? "direct" : sidecarName}-${suffix}`,
     runId: input.runId,
     containers: options.withoutSidecar ? [primary] : [toContainerSpec(sidecarName, "sidecar", input.sidecar), primary],
-    terminationGracePeriodMs: options.terminationGracePeriodMs ?? DEFAULT_GRACE_MS,
+    terminationGracePeriodMs: options.terminationGracePeriodMs ?? (input.policy ?? suitePolicy()).suite.podGracePeriodMs,
     ...(input.cpuSet ? { cpuSet: [...input.cpuSet] } : {}),
   };
 }
@@ -50,13 +48,15 @@ export function podSpecFor(input: ContextInput, options: PodOptions = {}): PodSp
 /** A fresh context per check, so one check's pods never leak into the next. */
 export function createContext(input: ContextInput): ScopedContext {
   const started: StartedPod[] = [];
+  const policy = input.policy ?? suitePolicy();
   const sidecarName = input.sidecar.manifest.metadata.name;
   const listen = input.sidecar.manifest.spec.proxy?.listen;
   const context: ConformanceContext = {
     sidecar: input.sidecar,
     primary: input.primary,
     runtime: input.runtime.getName(),
-    config: input.config ?? DEFAULT_SUITE_CONFIG,
+    policy: policy.thresholds,
+    config: policy.suite,
     signal: input.signal ?? new AbortController().signal,
     async startPod(options: PodOptions = {}) {
       const { readyTimeoutMs, onCreated } = options;

@@ -4,6 +4,7 @@
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import type { LoadedManifest, PrimaryManifest, SidecarFeature, SidecarManifest } from "../scenario/index.ts";
 import type { DetectionClaim } from "./detection-claim.ts";
+import type { PolicyThresholds } from "../scenario/index.ts";
 import type { SuiteConfig } from "./suite-config.ts";
 
 /** lifecycle and resources apply to every sidecar; the others to sidecars with that role. */
@@ -39,6 +40,8 @@ export interface ConformanceContext {
   runtime: string;
   /** Repetition counts, waits and slack of this certification (suite defaults unless the certifier overrides them). */
   config: Readonly<SuiteConfig>;
+  /** The certifier's thresholds every threshold-based verdict is judged by (never the sidecar's budgets, which are claims). */
+  policy: Readonly<PolicyThresholds>;
   /**
    * Starts a pod of the sidecar (as a native sidecar) and the reference primary and waits
    * until it is ready. The context stops every pod it started when the test ends.

@@ -12,6 +12,12 @@ export {
   type SidecarManifestInput,
   type SidecarRole,
 } from "./sidecar-schema.ts";
+export {
+  certificationPolicySchema,
+  type CertificationPolicy,
+  type CertificationPolicyInput,
+  type PolicyThresholds,
+} from "./policy-schema.ts";
 export { PRIMARY_HTTP_PORT, primarySchema, type PrimaryManifest, type PrimaryManifestInput } from "./primary-schema.ts";
 export {
   BASELINE_VARIANT,

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { jsonSchemaFileName, manifestJsonSchema, manifestJsonSchemaText, writeJsonSchemas } from "./json-schemas.ts";
 import type { ManifestKind } from "./load-manifest.ts";
 
-const KINDS: ManifestKind[] = ["Sidecar", "Primary", "Scenario"];
+const KINDS: ManifestKind[] = ["Sidecar", "Primary", "Scenario", "CertificationPolicy"];
 const committed = (kind: ManifestKind) => new URL(`../../schemas/${jsonSchemaFileName(kind)}`, import.meta.url);
 
 type Json = Record<string, any>;
@@ -20,7 +20,7 @@ describe("JSON Schemas", () => {
     try {
       const written = await writeJsonSchemas(join(dir, "out"));
       expect(written).toEqual(KINDS.map((kind) => join(dir, "out", jsonSchemaFileName(kind))));
-      expect((await readdir(join(dir, "out"))).sort()).toEqual(["primary.schema.json", "scenario.schema.json", "sidecar.schema.json"]);
+      expect((await readdir(join(dir, "out"))).sort()).toEqual(["certification-policy.schema.json", "primary.schema.json", "scenario.schema.json", "sidecar.schema.json"]);
       expect(JSON.parse(await readFile(written[0]!, "utf8"))).toEqual(manifestJsonSchema("Sidecar"));
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { MANIFEST_SCHEMAS, type ManifestKind } from "./load-manifest.ts";
 
-/** File name of each kind's schema, e.g. `sidecar.schema.json`. */
+/** File name of each kind's schema in kebab case, e.g. `sidecar.schema.json`, `certification-policy.schema.json`. */
 export function jsonSchemaFileName(kind: ManifestKind): string {
-  return `${kind.toLowerCase()}.schema.json`;
+  return `${kind.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()}.schema.json`;
 }
 
 /** The JSON Schema of one manifest kind, describing what a user may write (defaults optional). */

@@ -8,6 +8,7 @@ import { didYouMean } from "./did-you-mean.ts";
 import { asRecord } from "./fields.ts";
 import { manifestErrorMap } from "./issue-messages.ts";
 import { ManifestError, formatFieldPath, type ManifestIssue, type PathSegment } from "./manifest-error.ts";
+import { certificationPolicySchema, type CertificationPolicy } from "./policy-schema.ts";
 import { primarySchema, type PrimaryManifest } from "./primary-schema.ts";
 import { scenarioSchema, type ScenarioManifest } from "./scenario-schema.ts";
 import { sidecarSchema, type SidecarManifest } from "./sidecar-schema.ts";
@@ -17,6 +18,7 @@ export const MANIFEST_SCHEMAS = {
   Sidecar: sidecarSchema,
   Primary: primarySchema,
   Scenario: scenarioSchema,
+  CertificationPolicy: certificationPolicySchema,
 } as const;
 
 export type ManifestKind = keyof typeof MANIFEST_SCHEMAS;
@@ -25,6 +27,7 @@ export interface ManifestByKind {
   Sidecar: SidecarManifest;
   Primary: PrimaryManifest;
   Scenario: ScenarioManifest;
+  CertificationPolicy: CertificationPolicy;
 }
 
 /** A validated manifest and where it came from (templates' `{{ file }}` paths resolve against `dir`). */
