@@ -38,6 +38,15 @@ INLINE_BODY_LIMIT_BYTES = 64 * 1024
 
 # Request headers the echo endpoint does not mirror: they describe this hop's framing.
 _NOT_ECHOED = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"})
+_MAX_ECHO_CHUNK_BYTES = 16 * 1024 * 1024
+_MAX_FAIL_DELAY_MS = 60_000
+# What /v2/debug/fail answers: the messages the server's real failures carry.
+_FAILURES = {
+    500: "internal error: RuntimeError",
+    502: "bad gateway: the model backend closed the connection",
+    503: "models are loading; the server is not ready",
+    504: "the model backend did not answer within {delay_ms} ms",
+}
 
 log = logging.getLogger("kserve_primary")
 
@@ -260,12 +269,52 @@ def _install_routes(app: FastAPI, state: ServerState) -> None:
 
     @app.post("/v2/debug/echo")
     async def debug_echo(request: Request) -> Response:
+        """The request body back, and every end-to-end request header as x-echo-<name>;
+        ?chunk_bytes=n sends the body back streamed in chunks of n bytes (chunked framing)."""
         body = await request.body()
-        response = Response(body, media_type=request.headers.get("content-type", "application/octet-stream"))
+        media_type = request.headers.get("content-type", "application/octet-stream")
+        if "chunk_bytes" in request.query_params:
+            size = _query_int(request, "chunk_bytes", minimum=1, maximum=_MAX_ECHO_CHUNK_BYTES)
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for start in range(0, len(body), size):
+                    yield body[start : start + size]
+
+            response: Response = StreamingResponse(chunks(), media_type=media_type)
+        else:
+            response = Response(body, media_type=media_type)
         for name, value in request.headers.items():
             if name not in _NOT_ECHOED:
                 response.headers.append(f"x-echo-{name}", value)
         return response
+
+    @app.post("/v2/debug/fail")
+    async def debug_fail(request: Request) -> Response:
+        """An error answer on purpose, as the server gives it for real: ?status=<400-599>,
+        after ?delay_ms=n (a slow 504, say); 503 carries Retry-After, as while loading."""
+        status = _query_int(request, "status", minimum=400, maximum=599)
+        delay_ms = _query_int(request, "delay_ms", minimum=0, maximum=_MAX_FAIL_DELAY_MS, default=0)
+        await request.body()
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000.0)
+        headers = {"Cache-Control": "no-store"}
+        if status == 503:
+            headers["Retry-After"] = "1"
+        message = _FAILURES.get(status, f"debug failure {status}").format(delay_ms=delay_ms)
+        return error_response(status, message, headers)
+
+
+def _query_int(request: Request, name: str, *, minimum: int, maximum: int, default: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None and default is not None:
+        return default
+    try:
+        value = int(raw) if raw is not None else None
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value <= maximum:
+        raise bad_request(f"query parameter {name}={raw!r}: expected an integer from {minimum} to {maximum}")
+    return value
 
 
 async def _read_body(request: Request) -> bytes:
