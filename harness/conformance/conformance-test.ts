@@ -12,6 +12,9 @@ export type Profile = "lifecycle" | "proxy" | "resources" | "telemetry" | "logs"
 export type Level = "core" | "extended";
 export type Verdict = "passed" | "failed" | "skipped" | "not-supported";
 
+/** A figure a manifest's `budgets` may claim (idleMemoryMiB, cpuPer1kRps, timeToReadyMs, …). */
+export type BudgetName = keyof NonNullable<SidecarManifest["spec"]["budgets"]>;
+
 /** What a check found. `failed` must say what was expected, what happened, and show the evidence. */
 export interface CheckOutcome {
   verdict: "passed" | "failed" | "skipped";
@@ -19,6 +22,8 @@ export interface CheckOutcome {
   message: string;
   /** Figures and excerpts behind the verdict (timings, counts, first differing bytes, last log lines). */
   evidence?: Record<string, unknown>;
+  /** Figures the check measured that a manifest's budgets may claim: the certificate reports the claims against them. */
+  measured?: Partial<Record<BudgetName, number>>;
 }
 
 export interface PodOptions {

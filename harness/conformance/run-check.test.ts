@@ -5,6 +5,7 @@ import type { PodRuntime, PodSpec, StartedPod, StoppedPod } from "../runtime/pod
 import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
 import { observationClaim } from "./detection-claim.ts";
+import { suitePolicy } from "./certification-policy.ts";
 import { CertificationInterrupted, runCheck } from "./run-check.ts";
 import { runConformance } from "./run-conformance.ts";
 
@@ -151,6 +152,26 @@ describe("runCheck", () => {
     const record = await runCheck({ test: fake({ run: async () => ({ verdict: "ok" }) as never }), target: target(new FakeRuntime()) });
     expect(record.verdict).toBe("failed");
     expect(record.message).toBe('the check returned an invalid outcome: verdict: expected passed, failed or skipped, found "ok"');
+  });
+
+  it("records the figures a check measured for the manifest's claims, and fails one that is not a finite number", async () => {
+    const record = await runCheck({
+      test: fake({ run: async () => ({ verdict: "passed", message: "idle", measured: { idleMemoryMiB: 14.5 } }) }),
+      target: target(new FakeRuntime()),
+    });
+    expect(record.measured).toEqual({ idleMemoryMiB: 14.5 });
+    const bad = await runCheck({ test: fake({ run: async () => ({ verdict: "passed", message: "idle", measured: { idleMemoryMiB: Number.NaN } }) }), target: target(new FakeRuntime()) });
+    expect(bad).toMatchObject({ verdict: "failed", message: "the check returned an invalid outcome: measured.idleMemoryMiB: expected a finite number, found NaN" });
+  });
+
+  it("gives the check the certification's policy and suite config, the suite's own without one", async () => {
+    let seen: unknown;
+    const check = fake({ run: async (context) => ((seen = [context.policy.resources.idleMemoryMiB, context.config.triesPerExpectation]), { verdict: "passed", message: "" }) });
+    await runCheck({ test: check, target: target(new FakeRuntime()) });
+    expect(seen).toEqual([128, 44]);
+    const policy = suitePolicy();
+    await runCheck({ test: check, target: { ...target(new FakeRuntime()), policy: { ...policy, thresholds: { ...policy.thresholds, resources: { ...policy.thresholds.resources, idleMemoryMiB: 64 } }, suite: { ...policy.suite, triesPerExpectation: 60 } } } });
+    expect(seen).toEqual([64, 60]);
   });
 
   it("keeps a skip with its reason", async () => {

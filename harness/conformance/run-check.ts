@@ -49,7 +49,7 @@ export async function runCheck(input: CheckInput): Promise<VerdictRecord> {
   const { test, target } = input;
   const startedAt = new Date().toISOString();
   const startMs = performance.now();
-  const record = (verdict: VerdictRecord["verdict"], message: string, evidence?: Record<string, unknown>): VerdictRecord => ({
+  const record = (verdict: VerdictRecord["verdict"], message: string, evidence?: Record<string, unknown>, measured?: CheckOutcome["measured"]): VerdictRecord => ({
     runId: target.runId,
     id: test.id,
     profile: test.profile,
@@ -57,6 +57,7 @@ export async function runCheck(input: CheckInput): Promise<VerdictRecord> {
     verdict,
     message,
     ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}),
+    ...(measured && Object.keys(measured).length > 0 ? { measured } : {}),
     startedAt,
     durationMs: Math.round(performance.now() - startMs),
   });
@@ -155,7 +156,7 @@ export async function runCheck(input: CheckInput): Promise<VerdictRecord> {
         // Pods that cannot be stopped would skew every later check.
         return record("failed", `passed, but stopping its pods failed: ${teardownError}`, jsonSafe(outcome.evidence));
       }
-      return record(outcome.verdict, outcome.message, { ...jsonSafe(outcome.evidence), ...teardown(teardownError) });
+      return record(outcome.verdict, outcome.message, { ...jsonSafe(outcome.evidence), ...teardown(teardownError) }, outcome.measured);
     }
   }
 }
@@ -192,7 +193,14 @@ function validOutcome(value: unknown): CheckOutcome | string {
     return `verdict: expected passed, failed or skipped, found ${JSON.stringify(outcome.verdict)}`;
   }
   if (typeof outcome.message !== "string") return `message: expected a string, found ${typeof outcome.message}`;
-  return { verdict: outcome.verdict, message: outcome.message, ...(outcome.evidence ? { evidence: outcome.evidence } : {}) };
+  const notFinite = Object.entries(outcome.measured ?? {}).find(([, value]) => typeof value !== "number" || !Number.isFinite(value));
+  if (notFinite) return `measured.${notFinite[0]}: expected a finite number, found ${String(notFinite[1])}`;
+  return {
+    verdict: outcome.verdict,
+    message: outcome.message,
+    ...(outcome.evidence ? { evidence: outcome.evidence } : {}),
+    ...(outcome.measured ? { measured: outcome.measured } : {}),
+  };
 }
 
 /** Evidence goes into JSON and YAML files: keep what survives JSON, say so where something did not. */

@@ -3,7 +3,7 @@
 // report, and an interrupted run keeps every verdict it reached.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Level, Profile, Verdict } from "./conformance-test.ts";
+import type { BudgetName, Level, Profile, Verdict } from "./conformance-test.ts";
 
 export interface VerdictRecord {
   /** The certification run that reached this verdict (a reused folder may hold older runs' lines). */
@@ -16,6 +16,8 @@ export interface VerdictRecord {
   message: string;
   /** Figures and excerpts behind the verdict; JSON values only, never a stack trace. */
   evidence?: Record<string, unknown>;
+  /** Figures a manifest's budgets may claim, as the check measured them (claims.ts). */
+  measured?: Partial<Record<BudgetName, number>>;
   startedAt: string;
   durationMs: number;
 }

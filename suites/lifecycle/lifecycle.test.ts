@@ -28,7 +28,7 @@ describe("lifecycle registry", () => {
 
 describeCheckOnRealPods(noTrafficBeforeReady, /requests answered by the primary before it was ready/);
 describeCheckOnRealPods(startupProbeReflectsReadiness, /right after the restarted sidecar was reported ready: 3 of 3 failed.*probes pass before the sidecar serves/);
-describeCheckOnRealPods(timeToReady, /within budgets\.timeToReadyMs 3000 ms; it took \d+ ms/);
+describeCheckOnRealPods(timeToReady, /within the policy's 5000 ms; it took \d+ ms/);
 describeCheckOnRealPods(sidecarCrashRestartsAlone, /no request was answered through the restarted sidecar within 10000 ms/);
 describeCheckOnRealPods(failsFastWhileDown, /were held \(first sent \d+ ms after SIGKILL: timeout after/);
 describeCheckOnRealPods(drainsInOrder, /in-flight requests were cut.*the sidecar exited on its own/);

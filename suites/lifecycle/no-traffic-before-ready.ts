@@ -15,20 +15,11 @@ import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
 import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import type { PodEvent } from "../../harness/runtime/pod-runtime.ts";
 import { pause } from "../support/bounded-wait.ts";
-import { podEvidence, readinessObservationLagMs, sidecarContainer } from "../support/pod-evidence.ts";
+import { podEvidence, readinessSlackMs, sidecarContainer } from "../support/pod-evidence.ts";
 import { primaryAccessLog } from "../support/primary-access-log.ts";
 import { inferRequest, isInferResponse, withHeader } from "../support/reference-requests.ts";
 import { outcomeTimeline, roundMs, timedRequest, type TimedOutcome } from "../support/timed-request.ts";
 
-/** Longest watch for the restarted sidecar to become ready. */
-const MAX_WATCH_MS = 15_000;
-/** Requests keep going this long after the ready event, so the evidence shows the switch. */
-const WATCH_AFTER_READY_MS = 300;
-const REQUEST_TIMEOUT_MS = 1_000;
-const SEND_GAP_MS = 20;
-const MAX_REQUESTS = 1_000;
-/** Probe round trips and timer jitter on a busy 2-core machine, on top of the probe period. */
-const SLACK_MS = 150;
 const REQUEST_ID_PREFIX = "no-traffic-before-ready-";
 
 export const noTrafficBeforeReady: ConformanceTest = {
@@ -50,6 +41,7 @@ export const noTrafficBeforeReady: ConformanceTest = {
       };
     }
     const sidecar = sidecarContainer(context);
+    const { restartWatchMs, watchAfterReadyMs, watchRequestTimeoutMs, watchRequestGapMs } = context.config;
     const pod = await context.startPod();
     const entry = context.entryUrl(pod);
     const request = inferRequest(context);
@@ -60,19 +52,22 @@ export const noTrafficBeforeReady: ConformanceTest = {
 
     const outcomes: Array<TimedOutcome & { id: string }> = [];
     let readySeenAtMs: number | undefined;
-    for (let i = 0; i < MAX_REQUESTS && performance.now() - killedAtMs < MAX_WATCH_MS; i++) {
+    // Bounded in time, and in requests by what fits in that time.
+    const maxRequests = Math.ceil(restartWatchMs / watchRequestGapMs);
+    for (let i = 0; i < maxRequests && performance.now() - killedAtMs < restartWatchMs; i++) {
       const id = `${REQUEST_ID_PREFIX}${i}`;
-      outcomes.push({ id, ...(await timedRequest(entry, withHeader(request, "x-request-id", id), { timeoutMs: REQUEST_TIMEOUT_MS, signal: context.signal })) });
+      outcomes.push({ id, ...(await timedRequest(entry, withHeader(request, "x-request-id", id), { timeoutMs: watchRequestTimeoutMs, signal: context.signal })) });
       if (readySeenAtMs === undefined && readyAfter(pod.events().slice(eventsBefore), sidecar)) readySeenAtMs = performance.now();
-      if (readySeenAtMs !== undefined && performance.now() - readySeenAtMs >= WATCH_AFTER_READY_MS) break;
-      await pause(SEND_GAP_MS, context.signal);
+      if (readySeenAtMs !== undefined && performance.now() - readySeenAtMs >= watchAfterReadyMs) break;
+      await pause(watchRequestGapMs, context.signal);
     }
 
     const after = pod.events().slice(eventsBefore);
     const exited = after.find((e) => e.container === sidecar && e.type === "exited");
     const ready = readyAfter(after, sidecar);
     if (!exited) throw new Error(`the runtime recorded no exit of "${sidecar}" after SIGKILL (events: ${JSON.stringify(after)})`);
-    const lagMs = readinessObservationLagMs(context) + SLACK_MS;
+    const slack = readinessSlackMs(context.sidecar.manifest, context.policy, context.config);
+    const lagMs = slack.slackMs;
     // The exit event comes after the kill, so this is a lower bound of the ready event on our clock.
     const readyAtMs = ready ? killedAtMs + (ready.atMs - exited.atMs) : Number.POSITIVE_INFINITY;
     const forwardedEarly = outcomes.filter((o) => isInferResponse(o.status, o.body) && o.endedAtMs < readyAtMs - lagMs);
@@ -84,6 +79,7 @@ export const noTrafficBeforeReady: ConformanceTest = {
     const evidence = {
       readyAfterKillMs: ready ? roundMs(ready.atMs - exited.atMs) : null,
       allowedProbeLagMs: lagMs,
+      probeSlack: slack,
       requestsSent: outcomes.length,
       answeredByPrimaryBeforeReady: forwardedEarly.length,
       firstEarlyAnswers: forwardedEarly.slice(0, 5).map((o) => ({ id: o.id, sentAfterKillMs: sinceKill(o.startedAtMs), answeredAfterKillMs: sinceKill(o.endedAtMs) })),
@@ -94,21 +90,21 @@ export const noTrafficBeforeReady: ConformanceTest = {
     };
     if (forwardedEarly.length > 0) {
       const first = forwardedEarly[0]!;
-      const readyText = ready ? `the restarted sidecar became ready ${roundMs(ready.atMs - exited.atMs)} ms after the kill` : `the restarted sidecar was not ready within ${MAX_WATCH_MS} ms`;
+      const readyText = ready ? `the restarted sidecar became ready ${roundMs(ready.atMs - exited.atMs)} ms after the kill` : `the restarted sidecar was not ready within ${restartWatchMs} ms`;
       return {
         verdict: "failed",
         message:
           `expected no request to reach the primary before the sidecar was ready; found ${forwardedEarly.length} of ${outcomes.length} requests answered by the primary ` +
-          `before it was ready (first answered ${sinceKill(first.endedAtMs)} ms after the kill; ${readyText}, allowing ${lagMs} ms for the probe period)`,
+          `before it was ready (first answered ${sinceKill(first.endedAtMs)} ms after the kill; ${readyText}, allowing ${lagMs} ms for the probe period${slack.allowedProbePeriodMs < slack.probePeriodMs ? ` (${slack.probePeriodMs} ms declared, capped by the policy at ${slack.allowedProbePeriodMs} ms)` : ""})`,
         evidence,
       };
     }
     if (!ready) {
-      return { verdict: "failed", message: `expected the sidecar to be ready again after a crash; it was not ready within ${MAX_WATCH_MS} ms of SIGKILL, so readiness gating could not be observed`, evidence };
+      return { verdict: "failed", message: `expected the sidecar to be ready again after a crash; it was not ready within ${restartWatchMs} ms of SIGKILL, so readiness gating could not be observed`, evidence };
     }
     return {
       verdict: "passed",
-      message: `no request reached the primary before the restarted sidecar was ready (${outcomes.length} requests from the kill until ${WATCH_AFTER_READY_MS} ms after ready at ${roundMs(ready.atMs - exited.atMs)} ms)`,
+      message: `no request reached the primary before the restarted sidecar was ready (${outcomes.length} requests from the kill until ${watchAfterReadyMs} ms after ready at ${roundMs(ready.atMs - exited.atMs)} ms)`,
       evidence,
     };
   },

@@ -2,7 +2,8 @@
 // status, and the last log lines of the sidecar and the primary.
 import type { ConformanceContext } from "../../harness/conformance/conformance-test.ts";
 import type { ContainerStatus, PodEvent, StartedPod } from "../../harness/runtime/pod-runtime.ts";
-import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
+import type { SuiteConfig } from "../../harness/conformance/suite-config.ts";
+import { PRIMARY_CONTAINER, type PolicyThresholds, type SidecarManifest } from "../../harness/scenario/index.ts";
 
 /** The sidecar's container name in the pods the context starts. */
 export function sidecarContainer(context: ConformanceContext): string {
@@ -38,13 +39,24 @@ export function podEvidence(pod: StartedPod, sidecar: string, maxLines = 15): Re
   };
 }
 
+export interface ReadinessSlack {
+  /** The manifest's longest probe period: how late the runtime can notice the sidecar ready. */
+  probePeriodMs: number;
+  /** The share of it the policy allows (lifecycle.maxProbeSlackMs caps it). */
+  allowedProbePeriodMs: number;
+  /** allowedProbePeriodMs + the suite config's timingSlackMs. */
+  slackMs: number;
+}
+
 /**
- * How late the runtime can notice that the sidecar became ready: it polls the startup
- * probe, then the readiness probe, each every periodMs. A check that compares the "ready"
- * event with what the sidecar did allows this much, or it would blame the probe's period
- * on the sidecar.
+ * How much earlier than the runtime's "ready" event a check may see the sidecar serve:
+ * the runtime polls the startup probe, then the readiness probe, each every periodMs, so
+ * it can notice readiness up to a period late — the runtime's delay, not the sidecar's.
+ * The policy caps what a manifest's periods earn: a 60 s probe period must not buy 60 s.
  */
-export function readinessObservationLagMs(context: ConformanceContext): number {
-  const probes = context.sidecar.manifest.spec.probes;
-  return Math.max(probes?.startup?.periodMs ?? 0, probes?.readiness?.periodMs ?? 0);
+export function readinessSlackMs(sidecar: SidecarManifest, policy: Readonly<PolicyThresholds>, config: Readonly<SuiteConfig>): ReadinessSlack {
+  const probes = sidecar.spec.probes;
+  const probePeriodMs = Math.max(probes?.startup?.periodMs ?? 0, probes?.readiness?.periodMs ?? 0);
+  const allowedProbePeriodMs = Math.min(probePeriodMs, policy.lifecycle.maxProbeSlackMs);
+  return { probePeriodMs, allowedProbePeriodMs, slackMs: allowedProbePeriodMs + config.timingSlackMs };
 }

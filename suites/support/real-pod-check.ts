@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { loadPolicy, type EffectivePolicy } from "../../harness/conformance/certification-policy.ts";
 import { createContext } from "../../harness/conformance/conformance-context.ts";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { LocalRuntime } from "../../harness/runtime/local/local-runtime.ts";
@@ -16,6 +17,13 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..
 export const PRIMARY_MANIFEST = "reference/primaries/fastapi-kserve/primary.yaml";
 export const ENVOY_MANIFEST = "scenarios/sidecars/envoy.yaml";
 export const GOOD_PROXY_MANIFEST = "reference/sidecars/good-proxy.yaml";
+/** What the project's tests certify the Node-based fixtures of reference/sidecars/ under (the file says why). */
+export const FIXTURE_POLICY = "reference/policies/fixture-sidecars.yaml";
+
+/** The policy a manifest is checked under in the project's tests: the fixture policy for reference/sidecars/, else the suite's. */
+export function policyFor(sidecarManifest: string): Promise<EffectivePolicy> {
+  return loadPolicy(sidecarManifest.startsWith("reference/sidecars/") ? resolve(REPO_ROOT, FIXTURE_POLICY) : null);
+}
 
 /** True when a manifest (relative to the repo root) exists. */
 export function manifestExists(path: string): boolean {
@@ -37,7 +45,8 @@ export async function runCheckOnRealPod(test: ConformanceTest, sidecarManifest: 
     // judges our cgroups live only by the owner files it finds there.
   });
   const controller = new AbortController();
-  const scoped = createContext({ sidecar, primary, runtime, runId: `suite-${process.pid}-${randomBytes(3).toString("hex")}`, signal: controller.signal });
+  const policy = await policyFor(sidecarManifest);
+  const scoped = createContext({ sidecar, primary, runtime, runId: `suite-${process.pid}-${randomBytes(3).toString("hex")}`, signal: controller.signal, policy });
   const began = performance.now();
   const timer = setTimeout(() => controller.abort(new Error(`${test.id} exceeded its timeoutMs (${test.timeoutMs})`)), test.timeoutMs);
   try {
