@@ -4,6 +4,7 @@ import { delimiter, join } from "node:path";
 import type { PodRuntime } from "./pod-runtime.ts";
 import { DockerRuntime } from "./docker/docker-runtime.ts";
 import { LocalRuntime } from "./local/local-runtime.ts";
+import { containerLogMaxBytes } from "./logs/log-limits.ts";
 
 export const AVAILABLE_RUNTIMES = ["local", "docker"] as const;
 
@@ -60,12 +61,14 @@ export function createRuntime(request: RuntimeRequest): CreatedRuntime {
   const unavailable = unavailableRuntimeMessage(request.name);
   if (unavailable) throw new RuntimeUnavailableError(unavailable);
   const venvBin = join(request.projectRoot, ".venv", "bin");
+  // Per container log file cap: the kubelet's default, or SIDECAR_BENCH_CONTAINER_LOG_MAX_MIB.
+  const logMaxBytes = containerLogMaxBytes(process.env);
   if (request.name === "docker") {
     // Pods run the project's images, which carry the same node and envoy binaries as
     // .venv and PATH: the host's versions are the fingerprint's best account of them.
-    const runtime = new DockerRuntime({ workDir: request.workDir });
+    const runtime = new DockerRuntime({ workDir: request.workDir, containerLogMaxBytes: logMaxBytes });
     return { runtime, accounting: runtime.accountingSource(), commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter) };
   }
-  const runtime = new LocalRuntime({ workDir: request.workDir, extraPath: [venvBin] });
+  const runtime = new LocalRuntime({ workDir: request.workDir, extraPath: [venvBin], containerLogMaxBytes: logMaxBytes });
   return { runtime, accounting: runtime.accountingSource(), commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter) };
 }

@@ -113,6 +113,19 @@ export interface PodEvent {
   detail?: string;
 }
 
+/** What a container's log file kept of its output; the file holds its head and its tail, at most maxBytes. */
+export interface ContainerLogUsage {
+  /** The log file (<run folder>/pods/<pod>/<container>.log). */
+  file: string;
+  maxBytes: number;
+  /** Everything the container wrote, and the harness's notes (restarts, exits). */
+  writtenBytes: number;
+  /** Output between the head and the tail, not in the file (a marker line there says how much). */
+  droppedBytes: number;
+  /** Why the file stopped being written (e.g. a full disk); its later output counts as dropped. */
+  error?: string;
+}
+
 export interface StoppedPod {
   /** Per container: how it ended. `killed` = still alive at the end of the grace period. */
   containers: Array<{ name: string; exitCode: number | null; signal: string | null; killed: boolean }>;
@@ -128,8 +141,13 @@ export interface StartedPod {
   port(container: string, port: string): number;
   status(): ContainerStatus[];
   stats(container: string): Promise<ContainerStats>;
-  /** The last `maxLines` lines the container wrote (stdout and stderr interleaved). */
+  /**
+   * The last `maxLines` lines the container wrote (stdout and stderr interleaved), preceded
+   * by a line saying how much its log file dropped once it has dropped output.
+   */
   logs(container: string, maxLines?: number): string[];
+  /** What the container's log file kept and dropped, also after stop(); null without a file. Runtimes whose logs a kubelet keeps have none. */
+  logUsage?(container: string): ContainerLogUsage | null;
   signal(container: string, sig: NodeJS.Signals): void;
   restart(container: string): Promise<void>;
   events(): PodEvent[];

@@ -1,12 +1,13 @@
 // One container of a docker pod, across its restarts. Each (re)start is a new engine
 // container (as kubelet creates a new one), joined to the pod's network and PID
-// namespaces; its output goes to one LogBuffer and one log file for all of them.
-// Created through testcontainers; logs and stats go through dockerode directly, which
+// namespaces; its output goes to one capped ContainerLog (one log file) for all of them,
+// attached to before each start, so the engine itself stores none of it.
+// Created through testcontainers; output and stats go through dockerode directly, which
 // testcontainers wraps only for whole-container stop/restart, not for one signal, and
 // signals are sent on this host where it can (host-signal.ts), else through dockerode.
 import type Dockerode from "dockerode";
 import { PassThrough } from "node:stream";
-import { LogBuffer } from "../local/log-buffer.ts";
+import { ContainerLog } from "../logs/container-log.ts";
 import type { ContainerSpec } from "../pod-runtime.ts";
 import { type CgroupReader, cgroupReaderFor } from "./docker-cgroup-stats.ts";
 import { type StatsCounters, ZERO_COUNTERS, sampleDockerStats } from "./docker-stats.ts";
@@ -27,6 +28,8 @@ export interface ContainerLaunch {
   workingDir: string;
   bindMounts: BindMount[];
   cpuSet?: number[];
+  /** Cap of the container's log file (head and tail kept). */
+  logMaxBytes: number;
 }
 
 interface Instance {
@@ -40,7 +43,7 @@ interface Instance {
 }
 
 export class DockerContainer {
-  readonly log: LogBuffer;
+  readonly log: ContainerLog;
   private current: Instance | null = null;
   private readonly instances: Instance[] = [];
   /** Counters of earlier instances, so CPU time stays cumulative across restarts. */
@@ -58,7 +61,7 @@ export class DockerContainer {
     logFile: string,
     private readonly onExit: (exit: ExitInfo) => void,
   ) {
-    this.log = new LogBuffer(logFile);
+    this.log = new ContainerLog(logFile, launch.logMaxBytes);
   }
 
   get running(): boolean {
@@ -104,9 +107,11 @@ export class DockerContainer {
       })
       .withAutoRemove(false)
       .withAutoCleanup(false)
-      .onCreated((id) => {
+      .withoutEngineLogs()
+      .onCreated(async (id) => {
         instance.id = id;
         this.instances.push(instance);
+        await this.attachOutput(id);
       });
     try {
       await container.start();
@@ -116,7 +121,6 @@ export class DockerContainer {
       if (instance.exit === null) this.exited(instance, { code: 127, signal: null });
       return;
     }
-    this.followLogs(instance.id);
     const inspect = await this.dockerode.getContainer(instance.id).inspect().catch(() => null);
     this.pid = inspect?.State?.Pid || undefined;
     // Only a pid shown to be this container's: with an engine elsewhere it would name some other process here.
@@ -186,7 +190,7 @@ export class DockerContainer {
   /** Removes every engine container this one ever was (after the pod has stopped). */
   async remove(): Promise<void> {
     await Promise.all(this.instances.map((i) => this.dockerode.getContainer(i.id).remove({ force: true, v: true }).catch(() => undefined)));
-    await this.log.close();
+    this.log.close();
   }
 
   private exited(instance: Instance, exit: ExitInfo): void {
@@ -201,23 +205,24 @@ export class DockerContainer {
     await Promise.race([this.logsEnded, new Promise((done) => setTimeout(done, timeoutMs))]);
   }
 
-  private followLogs(containerId: string): void {
+  /** Attached before the start, so no output is missed; the stream ends when the container does. */
+  private async attachOutput(containerId: string): Promise<void> {
     const sink = new PassThrough();
     sink.on("data", (chunk: Buffer) => this.log.append(chunk));
-    this.logsEnded = this.dockerode
-      .getContainer(containerId)
-      .logs({ follow: true, stdout: true, stderr: true })
-      .then(
-        (stream) =>
-          new Promise<void>((done) => {
-            // Not a TTY: stdout and stderr arrive multiplexed in frames.
-            this.dockerode.modem.demuxStream(stream, sink, sink);
-            stream.on("end", () => done());
-            stream.on("close", () => done());
-            stream.on("error", () => done());
-          }),
-      )
-      .catch((error: Error) => this.log.note(`logs unavailable: ${error.message}`));
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.dockerode.getContainer(containerId).attach({ stream: true, stdout: true, stderr: true, logs: false });
+    } catch (error) {
+      this.log.note(`output unavailable: ${(error as Error).message}`);
+      return;
+    }
+    this.logsEnded = new Promise<void>((done) => {
+      // Not a TTY: stdout and stderr arrive multiplexed in frames.
+      this.dockerode.modem.demuxStream(stream, sink, sink);
+      stream.on("end", () => done());
+      stream.on("close", () => done());
+      stream.on("error", () => done());
+    });
   }
 }
 

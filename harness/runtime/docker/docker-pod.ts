@@ -14,6 +14,7 @@ import type Dockerode from "dockerode";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type {
+  ContainerLogUsage,
   ContainerSpec,
   ContainerStats,
   ContainerStatus,
@@ -43,6 +44,8 @@ export interface DockerPodContext {
   network: string;
   images: Record<string, string>;
   owner: OwnerLabels;
+  /** Cap of each container's log file. */
+  logMaxBytes: number;
   onStopped: () => void;
 }
 
@@ -118,6 +121,10 @@ export class DockerPod implements StartedPod {
     return this.lifecycle.container(container).log.tail(maxLines);
   }
 
+  logUsage(container: string): ContainerLogUsage | null {
+    return this.lifecycle.container(container).log.usage();
+  }
+
   signal(container: string, sig: NodeJS.Signals): void {
     this.lifecycle.container(container).signal(sig);
   }
@@ -183,6 +190,7 @@ export class DockerPod implements StartedPod {
         workingDir: spec.baseDir,
         bindMounts: podMounts({ baseDir: spec.baseDir, configDir, tmpDir }),
         cpuSet: this.spec.cpuSet,
+        logMaxBytes: this.context.logMaxBytes,
       },
       this.context.dockerode,
       join(this.context.podDir, `${spec.name}.log`),

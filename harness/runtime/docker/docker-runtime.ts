@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_CONTAINER_LOG_MAX_BYTES } from "../logs/log-limits.ts";
 import type { PodRuntime, PodSpec, StartedPod, StartPodOptions } from "../pod-runtime.ts";
 import { type DockerEngine, connectDockerEngine } from "./docker-engine.ts";
 import { PAUSE_IMAGE, imageFor, requireLocalImages } from "./docker-images.ts";
@@ -17,6 +18,8 @@ import type { PortPublishing } from "./port-publishing.ts";
 export interface DockerRuntimeOptions {
   /** Run files (rendered configs, container logs, /tmp of containers) go to <workDir>/<pod>/. */
   workDir: string;
+  /** Cap of each container's log file (default DEFAULT_CONTAINER_LOG_MAX_BYTES, the kubelet's). */
+  containerLogMaxBytes?: number;
 }
 
 export class DockerRuntime implements PodRuntime {
@@ -88,6 +91,7 @@ export class DockerRuntime implements PodRuntime {
       network,
       images: imageByContainer,
       owner: this.owner,
+      logMaxBytes: this.options.containerLogMaxBytes ?? DEFAULT_CONTAINER_LOG_MAX_BYTES,
       onStopped: () => this.forget(pod),
     });
     this.track(pod);

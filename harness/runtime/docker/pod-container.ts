@@ -1,11 +1,12 @@
 // testcontainers' GenericContainer with the few HostConfig settings a pod needs that
 // its builder does not offer: another container's PID namespace, ports published on
-// 127.0.0.1 only, NAT to loopback (pause container), a cpuset, and a hook with the container id before the container
-// starts (so an exit event can never arrive for an id we do not know yet).
+// 127.0.0.1 only, NAT to loopback (pause container), a cpuset, no log storage in the
+// engine, and a hook with the container id before the container starts (so an exit event
+// can never arrive for an id we do not know yet, and its output is attached from the first byte).
 import { GenericContainer } from "testcontainers";
 
 export class PodContainer extends GenericContainer {
-  private createdHook?: (containerId: string) => void;
+  private createdHook?: (containerId: string) => void | Promise<void>;
 
   /**
    * `container:<id>`: processes of the pod see each other, with pids unique in the pod.
@@ -41,12 +42,23 @@ export class PodContainer extends GenericContainer {
     return this;
   }
 
-  onCreated(hook: (containerId: string) => void): this {
+  /**
+   * The engine keeps none of the output (log driver "none"): the harness attaches to the
+   * container's stream and keeps the capped log itself, as the kubelet keeps a pod's logs.
+   * Otherwise the engine's json-file log of a flooding container grows without bound.
+   */
+  withoutEngineLogs(): this {
+    this.hostConfig.LogConfig = { Type: "none", Config: {} };
+    return this;
+  }
+
+  /** Awaited before the container starts. */
+  onCreated(hook: (containerId: string) => void | Promise<void>): this {
     this.createdHook = hook;
     return this;
   }
 
   protected override async containerCreated(containerId: string): Promise<void> {
-    this.createdHook?.(containerId);
+    await this.createdHook?.(containerId);
   }
 }

@@ -5,7 +5,7 @@
 // 127.0.0.1; exec probes run on this host, with the pod's PATH.
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
+import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
 import { PodLifecycle } from "../pod-lifecycle.ts";
 import { runProbe } from "../probe.ts";
 import { renderTemplate } from "../template.ts";
@@ -22,6 +22,8 @@ export interface LocalPodContext {
   path: string;
   owner: string;
   cgroupLayout: CgroupLayout | null;
+  /** Cap of each container's log file. */
+  logMaxBytes: number;
   onStopped: () => void;
 }
 
@@ -80,6 +82,10 @@ export class LocalPod implements StartedPod {
     return this.lifecycle.container(container).log.tail(maxLines);
   }
 
+  logUsage(container: string): ContainerLogUsage | null {
+    return this.lifecycle.container(container).log.usage();
+  }
+
   signal(container: string, sig: NodeJS.Signals): void {
     this.lifecycle.container(container).signal(sig);
   }
@@ -106,7 +112,7 @@ export class LocalPod implements StartedPod {
   private async release(): Promise<void> {
     for (const proc of this.lifecycle.containers()) {
       proc.killAll(); // leftovers of a process group that outlived its leader
-      await proc.log.close();
+      proc.log.close();
       const cgroup = this.cgroups.get(proc);
       if (cgroup) await removeWhenEmpty(cgroup);
     }
@@ -143,6 +149,7 @@ export class LocalPod implements StartedPod {
       cgroup,
       cpuSet: this.spec.cpuSet,
       logFile: join(this.context.podDir, `${spec.name}.log`),
+      logMaxBytes: this.context.logMaxBytes,
     });
     this.cgroups.set(proc, cgroup);
     return proc;

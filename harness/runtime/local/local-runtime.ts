@@ -5,6 +5,7 @@ import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { PodRuntime, PodSpec, StartedPod, StartPodOptions } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 import { type CgroupLayout, detectCgroupLayout, removeRunCgroups } from "./cgroup.ts";
+import { DEFAULT_CONTAINER_LOG_MAX_BYTES } from "../logs/log-limits.ts";
 import { LocalPod } from "./local-pod.ts";
 import { reapOrphans } from "./reaper.ts";
 import { ownerOf, removeOwnerFile, writeOwnerFile } from "./run-labels.ts";
@@ -16,6 +17,8 @@ export interface LocalRuntimeOptions {
   extraPath?: string[];
   /** "auto" uses cgroups where writable; "off" forces /proc accounting and no limits. */
   cgroups?: "auto" | "off";
+  /** Cap of each container's log file (default DEFAULT_CONTAINER_LOG_MAX_BYTES, the kubelet's). */
+  containerLogMaxBytes?: number;
   /** Where owner files live (tests isolate it); defaults to the OS temp dir. */
   stateRoot?: string;
 }
@@ -56,6 +59,7 @@ export class LocalRuntime implements PodRuntime {
       path: path.join(delimiter),
       owner: this.owner,
       cgroupLayout: this.cgroupLayout,
+      logMaxBytes: this.options.containerLogMaxBytes ?? DEFAULT_CONTAINER_LOG_MAX_BYTES,
       onStopped: () => this.forget(pod),
     });
     this.track(pod);

@@ -1,9 +1,11 @@
 // One container of a local pod: a process group started from the container's
 // rendered command, joined to its cgroup (if any) before exec, optionally pinned to
-// CPUs, with its output captured in a bounded LogBuffer.
+// CPUs, with its output captured in a capped ContainerLog. As in a Kubernetes container,
+// its processes end with its main process, those that left its process group too.
 import { spawn, type ChildProcess } from "node:child_process";
-import { LogBuffer } from "./log-buffer.ts";
+import { ContainerLog } from "../logs/container-log.ts";
 import type { ContainerCgroup } from "./cgroup.ts";
+import { LABEL_CONTAINER, LABEL_POD, LABEL_RUN_ID, containerPids } from "./run-labels.ts";
 import type { ExitInfo } from "../container-exit.ts";
 
 export interface ProcessContainerOptions {
@@ -14,18 +16,20 @@ export interface ProcessContainerOptions {
   cgroup: ContainerCgroup | null;
   cpuSet?: number[];
   logFile: string | null;
+  /** Cap of the log file (head and tail kept). */
+  logMaxBytes: number;
 }
 
 export type { ExitInfo };
 
 export class ProcessContainer {
-  readonly log: LogBuffer;
+  readonly log: ContainerLog;
   private child: ChildProcess | null = null;
   private exitInfo: ExitInfo | null = null;
   private exitWaiters: Array<(info: ExitInfo) => void> = [];
 
   constructor(private readonly options: ProcessContainerOptions) {
-    this.log = new LogBuffer(options.logFile);
+    this.log = new ContainerLog(options.logFile, options.logMaxBytes);
   }
 
   get pid(): number | undefined {
@@ -59,6 +63,9 @@ export class ProcessContainer {
     child.stderr!.on("data", (chunk: Buffer) => this.log.append(chunk));
     child.once("error", (error) => this.log.note(`spawn failed: ${error.message}`));
     child.once("exit", (code, signal) => {
+      // What it left running (children in its group or escaped from it) goes with it, as
+      // when a container's PID 1 exits; a restart then starts from nothing.
+      this.killAll();
       const info = { code, signal };
       this.exitInfo = info;
       for (const waiter of this.exitWaiters.splice(0)) waiter(info);
@@ -76,10 +83,13 @@ export class ProcessContainer {
     }
   }
 
-  /** SIGKILL to the process group and to every process left in the cgroup. */
+  /**
+   * SIGKILL to the process group and to every process left in the cgroup, or without a
+   * cgroup to every process labelled as this container's (found in /proc by its environment).
+   */
   killAll(): void {
     const pid = this.child?.pid;
-    const targets = new Set<number>(this.options.cgroup?.pids() ?? []);
+    const targets = new Set<number>(this.options.cgroup ? this.options.cgroup.pids() : this.labelledPids());
     if (pid !== undefined) {
       try {
         process.kill(-pid, "SIGKILL");
@@ -110,5 +120,11 @@ export class ProcessContainer {
       };
       this.exitWaiters.push(waiter);
     });
+  }
+
+  private labelledPids(): number[] {
+    const { env } = this.options;
+    const [runId, pod, container] = [env[LABEL_RUN_ID], env[LABEL_POD], env[LABEL_CONTAINER]];
+    return runId && pod && container ? containerPids(runId, pod, container) : [];
   }
 }

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readProcStat } from "./proc-stats.ts";
+import { listPids, readProcStat } from "./proc-stats.ts";
 
 export const LABEL_RUN_ID = "SIDECAR_BENCH_RUN_ID";
 /** "<pid>:<start time in ticks>" of the harness; the start time guards against pid reuse. */
@@ -78,4 +78,16 @@ export function readLabels(pid: number): { runId: string; owner: string; pod?: s
   const owner = vars.get(LABEL_OWNER);
   if (!runId || !owner) return null;
   return { runId, owner, pod: vars.get(LABEL_POD), container: vars.get(LABEL_CONTAINER) };
+}
+
+/**
+ * Processes labelled as this container's (run, pod, container), wherever they are in the
+ * process tree: how a container's processes are found without a cgroup, including those
+ * that left its process group (setsid) or were re-parented when their parent exited.
+ */
+export function containerPids(runId: string, pod: string, container: string): number[] {
+  return listPids().filter((pid) => {
+    const labels = readLabels(pid);
+    return labels !== null && labels.runId === runId && labels.pod === pod && labels.container === container;
+  });
 }

@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../../cli/usage-error.ts";
+import { CONTAINER_LOG_MAX_ENV, DEFAULT_CONTAINER_LOG_MAX_BYTES, containerLogMaxBytes, kubeletLogMaxSize } from "./log-limits.ts";
+
+describe("container log limits", () => {
+  it("defaults to the kubelet's containerLogMaxSize, 10Mi", () => {
+    expect(containerLogMaxBytes({})).toBe(10 * 1024 * 1024);
+    expect(kubeletLogMaxSize(DEFAULT_CONTAINER_LOG_MAX_BYTES)).toBe("10Mi");
+    expect(kubeletLogMaxSize(640 * 1024)).toBe("640Ki");
+  });
+
+  it(`reads ${CONTAINER_LOG_MAX_ENV} in MiB, fractions allowed`, () => {
+    expect(containerLogMaxBytes({ [CONTAINER_LOG_MAX_ENV]: "50" })).toBe(50 * 1024 * 1024);
+    expect(containerLogMaxBytes({ [CONTAINER_LOG_MAX_ENV]: "0.25" })).toBe(256 * 1024);
+  });
+
+  it("rejects a malformed or tiny cap as invalid input, naming the variable", () => {
+    for (const value of ["ten", "-1", "0.01", "Infinity"]) {
+      expect(() => containerLogMaxBytes({ [CONTAINER_LOG_MAX_ENV]: value })).toThrow(UsageError);
+      expect(() => containerLogMaxBytes({ [CONTAINER_LOG_MAX_ENV]: value })).toThrow(`${CONTAINER_LOG_MAX_ENV}: expected a size in MiB ≥ 0.0625 (e.g. 10), found "${value}"`);
+    }
+  });
+});
