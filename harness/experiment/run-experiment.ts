@@ -7,6 +7,7 @@ import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
 import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PlannedStep, type PodRecord, type Results } from "../report/results-model.ts";
 import { describeRuntime } from "../runtime/create-runtime.ts";
+import { describeDroppedOutput } from "../runtime/logs/dropped-output.ts";
 import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
 import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type LoadModel, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
 import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
@@ -214,6 +215,13 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       if (record) record.events = stopped.events;
       for (const container of stopped.containers.filter((c) => c.killed)) {
         results.warnings.push(`pod ${name}: container ${container.name} ignored SIGTERM and was killed at the end of the grace period`);
+      }
+      for (const container of stopped.containers) {
+        const usage = pod.logUsage?.(container.name);
+        if (!usage) continue;
+        if (record) (record.logs ??= []).push({ container: container.name, ...usage });
+        const dropped = describeDroppedOutput(usage);
+        if (dropped) results.warnings.push(`pod ${name}: container ${container.name}: log capped: ${dropped}`);
       }
     }
     results.finishedAt = new Date().toISOString();

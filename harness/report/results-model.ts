@@ -5,7 +5,7 @@ import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
 import type { ContainerUsage } from "../measure/resource-sampler.ts";
 import type { ErrorCounts } from "../load/load-errors.ts";
-import type { PodEvent } from "../runtime/pod-runtime.ts";
+import type { ContainerLogUsage, PodEvent } from "../runtime/pod-runtime.ts";
 
 export const RESULTS_SCHEMA_VERSION = 2;
 export const RESULTS_KIND = "sidecar-bench/results";
@@ -69,6 +69,8 @@ export interface PodRecord {
   arms: string[];
   containers: ContainerStartup[];
   events: PodEvent[];
+  /** Each container's log file once the pod stopped: bytes written and dropped by the cap (absent where the runtime keeps none). */
+  logs?: Array<ContainerLogUsage & { container: string }>;
 }
 
 export interface ContainerCost {

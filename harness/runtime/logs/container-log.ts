@@ -4,7 +4,7 @@
 // harness holds at most LOG_TAIL_MAX_BYTES of it in memory and the cap on disk.
 import type { ContainerLogUsage } from "../pod-runtime.ts";
 import { CappedLogFile } from "./capped-log-file.ts";
-import { formatBytes } from "./format-bytes.ts";
+import { describeDroppedOutput } from "./dropped-output.ts";
 import { DEFAULT_CONTAINER_LOG_MAX_BYTES, LOG_TAIL_MAX_LINES } from "./log-limits.ts";
 import { LogTail } from "./log-tail.ts";
 
@@ -39,13 +39,8 @@ export class ContainerLog {
   tail(maxLines = 50): string[] {
     const lines = this.memory.lines(Math.min(maxLines, LOG_TAIL_MAX_LINES));
     const usage = this.usage();
-    if (!usage || usage.droppedBytes === 0) return lines;
-    const kept = usage.writtenBytes - usage.droppedBytes;
-    return [
-      `[sidecar-bench] log capped: the container wrote ${formatBytes(usage.writtenBytes)}, ${formatBytes(usage.droppedBytes)} dropped; ` +
-        `its log file keeps the first and the last ${formatBytes(kept / 2)} (${usage.file})`,
-      ...lines,
-    ];
+    const dropped = usage && describeDroppedOutput(usage);
+    return dropped ? [`[sidecar-bench] log capped: ${dropped}`, ...lines] : lines;
   }
 
   /** What the log file kept and dropped; null without a file. */
