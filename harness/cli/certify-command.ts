@@ -1,13 +1,13 @@
 // `sidecar-bench certify <sidecar.yaml>`: check the inputs (nothing starts on invalid
 // input), run the conformance entry through vitest with progress, then the short
 // benchmark, and write the certificate: conformance.yaml/json, junit.xml, verdicts.jsonl
-// and performance/. Exit 0 when no core test failed, 1 otherwise, 2 on invalid input,
-// 130 when interrupted.
+// and performance/. Exit codes follow exit-rule.ts (0 when no test failed, 1 when one
+// did, 130 when interrupted), 2 on invalid input.
 import { join, relative, resolve } from "node:path";
-import { coreTestsHeld } from "../conformance/conformance-report.ts";
 import { assembleReport, prepareCertification } from "../conformance/certification.ts";
 import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/conformance-writers.ts";
 import { DEFAULT_REGISTRY, PRIMARY_MANIFEST, entryEnvironment, unsupportedRuntimeMessage, type EntryOptions } from "../conformance/entry-options.ts";
+import { certificationExitCode } from "../conformance/exit-rule.ts";
 import { measurePerformance, PERFORMANCE_DIR, type PerformanceSection } from "../conformance/performance.ts";
 import { ProfileSelectionError, parseProfileList } from "../conformance/profiles.ts";
 import { killRunLeftovers } from "../conformance/run-leftovers.ts";
@@ -30,6 +30,8 @@ export interface CertifyCommandInput {
   version: string;
   /** Module exporting CONFORMANCE_TESTS; the default is the suite's registry (tests substitute fakes). */
   registryModule?: string;
+  /** --policy: the certifying party's CertificationPolicy file (default: the suite's policy). */
+  policyFile?: string;
 }
 
 export const JUNIT_FILE = "junit.xml";
@@ -43,6 +45,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     sidecarFile: resolve(input.sidecarFile),
     primaryFile: resolve(input.projectRoot, PRIMARY_MANIFEST),
     registryModule: resolve(input.registryModule ?? join(input.projectRoot, DEFAULT_REGISTRY)),
+    policyFile: input.policyFile === undefined ? null : resolve(input.policyFile),
     outDir: resolve(input.out ?? join(input.projectRoot, "reports", runId)),
     profiles: asUsage(() => parseProfileList(input.profiles)),
     runId,
@@ -120,13 +123,14 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       `reports: ${out}/ (${CONFORMANCE_FILES.yaml}, ${CONFORMANCE_FILES.json}, ${JUNIT_FILE}, ${VERDICTS_FILE}` +
         `${performanceSection.status === "not-measured" ? "" : `, ${PERFORMANCE_DIR}/`}, pods/) in ${formatDurationMs(performance.now() - startMs)}\n`,
     );
-    if (report.status === "interrupted") return 130;
+    const exitCode = certificationExitCode(report);
+    if (report.status === "interrupted") return exitCode;
     if (report.status === "incomplete") {
       process.stderr.write(`certify: ${selection.tests.length - records.length} test(s) reached no verdict (see the errors above)\n`);
-      return 1;
+      return exitCode;
     }
-    process.stdout.write(`result: ${report.result}${coreTestsHeld(report) ? "" : " (a core test failed)"}\n`);
-    return coreTestsHeld(report) ? 0 : 1;
+    process.stdout.write(`result: ${report.result}${report.resultReasons.map((reason) => `\n  - ${reason}`).join("")}\n`);
+    return exitCode;
   } finally {
     await runtime.stopAll();
     interrupt.dispose();

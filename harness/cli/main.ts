@@ -75,12 +75,14 @@ program
   .option("--runtime <name>", `pod runtime: ${RUNTIME_NAMES}`, "local")
   .option("--out <dir>", "report folder (default reports/<run-id>)")
   .option("--no-performance", "skip the short benchmark (added latency, vCPU, memory, time to ready)")
-  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean }) => {
+  .option("--policy <file>", "CertificationPolicy (YAML) whose thresholds decide the verdicts (default: the suite's policy)")
+  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean; policy?: string }) => {
     process.exitCode = await certifyCommand({
       sidecarFile: sidecar,
       profiles: flags.profile ?? [],
       runtime: flags.runtime,
       ...(flags.out ? { out: flags.out } : {}),
+      ...(flags.policy ? { policyFile: flags.policy } : {}),
       performance: flags.performance,
       projectRoot,
       version,

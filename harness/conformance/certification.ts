@@ -8,6 +8,7 @@ import { fingerprintEnvironment, withRuntimeDescription, type EnvironmentFingerp
 import { describeRuntime } from "../runtime/create-runtime.ts";
 import type { PodRuntime } from "../runtime/pod-runtime.ts";
 import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
+import { loadPolicy, policyRecord, type EffectivePolicy } from "./certification-policy.ts";
 import { buildConformanceReport, type ConformanceReport } from "./conformance-report.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
 import type { EntryOptions } from "./entry-options.ts";
@@ -21,6 +22,8 @@ export interface PreparedCertification {
   primary: LoadedManifest<PrimaryManifest>;
   registry: ConformanceTest[];
   selection: Selection;
+  /** What the verdicts are judged by: the certifier's policy file, or the suite's defaults. */
+  policy: EffectivePolicy;
 }
 
 /** The registry is a module exporting CONFORMANCE_TESTS; loaded by path so tests can substitute fakes. */
@@ -34,9 +37,10 @@ export async function loadRegistry(modulePath: string): Promise<ConformanceTest[
 export async function prepareCertification(options: EntryOptions): Promise<PreparedCertification> {
   const sidecar = await loadManifest(options.sidecarFile, "Sidecar");
   const primary = await loadManifest(options.primaryFile, "Primary");
+  const policy = await loadPolicy(options.policyFile);
   const registry = await loadRegistry(options.registryModule);
   const selection = selectTests({ registry, sidecar: sidecar.manifest, requested: options.profiles });
-  return { sidecar, primary, registry, selection };
+  return { sidecar, primary, registry, selection, policy };
 }
 
 export function readPackageVersion(projectRoot: string): string {
@@ -85,6 +89,7 @@ export async function assembleReport(input: AssembleInput): Promise<AssembledRep
     suite: suiteVersion(input.version, prepared.registry),
     runtime: options.runtime,
     environment,
+    policy: policyRecord(prepared.policy, input.projectRoot),
     performance: input.performance,
   });
   return { report, fingerprintWarning: described.error };

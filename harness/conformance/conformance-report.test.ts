@@ -6,9 +6,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import { loadManifest, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../scenario/index.ts";
-import { buildConformanceReport, coreTestsHeld, profileResult, type ConformanceReport, type VerdictCounts } from "./conformance-report.ts";
+import { policyRecord, suitePolicy } from "./certification-policy.ts";
+import { buildConformanceReport, profileResult, type ConformanceReport, type VerdictCounts } from "./conformance-report.ts";
 import type { ConformanceTest, Level, Profile, Verdict } from "./conformance-test.ts";
-import { observationClaim } from "./detection-claim.ts";
+import { exchangeClaim, observationClaim } from "./detection-claim.ts";
+import { certificationExitCode } from "./exit-rule.ts";
 import { writeConformanceReport } from "./conformance-writers.ts";
 import { selectTests } from "./select-tests.ts";
 import { suiteVersion } from "./suite-version.ts";
@@ -37,6 +39,8 @@ const registry = [
   check("proxy.drain", "extended", ["graceful-drain"]),
   check("resources.idle-memory", "core"),
 ];
+// An exchange-based check: its claim scales with the run's triesPerExpectation.
+registry[1] = { ...registry[1]!, detection: exchangeClaim(44, "request compared directly and through the sidecar") };
 
 const record = (id: string, verdict: Verdict, message = `${id} ${verdict}`, evidence?: Record<string, unknown>): VerdictRecord => ({
   runId: "run-1",
@@ -58,20 +62,24 @@ beforeAll(async () => {
   primary = await loadManifest(join(root, "reference/primaries/fastapi-kserve/primary.yaml"), "Primary");
 });
 
-function report(records: VerdictRecord[], interrupted = false): ConformanceReport {
+function report(records: VerdictRecord[], interrupted = false, options: { roles?: SidecarManifest["spec"]["roles"]; triesPerExpectation?: number } = {}): ConformanceReport {
+  const certified = options.roles ? { ...sidecar, manifest: { ...sidecar.manifest, spec: { ...sidecar.manifest.spec, roles: options.roles } } } : sidecar;
+  const policy = policyRecord(suitePolicy(), root);
+  if (options.triesPerExpectation !== undefined) policy.suiteConfig.values = { ...policy.suiteConfig.values, triesPerExpectation: options.triesPerExpectation };
   return buildConformanceReport({
     runId: "run-1",
     date: "2026-01-01T00:00:00.000Z",
     interrupted,
-    sidecar,
+    sidecar: certified,
     primary,
     sidecarFile: "scenarios/sidecars/envoy.yaml",
     primaryFile: "reference/primaries/fastapi-kserve/primary.yaml",
-    selection: selectTests({ registry, sidecar: sidecar.manifest }),
+    selection: selectTests({ registry, sidecar: certified.manifest }),
     records,
     suite: suiteVersion("0.1.0", registry),
     runtime: "local",
     environment,
+    policy,
     performance: { status: "not-measured", reason: "--no-performance" },
   });
 }
@@ -122,7 +130,36 @@ describe("conformance report", () => {
     expect(r.profiles[0]!.result).toBe("partial"); // a skipped core test
     expect(r.profiles[2]!.result).toBe("success");
     expect(r.result).toBe("partial");
-    expect(coreTestsHeld(r)).toBe(true);
+    expect(r.resultReasons).toEqual(["lifecycle: core tests were skipped: lifecycle.ready", "proxy: extended tests failed: proxy.z-streaming"]);
+  });
+
+  it("is partial, saying why, when the manifest claims a role the suite has no tests for — even when every test passed", () => {
+    const all = registry.map((t) => record(t.id, t.features.length > 0 && t.id === "proxy.drain" ? "not-supported" : "passed"));
+    expect(report(all).result).toBe("success");
+    expect(report(all).resultReasons).toEqual([]);
+    const withTelemetry = report(all, false, { roles: ["proxy", "telemetry"] });
+    expect(withTelemetry.profilesWithoutTests).toEqual(["telemetry"]);
+    expect(withTelemetry.profiles.every((p) => p.result === "success")).toBe(true);
+    expect(withTelemetry.result).toBe("partial");
+    expect(withTelemetry.resultReasons).toEqual(["telemetry: the manifest claims this role, but this suite version has no tests for it (not certified)"]);
+    expect(certificationExitCode(withTelemetry)).toBe(0);
+  });
+
+  it("writes each test's detection claim, scaled to the run's triesPerExpectation", () => {
+    const tests = report(records(), false, { triesPerExpectation: 60 }).profiles.flatMap((p) => p.tests);
+    expect(tests.find((t) => t.id === "proxy.a-json")!.detection).toEqual(exchangeClaim(60, "request compared directly and through the sidecar"));
+    expect(tests.find((t) => t.id === "lifecycle.ready")!.detection).toEqual(observationClaim("a fake"));
+  });
+
+  it("records the policy it was judged by and the manifest's claims (not measured without figures)", () => {
+    const r = report(records());
+    expect(r.policy).toEqual(policyRecord(suitePolicy(), root));
+    expect(r.claims.map((c) => [c.budget, c.claimed, c.result])).toEqual([
+      ["idleMemoryMiB", 64, "not measured"],
+      ["cpuPer1kRps", 0.5, "not measured"],
+      ["timeToReadyMs", 5_000, "not measured"],
+      ["addedP99Ms", 1, "not measured"],
+    ]);
   });
 
   it("does not depend on the order verdicts arrived in", () => {
@@ -132,12 +169,13 @@ describe("conformance report", () => {
   it("fails the exit rule on a core failure and lists unrun tests of an interrupted run", () => {
     const failed = report([record("proxy.a-json", "failed")]);
     expect(failed.result).toBe("failure");
-    expect(coreTestsHeld(failed)).toBe(false);
+    expect(certificationExitCode(failed)).toBe(1);
     const interrupted = report([record("lifecycle.ready", "passed")], true);
     expect(interrupted.status).toBe("interrupted");
     expect(interrupted.profiles[1]!.core.notRun).toBe(1);
     expect(interrupted.profiles[1]!.tests[0]).toMatchObject({ id: "proxy.a-json", verdict: "not-run", durationMs: null });
-    expect(coreTestsHeld(interrupted)).toBe(false);
+    expect(certificationExitCode(interrupted)).toBe(130);
+    expect(interrupted.resultReasons[0]).toBe("the run is interrupted: tests without a verdict count as not run");
   });
 
   it("is written as YAML and JSON of the same document, atomically (no temp files left)", () => {

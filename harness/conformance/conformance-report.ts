@@ -1,12 +1,16 @@
 // The certificate: a versioned document in the spirit of Gateway API's
 // ConformanceReport — who was tested (implementation), by what (suite version, runtime,
 // environment), and per profile a result with counts and every non-passing test with
-// its message — plus the performance figures. Built from verdict records as a pure
-// function, with profiles and tests sorted by id, so the same verdicts give the same
-// document byte for byte (apart from date, durations and figures).
+// its message and detection claim — plus the policy that decided the verdicts, the
+// manifest's claims against what was measured, and the performance figures. Built from
+// verdict records as a pure function, with profiles and tests sorted by id, so the same
+// verdicts give the same document byte for byte (apart from date, durations and figures).
 import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import { API_VERSION, type LoadedManifest, type PrimaryManifest, type SidecarFeature, type SidecarManifest } from "../scenario/index.ts";
+import type { PolicyRecord } from "./certification-policy.ts";
+import { judgeClaims, type ClaimReport } from "./claims.ts";
 import type { ConformanceTest, Level, Profile, Verdict } from "./conformance-test.ts";
+import { claimUnder, type DetectionClaim } from "./detection-claim.ts";
 import type { PerformanceSection } from "./performance.ts";
 import type { Selection } from "./select-tests.ts";
 import type { SuiteVersion } from "./suite-version.ts";
@@ -17,8 +21,10 @@ export const CONFORMANCE_REPORT_KIND = "ConformanceReport";
 /**
  * success: every test passed, except extended tests of features the sidecar does not claim;
  * partial: no core test failed, but something did not pass (an extended failure, a skip,
- *   a core test of an unclaimed feature, or tests an interruption left unrun);
+ *   a core test of an unclaimed feature, or tests an interruption left unrun), or a role
+ *   the manifest claims has no tests in this suite version (report-level only);
  * failure: a core test failed.
+ * Why a result is not success is spelled out in the report's resultReasons.
  */
 export type ProfileResult = "success" | "partial" | "failure";
 
@@ -37,6 +43,8 @@ export interface ReportedTest {
   verdict: Verdict | "not-run";
   durationMs: number | null;
   message: string | null;
+  /** What the check tries and the smallest fault fraction it catches, under this run's suite config. */
+  detection: DetectionClaim;
 }
 
 export interface TestWithMessage {
@@ -71,8 +79,10 @@ export interface ConformanceReport {
    * run broke, e.g. the suite failed to load): the verdicts it reached, the rest not-run.
    */
   status: "complete" | "interrupted" | "incomplete";
-  /** The worst profile result. */
+  /** The worst profile result; at best partial when a claimed role has no tests. */
   result: ProfileResult;
+  /** Why the result is not success, one sentence each (empty for success). */
+  resultReasons: string[];
   implementation: {
     name: string;
     vendor: string | null;
@@ -88,9 +98,13 @@ export interface ConformanceReport {
   suite: SuiteVersion;
   runtime: string;
   environment: EnvironmentFingerprint;
+  /** The certifier's policy every threshold-based verdict was judged by, and the suite config the checks ran with. */
+  policy: PolicyRecord;
   profiles: ProfileReport[];
   /** Profiles that apply but have no test in this suite version yet: not certified. */
   profilesWithoutTests: Profile[];
+  /** The manifest's budgets against what was measured; they never change a verdict. */
+  claims: ClaimReport[];
   performance: PerformanceSection;
 }
 
@@ -108,6 +122,7 @@ export interface ReportInput {
   suite: SuiteVersion;
   runtime: string;
   environment: EnvironmentFingerprint;
+  policy: PolicyRecord;
   performance: PerformanceSection;
 }
 
@@ -122,17 +137,23 @@ export function buildConformanceReport(input: ReportInput): ConformanceReport {
       selection.tests.filter((t) => t.profile === profile),
       byId,
       new Set(sidecar.manifest.spec.features ?? []),
+      input.policy.suiteConfig.values.triesPerExpectation,
     ),
   );
-  const result = profiles.reduce<ProfileResult>((worst, p) => (RESULT_RANK[p.result] > RESULT_RANK[worst] ? p.result : worst), "success");
+  const profilesWithoutTests = [...selection.profilesWithoutTests].sort();
+  const worst = profiles.reduce<ProfileResult>((w, p) => (RESULT_RANK[p.result] > RESULT_RANK[w] ? p.result : w), "success");
+  // A role the sidecar claims but no test checks is not certified, whatever else passed.
+  const result = worst === "success" && profilesWithoutTests.length > 0 ? "partial" : worst;
+  const status = input.interrupted ? "interrupted" : profiles.some((p) => p.core.notRun + p.extended.notRun > 0) ? "incomplete" : "complete";
   const metadata = sidecar.manifest.metadata;
   return {
     apiVersion: API_VERSION,
     kind: CONFORMANCE_REPORT_KIND,
     runId: input.runId,
     date: input.date,
-    status: input.interrupted ? "interrupted" : profiles.some((p) => p.core.notRun + p.extended.notRun > 0) ? "incomplete" : "complete",
+    status,
     result,
+    resultReasons: resultReasons(status, profiles, profilesWithoutTests),
     implementation: {
       name: metadata.name,
       vendor: metadata.vendor ?? null,
@@ -152,13 +173,15 @@ export function buildConformanceReport(input: ReportInput): ConformanceReport {
     suite: input.suite,
     runtime: input.runtime,
     environment: input.environment,
+    policy: input.policy,
     profiles,
-    profilesWithoutTests: [...selection.profilesWithoutTests].sort(),
+    profilesWithoutTests,
+    claims: judgeClaims(sidecar.manifest, input.records, input.performance),
     performance: input.performance,
   };
 }
 
-function profileReport(profile: Profile, tests: ConformanceTest[], byId: Map<string, VerdictRecord>, claimed: Set<SidecarFeature>): ProfileReport {
+function profileReport(profile: Profile, tests: ConformanceTest[], byId: Map<string, VerdictRecord>, claimed: Set<SidecarFeature>, triesPerExpectation: number): ProfileReport {
   const sorted = [...tests].sort((a, b) => a.id.localeCompare(b.id));
   const counts = { core: emptyCounts(), extended: emptyCounts() };
   const failedTests: TestWithMessage[] = [];
@@ -169,7 +192,14 @@ function profileReport(profile: Profile, tests: ConformanceTest[], byId: Map<str
     const record = byId.get(test.id);
     const verdict = record?.verdict ?? "not-run";
     counts[test.level][COUNT_KEY[verdict]]++;
-    reported.push({ id: test.id, level: test.level, verdict, durationMs: record?.durationMs ?? null, message: record?.message ?? null });
+    reported.push({
+      id: test.id,
+      level: test.level,
+      verdict,
+      durationMs: record?.durationMs ?? null,
+      message: record?.message ?? null,
+      detection: claimUnder(test.detection, triesPerExpectation),
+    });
     if (!record) continue;
     const entry: TestWithMessage = { id: test.id, level: test.level, message: record.message, ...(record.evidence ? { evidence: record.evidence } : {}) };
     if (verdict === "failed") failedTests.push(entry);
@@ -209,7 +239,25 @@ export function profileResult(core: VerdictCounts, extended: VerdictCounts): Pro
   return incomplete > 0 ? "partial" : "success";
 }
 
-/** The exit code's rule: certified unless a core test failed (or the run did not finish). */
-export function coreTestsHeld(report: ConformanceReport): boolean {
-  return report.status === "complete" && report.profiles.every((p) => p.core.failed === 0);
+function ids(tests: readonly ReportedTest[], level: Level, verdict: ReportedTest["verdict"]): string[] {
+  return tests.filter((t) => t.level === level && t.verdict === verdict).map((t) => t.id);
+}
+
+/** Every reason the result is not success, in profile order. */
+function resultReasons(status: ConformanceReport["status"], profiles: readonly ProfileReport[], profilesWithoutTests: readonly Profile[]): string[] {
+  const reasons: string[] = [];
+  if (status !== "complete") reasons.push(`the run is ${status}: tests without a verdict count as not run`);
+  for (const p of profiles) {
+    const listed: Array<[string, string[]]> = [
+      ["core tests failed", ids(p.tests, "core", "failed")],
+      ["extended tests failed", ids(p.tests, "extended", "failed")],
+      ["core tests were skipped", ids(p.tests, "core", "skipped")],
+      ["extended tests were skipped", ids(p.tests, "extended", "skipped")],
+      ["core tests need features the sidecar does not claim", ids(p.tests, "core", "not-supported")],
+      ["tests were not run", [...ids(p.tests, "core", "not-run"), ...ids(p.tests, "extended", "not-run")]],
+    ];
+    for (const [what, which] of listed) if (which.length > 0) reasons.push(`${p.name}: ${what}: ${which.join(", ")}`);
+  }
+  for (const profile of profilesWithoutTests) reasons.push(`${profile}: the manifest claims this role, but this suite version has no tests for it (not certified)`);
+  return reasons;
 }

@@ -1,6 +1,7 @@
 // The vitest shape of a certification: describe(profile) → it(test id), one fresh
-// context per check through runCheck. passed → the `it` passes; failed → it fails with
-// the message and evidence; skipped and not-supported → it is skipped with the reason.
+// context per check through runCheck. A verdict that fails the run (exit-rule.ts: failed,
+// core or extended) fails the `it` with the message and evidence; passed passes it;
+// skipped and not-supported skip it with the reason.
 // Every verdict is also appended to verdicts.jsonl, and afterAll writes conformance.yaml
 // from them, so a direct vitest run leaves a report too (certify adds performance).
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { assembleReport, readPackageVersion, type PreparedCertification } from "
 import { writeConformanceReport } from "./conformance-writers.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
 import type { EntryOptions } from "./entry-options.ts";
+import { failsTheRun } from "./exit-rule.ts";
 import { CertificationInterrupted, runCheck, type PodStartFailureMemo } from "./run-check.ts";
 import { VERDICTS_FILE, appendVerdictRecord, readVerdictRecords, type VerdictRecord } from "./verdict-record.ts";
 import "./vitest-meta.ts";
@@ -38,7 +40,7 @@ export function declareConformanceSuite(input: SuiteInput): void {
   const { options, prepared, projectRoot } = input;
   const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot });
   const recordsFile = join(options.outDir, VERDICTS_FILE);
-  const target = { sidecar: prepared.sidecar, primary: prepared.primary, runtime, runId: options.runId };
+  const target = { sidecar: prepared.sidecar, primary: prepared.primary, runtime, runId: options.runId, policy: prepared.policy };
   const podStartFailure: PodStartFailureMemo = {};
   // A terminal's Ctrl-C reaches this worker too: stop the running check's pods instead of dying with them up.
   const interrupt = new AbortController();
@@ -93,7 +95,7 @@ export function declareConformanceSuite(input: SuiteInput): void {
     }
     appendVerdictRecord(recordsFile, record);
     ctx.task.meta.conformance = { verdict: record.verdict, message: record.message, durationMs: record.durationMs };
-    if (record.verdict === "failed") throw new ConformanceFailure(record);
+    if (failsTheRun(record.verdict)) throw new ConformanceFailure(record);
     if (record.verdict !== "passed") ctx.skip(`${record.verdict}: ${record.message}`);
   }
 }

@@ -19,6 +19,8 @@ export const CERTIFY_ENV = {
   runtime: "SIDECAR_BENCH_CERTIFY_RUNTIME",
   /** Module exporting CONFORMANCE_TESTS (default suites/registry.ts); the harness's own tests use fakes. */
   registry: "SIDECAR_BENCH_CERTIFY_REGISTRY",
+  /** CertificationPolicy file the verdicts are judged by (default: the suite's policy). */
+  policy: "SIDECAR_BENCH_CERTIFY_POLICY",
 } as const;
 
 export const DEFAULT_SIDECAR = "scenarios/sidecars/envoy.yaml";
@@ -30,6 +32,8 @@ export interface EntryOptions {
   sidecarFile: string;
   primaryFile: string;
   registryModule: string;
+  /** null: the suite's own policy. */
+  policyFile: string | null;
   outDir: string;
   /** Empty: every applicable profile. */
   profiles: Profile[];
@@ -45,6 +49,7 @@ export function readEntryOptions(env: Record<string, string | undefined>, projec
     sidecarFile: path(env[CERTIFY_ENV.sidecar] || DEFAULT_SIDECAR),
     primaryFile: path(PRIMARY_MANIFEST),
     registryModule: path(env[CERTIFY_ENV.registry] || DEFAULT_REGISTRY),
+    policyFile: env[CERTIFY_ENV.policy] ? path(env[CERTIFY_ENV.policy]!) : null,
     outDir: path(env[CERTIFY_ENV.out] || join("reports", runId)),
     profiles: parseProfileList([env[CERTIFY_ENV.profiles] ?? ""]),
     runId,
@@ -60,6 +65,8 @@ export function entryEnvironment(options: EntryOptions): Record<string, string> 
     [CERTIFY_ENV.runId]: options.runId,
     [CERTIFY_ENV.runtime]: options.runtime,
     [CERTIFY_ENV.registry]: options.registryModule,
+    // Empty: the suite's policy (the variable must be cleared, or a caller's would leak into the worker).
+    [CERTIFY_ENV.policy]: options.policyFile ?? "",
   };
 }
 

@@ -8,7 +8,7 @@ import { AA_ARM, runExperiment } from "../experiment/run-experiment.ts";
 import { median } from "../measure/statistics.ts";
 import type { MetricAnalysis } from "../measure/paired-analysis.ts";
 import { writeFileAtomic } from "../report/atomic-write.ts";
-import type { BudgetCheck, Results } from "../report/results-model.ts";
+import type { Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
 import type { PodRuntime } from "../runtime/pod-runtime.ts";
 import {
@@ -64,10 +64,8 @@ export interface PerformanceFigures {
     idleMemoryMiB: number;
     timeToReadyMs: number | null;
   };
-  /** Whole pod with the sidecar minus the primary alone, vCPU per 1000 req/s. */
+  /** Whole pod with the sidecar minus the primary alone, vCPU per 1000 req/s. (The manifest's budgets are judged against these figures as claims: claims.ts.) */
   podVcpuPer1kRpsDelta: number;
-  /** The manifest's budgets against the figures above (latency: within only if the whole CI is, inconclusive if it straddles the limit). */
-  budgets: BudgetCheck[];
   accounting: string;
   pinning: string;
   warnings: string[];
@@ -212,7 +210,6 @@ export function figuresOf(results: Results, variant: string, container: string):
       timeToReadyMs: cost.timeToReadyMs === null ? null : round(cost.timeToReadyMs, 1),
     },
     podVcpuPer1kRpsDelta: round(measured.podVcpuPer1kRpsDelta, 4),
-    budgets: measured.budgetChecks.map((b) => ({ ...b, measured: round(b.measured, 4) })),
     accounting: results.environment.accounting,
     pinning: results.environment.pinning,
     warnings: results.warnings,

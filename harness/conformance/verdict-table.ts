@@ -1,6 +1,8 @@
 // What `certify` prints: one progress line per test while it runs, then a table of every
-// verdict, the profile results and the performance figures.
-import { formatBudgetMeasure, formatUs, markdownTable } from "../report/markdown-writer.ts";
+// verdict, the profile results, the policy they were judged by, the manifest's claims
+// against what was measured, and the performance figures.
+import { formatUs, markdownTable } from "../report/markdown-writer.ts";
+import type { ClaimReport } from "./claims.ts";
 import type { ConformanceReport } from "./conformance-report.ts";
 import type { VerdictRecord } from "./verdict-record.ts";
 
@@ -45,9 +47,33 @@ export function verdictTable(report: ConformanceReport): string {
   if (report.profilesWithoutTests.length > 0) {
     parts.push(`No tests yet for: ${report.profilesWithoutTests.join(", ")} (not certified).`);
   }
+  const policy = report.policy;
+  parts.push(
+    `Verdicts judged by ${policy.source === "file" ? `the policy ${policy.name} (${policy.file}, sha256 ${policy.sha256?.slice(0, 12)})` : "the suite's default policy"}; ` +
+      `suite config v${policy.suiteConfig.version}, ${policy.suiteConfig.values.triesPerExpectation} tries per expectation.`,
+  );
+  const claims = claimsTable(report.claims);
+  if (claims) parts.push(claims);
   const performance = performanceTable(report);
   if (performance) parts.push(performance);
   return parts.join("\n\n");
+}
+
+/** A figure at the precision it is measured to. */
+function figure(value: number): string {
+  return String(Number(value.toPrecision(3)));
+}
+
+function claimsTable(claims: readonly ClaimReport[]): string | null {
+  if (claims.length === 0) return null;
+  const rows = claims.map((c) => [
+    c.budget,
+    `${c.claimed} ${c.unit}`,
+    c.measured === null ? "–" : `${figure(c.measured)}${c.ci95 ? ` [${figure(c.ci95.low)}, ${figure(c.ci95.high)}]` : ""} ${c.unit}`,
+    c.source ?? "–",
+    c.result === "claim exceeded" ? "**claim exceeded**" : c.result,
+  ]);
+  return ["### The manifest's claims (budgets; they never change a verdict)", markdownTable(["budget", "claimed", "measured", "by", "claim"], rows)].join("\n\n");
 }
 
 function countsText(c: ConformanceReport["profiles"][number]["core"]): string {
@@ -74,7 +100,6 @@ function performanceTable(report: ConformanceReport): string | null {
     ["vCPU per 1000 req/s", s.vcpuPer1kRps.toFixed(3), `pod Δ ${perf.podVcpuPer1kRpsDelta >= 0 ? "+" : ""}${perf.podVcpuPer1kRpsDelta.toFixed(3)}`],
     ["memory avg / peak / idle", `${s.memoryAvgMiB.toFixed(1)} / ${s.memoryPeakMiB.toFixed(1)} / ${s.idleMemoryMiB.toFixed(1)} MiB`, perf.accounting],
     ["time to ready", s.timeToReadyMs === null ? "–" : formatDurationMs(s.timeToReadyMs), ""],
-    ...perf.budgets.map((b) => [`budget ${b.budget}`, `${formatBudgetMeasure(b)} of ${b.limit} ${b.unit}`, b.result === "exceeded" ? "**EXCEEDED**" : b.result]),
   ];
   return [`### Performance (${perf.workload}; 95% CI)`, markdownTable(["figure", "value", "note"], rows)].join("\n\n");
 }

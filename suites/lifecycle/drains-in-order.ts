@@ -14,15 +14,12 @@ import { formatEvents, logTail, sidecarContainer } from "../support/pod-evidence
 import { describeGeneration, generationComplete, startGenerationMix } from "../support/in-flight-generation.ts";
 import { roundMs } from "../support/timed-request.ts";
 
-export const GRACE_MS = 10_000;
 /** The long request: 40 tokens × 50 ms ≈ 2 s, so it is mid-stream when the stop begins. */
 const LONG_TOKENS = 40;
 const UNARY_REQUESTS = 3;
 /** Each unary generation: 20 tokens × 50 ms ≈ 1 s. */
 const UNARY_TOKENS = 20;
 const TOKEN_INTERVAL_MS = 50;
-/** Time for the requests to reach the primary; each runs ≥ 1 s, so none may end within it. */
-const IN_FLIGHT_SETTLE_MS = 300;
 
 export const drainsInOrder: ConformanceTest = {
   id: "lifecycle.drains-in-order",
@@ -39,9 +36,11 @@ export const drainsInOrder: ConformanceTest = {
     const sidecar = sidecarContainer(context);
     // A proxy that does not claim streaming may buffer SSE; then the long request is unary too.
     const stream = !context.sidecar.manifest.spec.proxy || (context.sidecar.manifest.spec.features ?? []).includes("streaming");
-    const pod = await context.startPod({ terminationGracePeriodMs: GRACE_MS });
+    // The pods' grace period (suite config): the rule is the order and completeness of the drain, not a bound on the sidecar.
+    const graceMs = context.config.podGracePeriodMs;
+    const pod = await context.startPod({ terminationGracePeriodMs: graceMs });
     const entry = context.entryUrl(pod);
-    const requestOptions = { timeoutMs: GRACE_MS + 5_000, signal: context.signal };
+    const requestOptions = { timeoutMs: graceMs + 5_000, signal: context.signal };
     const all = startGenerationMix(
       context,
       entry,
@@ -49,8 +48,9 @@ export const drainsInOrder: ConformanceTest = {
       requestOptions,
     );
     // Requests reach the primary at once even through a proxy that buffers responses, so a
-    // short fixed pause (not the stream's first token) makes them in flight for every proxy.
-    await pause(IN_FLIGHT_SETTLE_MS, context.signal);
+    // short fixed pause (not the stream's first token) makes them in flight for every proxy;
+    // each runs ≥ 1 s, so none may end within it.
+    await pause(context.config.inFlightSettleMs, context.signal);
     const endedEarly = all.filter((g) => g.progress.endedAtMs !== undefined);
     if (endedEarly.length > 0) {
       const results = await Promise.all(all.map((g) => g.done));
@@ -70,15 +70,15 @@ export const drainsInOrder: ConformanceTest = {
     const problems: string[] = [];
     const incomplete = results.filter((r) => !generationComplete(r));
     if (incomplete.length > 0) problems.push(`${incomplete.length} of ${results.length} in-flight requests were cut (${incomplete.map(describeGeneration).join("; ")})`);
-    const late = results.filter((r) => r.endedAtMs !== undefined && r.endedAtMs - stopAtMs > GRACE_MS);
-    if (late.length > 0) problems.push(`${late.length} requests ended after the ${GRACE_MS} ms grace period`);
+    const late = results.filter((r) => r.endedAtMs !== undefined && r.endedAtMs - stopAtMs > graceMs);
+    if (late.length > 0) problems.push(`${late.length} requests ended after the ${graceMs} ms grace period`);
     problems.push(...orderProblems(stopEvents, sidecar));
     // The primary killed = its drain did not fit the grace period. A sidecar killed after the
     // primary had drained breaks another rule (lifecycle.sigterm-honoured), shown in the evidence.
-    if (stopped.containers.some((c) => c.name === PRIMARY_CONTAINER && c.killed)) problems.push(`the primary was killed at the end of the ${GRACE_MS} ms grace period`);
+    if (stopped.containers.some((c) => c.name === PRIMARY_CONTAINER && c.killed)) problems.push(`the primary was killed at the end of the ${graceMs} ms grace period`);
 
     const evidence = {
-      graceMs: GRACE_MS,
+      graceMs,
       stopDurationMs: roundMs(stopped.stopDurationMs),
       longRequestStreamed: stream,
       requests: results.map((r) => ({ result: describeGeneration(r), endedAfterStopMs: r.endedAtMs !== undefined ? roundMs(r.endedAtMs - stopAtMs) : null })),
@@ -90,7 +90,7 @@ export const drainsInOrder: ConformanceTest = {
     if (problems.length > 0) {
       return {
         verdict: "failed",
-        message: `expected the in-flight requests to complete, the primary stopped before the sidecar got SIGTERM, within ${GRACE_MS} ms; ${problems.join("; ")}`,
+        message: `expected the in-flight requests to complete, the primary stopped before the sidecar got SIGTERM, within ${graceMs} ms; ${problems.join("; ")}`,
         evidence,
       };
     }
@@ -102,7 +102,7 @@ export const drainsInOrder: ConformanceTest = {
       verdict: "passed",
       message:
         `all ${results.length} in-flight requests completed in full; the primary drained and exited ${drainMs} ms after its SIGTERM, ` +
-        `within the ${GRACE_MS} ms grace, before the sidecar got SIGTERM` +
+        `within the ${graceMs} ms grace, before the sidecar got SIGTERM` +
         (sidecarKilled ? " (the sidecar was then killed at the end of the grace period: lifecycle.sigterm-honoured's rule)" : ""),
       evidence,
     };

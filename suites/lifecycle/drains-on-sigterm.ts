@@ -14,9 +14,6 @@ const STREAM_TOKENS = 30;
 const UNARY_TOKENS = 20;
 const UNARY_REQUESTS = 2;
 const TOKEN_INTERVAL_MS = 50;
-/** Time for the requests to reach the primary before the SIGTERM; each runs ≥ 1 s. */
-const IN_FLIGHT_SETTLE_MS = 300;
-const REQUEST_TIMEOUT_MS = 15_000;
 
 export const drainsOnSigterm: ConformanceTest = {
   id: "lifecycle.drains-on-sigterm",
@@ -36,14 +33,16 @@ export const drainsOnSigterm: ConformanceTest = {
     const sidecar = sidecarContainer(context);
     const pod = await context.startPod();
     const entry = context.entryUrl(pod);
-    const options = { timeoutMs: REQUEST_TIMEOUT_MS, signal: context.signal };
+    // The sidecar alone stops; its drain may take up to the pods' grace period.
+    const options = { timeoutMs: context.config.podGracePeriodMs + 5_000, signal: context.signal };
     const all = startGenerationMix(
       context,
       entry,
       { idPrefix: "sigterm", stream: true, longTokens: STREAM_TOKENS, unaryRequests: UNARY_REQUESTS, unaryTokens: UNARY_TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS },
       options,
     );
-    await pause(IN_FLIGHT_SETTLE_MS, context.signal);
+    // Time for the requests to reach the primary before the SIGTERM; each runs ≥ 1 s.
+    await pause(context.config.inFlightSettleMs, context.signal);
     const endedEarly = all.filter((g) => g.progress.endedAtMs !== undefined);
     if (endedEarly.length > 0) {
       const results = await Promise.all(all.map((g) => g.done));

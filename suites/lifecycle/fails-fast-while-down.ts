@@ -5,8 +5,9 @@
 //
 // Timing: the local runtime restarts a killed sidecar after a 100 ms back-off, then the
 // new process starts and passes its startup probe. Requests go out back to back from the
-// kill until the pod serves through the restarted sidecar again (or WATCH_MS passes), so
-// they cover the gap, the new process's start, and its first moments.
+// kill until the pod serves through the restarted sidecar again (or the suite config's
+// failFastWatchMs passes), so they cover the gap, the new process's start, and its first
+// moments. "Fast" is the policy's lifecycle.failFastMs.
 import { performance } from "node:perf_hooks";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { observationClaim } from "../../harness/conformance/detection-claim.ts";
@@ -15,17 +16,10 @@ import { containerStatus, podEvidence, sidecarContainer } from "../support/pod-e
 import { inferRequest, isInferResponse } from "../support/reference-requests.ts";
 import { describeOutcome, outcomeTimeline, roundMs, timedRequest, type TimedOutcome } from "../support/timed-request.ts";
 
-/** A request that settles later than this while the sidecar is down was held, not failed fast. */
-export const FAIL_FAST_MS = 1_000;
-/** Requests are given longer than FAIL_FAST_MS, so the evidence shows how long a held one hangs. */
-const REQUEST_TIMEOUT_MS = 2_000;
-const WATCH_MS = 6_000;
-const SEND_GAP_MS = 20;
-const MAX_REQUESTS = 400;
 
 export const failsFastWhileDown: ConformanceTest = {
   id: "lifecycle.fails-fast-while-down",
-  description: `While the sidecar is down or restarting, each request through it fails (or succeeds) within ${FAIL_FAST_MS} ms instead of hanging.`,
+  description: "While the sidecar is down or restarting, each request through it fails (or succeeds) within the policy's lifecycle.failFastMs instead of hanging.",
   profile: "lifecycle",
   level: "core",
   features: [],
@@ -34,6 +28,11 @@ export const failsFastWhileDown: ConformanceTest = {
   detection: observationClaim("1 SIGKILL of the sidecar, requests every 20 ms until it serves again"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
+    // A request that settles later than failFastMs while the sidecar is down was held, not failed fast.
+    const failFastMs = context.policy.lifecycle.failFastMs;
+    const { failFastWatchMs, watchRequestGapMs } = context.config;
+    // Given longer than failFastMs, so the evidence shows how long a held request hangs.
+    const requestTimeoutMs = 2 * failFastMs;
     const pod = await context.startPod();
     const entry = context.entryUrl(pod);
     const request = inferRequest(context);
@@ -43,22 +42,23 @@ export const failsFastWhileDown: ConformanceTest = {
     pod.signal(sidecar, "SIGKILL");
     const outcomes: TimedOutcome[] = [];
     let recovered: TimedOutcome | undefined;
-    for (let i = 0; i < MAX_REQUESTS && performance.now() - killedAtMs < WATCH_MS; i++) {
+    const maxRequests = Math.ceil(failFastWatchMs / watchRequestGapMs);
+    for (let i = 0; i < maxRequests && performance.now() - killedAtMs < failFastWatchMs; i++) {
       const status = containerStatus(pod, sidecar);
       const restartedAndReady = status.restartCount > restartsBefore && status.state === "running" && status.ready;
-      const outcome = await timedRequest(entry, request, { timeoutMs: REQUEST_TIMEOUT_MS, signal: context.signal });
+      const outcome = await timedRequest(entry, request, { timeoutMs: requestTimeoutMs, signal: context.signal });
       outcomes.push(outcome);
       if (restartedAndReady && isInferResponse(outcome.status, outcome.body)) {
         recovered = outcome;
         break;
       }
-      await pause(SEND_GAP_MS, context.signal);
+      await pause(watchRequestGapMs, context.signal);
     }
 
-    const held = outcomes.filter((o) => o.durationMs > FAIL_FAST_MS);
-    const failedFast = outcomes.filter((o) => o.durationMs <= FAIL_FAST_MS && !isInferResponse(o.status, o.body));
+    const held = outcomes.filter((o) => o.durationMs > failFastMs);
+    const failedFast = outcomes.filter((o) => o.durationMs <= failFastMs && !isInferResponse(o.status, o.body));
     const evidence = {
-      failFastMs: FAIL_FAST_MS,
+      failFastMs,
       requests: outcomes.length,
       failedFast: failedFast.length,
       held: held.length,
@@ -73,15 +73,15 @@ export const failsFastWhileDown: ConformanceTest = {
       return {
         verdict: "failed",
         message:
-          `expected requests through the sidecar to fail fast (≤ ${FAIL_FAST_MS} ms) while it was down or restarting; ${held.length} of ${outcomes.length} were held ` +
+          `expected requests through the sidecar to fail fast (≤ the policy's ${failFastMs} ms) while it was down or restarting; ${held.length} of ${outcomes.length} were held ` +
           `(first sent ${roundMs(first.startedAtMs - killedAtMs, 0)} ms after SIGKILL: ${describeOutcome(first)})`,
         evidence,
       };
     }
-    const end = recovered ? `until it served again ${roundMs(recovered.endedAtMs - killedAtMs, 0)} ms after SIGKILL` : `for ${WATCH_MS} ms after SIGKILL`;
+    const end = recovered ? `until it served again ${roundMs(recovered.endedAtMs - killedAtMs, 0)} ms after SIGKILL` : `for ${failFastWatchMs} ms after SIGKILL`;
     return {
       verdict: "passed",
-      message: `all ${outcomes.length} requests settled within ${FAIL_FAST_MS} ms (${failedFast.length} failed fast while the sidecar was down) ${end}`,
+      message: `all ${outcomes.length} requests settled within ${failFastMs} ms (${failedFast.length} failed fast while the sidecar was down) ${end}`,
       evidence,
     };
   },

@@ -13,21 +13,12 @@ import { primaryIdentity } from "../support/primary-debug.ts";
 import { inferRequest, isInferResponse } from "../support/reference-requests.ts";
 import { outcomeTimeline, roundMs, timedRequest, type TimedOutcome } from "../support/timed-request.ts";
 
-/**
- * From the kill until the pod serves through the restarted sidecar. The runtime's first
- * back-off is 100 ms and Envoy restarts in about 200 ms: 10 s leaves a wide margin for
- * a sidecar that starts honestly, and still catches one that takes many seconds.
- */
-export const RECOVERY_BOUND_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 1_000;
-const SEND_GAP_MS = 50;
-const MAX_REQUESTS = 500;
 
 export const sidecarCrashRestartsAlone: ConformanceTest = {
   id: "lifecycle.sidecar-crash-restarts-alone",
   description:
-    `After SIGKILL of the sidecar, only the sidecar is restarted: the primary keeps its process and loaded model, and the ` +
-    `pod serves through the sidecar again within ${RECOVERY_BOUND_MS} ms.`,
+    "After SIGKILL of the sidecar, only the sidecar is restarted: the primary keeps its process and loaded model, and the " +
+    "pod serves through the sidecar again within the policy's lifecycle.recoveryMs.",
   profile: "lifecycle",
   level: "core",
   features: [],
@@ -36,6 +27,9 @@ export const sidecarCrashRestartsAlone: ConformanceTest = {
   detection: observationClaim("1 SIGKILL of the sidecar, then requests until the pod serves again"),
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
+    // From the kill until the pod serves through the restarted sidecar.
+    const recoveryMs = context.policy.lifecycle.recoveryMs;
+    const { watchRequestTimeoutMs, watchRequestGapMs } = context.config;
     const pod = await context.startPod();
     const entry = context.entryUrl(pod);
     const direct = context.directUrl(pod);
@@ -47,18 +41,19 @@ export const sidecarCrashRestartsAlone: ConformanceTest = {
     pod.signal(sidecar, "SIGKILL");
     const outcomes: TimedOutcome[] = [];
     let servedAgain: TimedOutcome | undefined;
-    for (let i = 0; i < MAX_REQUESTS && performance.now() - killedAtMs < RECOVERY_BOUND_MS; i++) {
+    const maxRequests = Math.ceil(recoveryMs / watchRequestGapMs);
+    for (let i = 0; i < maxRequests && performance.now() - killedAtMs < recoveryMs; i++) {
       const status = containerStatus(pod, sidecar);
       const restarted = status.restartCount > sidecarBefore.restartCount && status.state === "running" && status.ready;
-      const outcome = await timedRequest(entry, request, { timeoutMs: REQUEST_TIMEOUT_MS, signal: context.signal });
+      const outcome = await timedRequest(entry, request, { timeoutMs: watchRequestTimeoutMs, signal: context.signal });
       outcomes.push(outcome);
       // Counts only once the runtime has the restarted sidecar running and ready: for a
       // sidecar outside the request path, the entry is the primary and always answers.
-      if (restarted && isInferResponse(outcome.status, outcome.body) && outcome.endedAtMs - killedAtMs <= RECOVERY_BOUND_MS) {
+      if (restarted && isInferResponse(outcome.status, outcome.body) && outcome.endedAtMs - killedAtMs <= recoveryMs) {
         servedAgain = outcome;
         break;
       }
-      await pause(SEND_GAP_MS, context.signal);
+      await pause(watchRequestGapMs, context.signal);
     }
 
     const sidecarAfter = containerStatus(pod, sidecar);
@@ -66,7 +61,7 @@ export const sidecarCrashRestartsAlone: ConformanceTest = {
     const primaryAfter = primaryStatus.state === "running" ? await primaryIdentity(direct, context.signal).catch((error: Error) => error) : null;
     const problems: string[] = [];
     if (sidecarAfter.restartCount <= sidecarBefore.restartCount) problems.push(`the sidecar was not restarted (restartCount ${sidecarAfter.restartCount})`);
-    if (!servedAgain) problems.push(`no request was answered through the restarted sidecar within ${RECOVERY_BOUND_MS} ms (sidecar ${sidecarAfter.state}, ready ${sidecarAfter.ready})`);
+    if (!servedAgain) problems.push(`no request was answered through the restarted sidecar within ${recoveryMs} ms (sidecar ${sidecarAfter.state}, ready ${sidecarAfter.ready})`);
     if (primaryStatus.state !== "running" || primaryStatus.restartCount > 0) problems.push(`the primary is ${primaryStatus.state} with restartCount ${primaryStatus.restartCount}`);
     if (primaryAfter instanceof Error) problems.push(`the primary no longer answers directly: ${primaryAfter.message}`);
     if (primaryAfter && !(primaryAfter instanceof Error)) {
@@ -77,7 +72,7 @@ export const sidecarCrashRestartsAlone: ConformanceTest = {
     }
 
     const evidence = {
-      recoveryBoundMs: RECOVERY_BOUND_MS,
+      recoveryMs,
       servedAgainAfterKillMs: servedAgain ? roundMs(servedAgain.endedAtMs - killedAtMs) : null,
       sidecar: { pidBefore: sidecarBefore.pid, pidAfter: sidecarAfter.pid, restartCount: sidecarAfter.restartCount, state: sidecarAfter.state, ready: sidecarAfter.ready },
       primaryBefore,
@@ -88,7 +83,7 @@ export const sidecarCrashRestartsAlone: ConformanceTest = {
     if (problems.length > 0) {
       return {
         verdict: "failed",
-        message: `expected only the sidecar to restart, the primary's process and model untouched, and the pod serving again within ${RECOVERY_BOUND_MS} ms of SIGKILL; ${problems.join("; ")}`,
+        message: `expected only the sidecar to restart, the primary's process and model untouched, and the pod serving again within ${recoveryMs} ms of SIGKILL; ${problems.join("; ")}`,
         evidence,
       };
     }

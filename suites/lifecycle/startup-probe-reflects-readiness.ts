@@ -14,11 +14,6 @@ import { describeOutcome, roundMs, timedRequest, type TimedOutcome } from "../su
 
 /** Requests sent back to back the moment readiness is reported; each must be answered by the primary. */
 const REQUESTS_AT_READY = 3;
-const REQUEST_TIMEOUT_MS = 2_000;
-/** How long to wait for the crashed sidecar to be reported ready again (its recovery is another check's rule). */
-const RESTART_WATCH_MS = 15_000;
-/** Status polling while waiting for the restarted sidecar: small, so the requests follow the report closely. */
-const STATUS_POLL_MS = 5;
 
 interface Phase {
   phase: string;
@@ -51,7 +46,8 @@ export const startupProbeReflectsReadiness: ConformanceTest = {
         const status = containerStatus(pod, sidecar);
         return status.restartCount > restartsBefore && status.state === "running" && status.ready;
       },
-      { timeoutMs: RESTART_WATCH_MS, intervalMs: STATUS_POLL_MS, signal: context.signal },
+      // restartWatchMs: the recovery's speed is another check's rule; statusPollMs is small, so the requests follow the report closely.
+      { timeoutMs: context.config.restartWatchMs, intervalMs: context.config.statusPollMs, signal: context.signal },
     );
     const readyAgainAfterKillMs = performance.now() - killedAtMs;
     if (readyAgain) phases.push(await requestsNow(context, pod, "right after the restarted sidecar was reported ready"));
@@ -72,7 +68,7 @@ export const startupProbeReflectsReadiness: ConformanceTest = {
     }
     const restartNote = readyAgain
       ? "and right after the restarted sidecar was reported ready"
-      : `(the crashed sidecar was not reported ready within ${RESTART_WATCH_MS} ms, so only the first start was judged)`;
+      : `(the crashed sidecar was not reported ready within ${context.config.restartWatchMs} ms, so only the first start was judged)`;
     return {
       verdict: "passed",
       message: `${REQUESTS_AT_READY} requests through the sidecar were answered by the primary right after the pod became ready ${restartNote}`,
@@ -86,7 +82,7 @@ async function requestsNow(context: ConformanceContext, pod: StartedPod, phase: 
   const request = inferRequest(context);
   const outcomes: TimedOutcome[] = [];
   for (let i = 0; i < REQUESTS_AT_READY; i++) {
-    outcomes.push(await timedRequest(entry, request, { timeoutMs: REQUEST_TIMEOUT_MS, signal: context.signal }));
+    outcomes.push(await timedRequest(entry, request, { timeoutMs: context.config.requestTimeoutMs, signal: context.signal }));
   }
   return { phase, outcomes, failed: outcomes.filter((o) => !isInferResponse(o.status, o.body)) };
 }
