@@ -13,7 +13,15 @@ import { buildInferRequest } from "../../../harness/load/kserve-request.ts";
 import { createRuntime } from "../../../harness/runtime/create-runtime.ts";
 import { dockerTestEngine, ensureProjectImage } from "../../../harness/runtime/docker/docker-test-engine.ts";
 import type { PodRuntime, PodSpec, StartedPod } from "../../../harness/runtime/pod-runtime.ts";
-import { loadManifest, PRIMARY_CONTAINER, toContainerSpec, type LoadedManifest, type PrimaryManifest, type SidecarManifest } from "../../../harness/scenario/index.ts";
+import {
+  loadManifest,
+  loadScenario,
+  PRIMARY_CONTAINER,
+  toContainerSpec,
+  type LoadedManifest,
+  type PrimaryManifest,
+  type SidecarManifest,
+} from "../../../harness/scenario/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
@@ -50,6 +58,14 @@ describe("the Caddy build", () => {
     expect(pinned).toBe(caddy.manifest.metadata.version);
     const version = execFileSync(join(root, ".venv", "bin", "caddy"), ["version"], { encoding: "utf8" });
     expect(version).toMatch(new RegExp(`^v${pinned!.replaceAll(".", "\\.")} `));
+  });
+
+  it("is a variant of scenarios/proxies.yaml beside Envoy, entered at its ingress", async () => {
+    const scenario = await loadScenario(join(root, "scenarios/proxies.yaml"));
+    expect(scenario.variants.map((v) => [v.name, `${v.entry.container}.${v.entry.port}`])).toEqual([
+      ["envoy", "envoy.ingress"],
+      ["caddy", "caddy.ingress"],
+    ]);
   });
 });
 
