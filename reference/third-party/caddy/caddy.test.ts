@@ -107,6 +107,13 @@ for (const runtimeName of ["local", "docker"] as const) {
       expect(direct.headers["via"]).toBeUndefined();
     });
 
+    it("asks the primary for no compression the client did not ask for (transport compression off)", async () => {
+      const echoed = await send(pod.url("caddy", "ingress"), "POST", "/v2/debug/echo", { "content-type": "text/plain" }, Buffer.from("plain"));
+      expect(echoed.status).toBe(200);
+      expect(echoed.headers["x-echo-via"]).toMatch(/\bCaddy\b/);
+      expect(echoed.headers["x-echo-accept-encoding"]).toBeUndefined();
+    });
+
     it("answers its readiness route on the health port only: the same path on the ingress reaches the primary", async () => {
       const health = await send(pod.url("caddy", "health"), "GET", "/ready");
       expect([health.status, health.body.toString()]).toEqual([200, "ready\n"]);
