@@ -22,6 +22,8 @@ export interface DetectionClaim {
   unit: string;
   /** Smallest fraction of faulty tries caught with ≥ 99% probability: 1 − 0.01^(1/n); 1 for an observation. */
   catchesFaultFraction: number;
+  /** Set when the check's tries are its own figure, not the suite config's triesPerExpectation. */
+  fixedTries?: true;
 }
 
 /** Probability that n independent tries catch a fault present on a fraction f of them: 1 − (1 − f)^n. */
@@ -39,9 +41,9 @@ export function triesNeeded(faultFraction: number, confidence = DETECTION_CONFID
   return Math.ceil(Math.log(1 - confidence) / Math.log(1 - faultFraction));
 }
 
-/** The claim of a check that repeats each expectation `tries` times. */
-export function exchangeClaim(tries: number, unit: string): DetectionClaim {
-  return { basis: "exchanges", triesPerExpectation: tries, unit, catchesFaultFraction: smallestCaughtFraction(tries) };
+/** The claim of a check that repeats each expectation `tries` times (the suite config's, unless `fixedTries`). */
+export function exchangeClaim(tries: number, unit: string, options: { fixedTries?: boolean } = {}): DetectionClaim {
+  return { basis: "exchanges", triesPerExpectation: tries, unit, catchesFaultFraction: smallestCaughtFraction(tries), ...(options.fixedTries ? { fixedTries: true as const } : {}) };
 }
 
 /** The claim of a check that observes one event of the pod's life, deterministically. */
@@ -51,10 +53,10 @@ export function observationClaim(unit: string): DetectionClaim {
 
 /**
  * The claim as a run with `triesPerExpectation` (the certification's suite config) makes
- * it: exchange-based claims scale with the tries, observations do not.
+ * it: exchange-based claims scale with the tries; observations and fixed tries do not.
  */
 export function claimUnder(claim: DetectionClaim, triesPerExpectation: number): DetectionClaim {
-  return claim.basis === "exchanges" ? exchangeClaim(triesPerExpectation, claim.unit) : claim;
+  return claim.basis === "exchanges" && !claim.fixedTries ? exchangeClaim(triesPerExpectation, claim.unit) : claim;
 }
 
 /** "catches a fault on ≥ 9.9% of requests with 99% probability (44 tries each)" — for messages and reports. */

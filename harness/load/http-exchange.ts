@@ -2,6 +2,7 @@
 // bytes — or the transport error, as a value: conformance checks compare exchanges
 // and must report a reset connection as evidence, not crash on it.
 import { performance } from "node:perf_hooks";
+import { Readable } from "node:stream";
 import { Agent, request, type Dispatcher } from "undici";
 import { assertLoadTarget } from "./target-guard.ts";
 import { classifyTransportError } from "./load-errors.ts";
@@ -12,6 +13,15 @@ export interface ExchangeRequest {
   path: string;
   headers?: Record<string, string>;
   body?: Buffer;
+  /** Send the body chunked (Transfer-Encoding: chunked, no Content-Length), in pieces of CHUNK_BYTES. */
+  chunked?: boolean;
+}
+
+/** Piece size of a chunked request body: large enough to be cheap, small enough that a 16 MiB body takes many chunks. */
+const CHUNK_BYTES = 1024 * 1024;
+
+async function* piecesOf(body: Buffer): AsyncGenerator<Buffer> {
+  for (let at = 0; at < body.length; at += CHUNK_BYTES) yield body.subarray(at, at + CHUNK_BYTES);
 }
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -52,7 +62,7 @@ export async function exchange(baseUrl: string, req: ExchangeRequest, options: E
     const res = await request(url, {
       method: req.method,
       headers: req.headers ?? {},
-      ...(req.body ? { body: req.body } : {}),
+      ...(req.body ? { body: req.chunked ? Readable.from(piecesOf(req.body), { objectMode: false }) : req.body } : {}),
       dispatcher: options.dispatcher,
       signal,
     });

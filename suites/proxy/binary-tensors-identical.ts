@@ -51,23 +51,24 @@ function bytesElements(elements: Buffer[]): Buffer {
   );
 }
 
+/** Generated cases change values and batch size with every try; the byte-pattern cases send their fixed bytes each time. */
 export function binaryCases(mlpModel: string): ComparisonCase[] {
-  const compare = (name: string, request: ExchangeRequest): ComparisonCase => ({
+  const compare = (name: string, request: ComparisonCase["request"]): ComparisonCase => ({
     name,
     request,
     expectStatus: 200,
     headers: ["content-type", HEADER_LENGTH],
   });
-  const generated = (model: string, datatype: "FP32" | "FP64" | "INT32" | "INT64", shape: number[], seed: number, outputs?: string[]) =>
-    buildInferRequest({ model, format: "binary", inputs: [{ name: "INPUT0", datatype, shape }], ...(outputs ? { outputs } : {}) }, seed);
+  const generated = (model: string, datatype: "FP32" | "FP64" | "INT32" | "INT64", rows: number[], columns: number, seed: number, outputs?: string[]) => (attempt: number) =>
+    buildInferRequest({ model, format: "binary", inputs: [{ name: "INPUT0", datatype, shape: [rows[attempt % rows.length]!, columns] }], ...(outputs ? { outputs } : {}) }, seed + attempt);
   const byteValues = allByteValues();
   const bytesTensor = bytesElements([Buffer.from("\r\n\r\nHTTP/1.1 200 OK\r\n"), Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28]), Buffer.alloc(0), Buffer.from("日本🚀")]);
   return [
-    compare(`${mlpModel} batch 4, all outputs binary`, generated(mlpModel, "FP32", [4, 64], 201)),
-    compare(`${mlpModel} batch 2, OUTPUT0 binary by name`, generated(mlpModel, "FP32", [2, 64], 202, ["OUTPUT0"])),
-    compare("identity_fp32 [3,33]", generated("identity_fp32", "FP32", [3, 33], 203)),
-    compare("identity_fp64 [2,5]", generated("identity_fp64", "FP64", [2, 5], 204)),
-    compare("identity_int64 [2,7]", generated("identity_int64", "INT64", [2, 7], 205)),
+    compare(`${mlpModel} batch 1–16, all outputs binary`, generated(mlpModel, "FP32", [4, 1, 16, 7], 64, 201_000)),
+    compare(`${mlpModel} batch 1–8, OUTPUT0 binary by name`, generated(mlpModel, "FP32", [2, 8, 1], 64, 202_000, ["OUTPUT0"])),
+    compare("identity_fp32 [1–9,33]", generated("identity_fp32", "FP32", [3, 1, 9], 33, 203_000)),
+    compare("identity_fp64 [1–4,5]", generated("identity_fp64", "FP64", [2, 4, 1], 5, 204_000)),
+    compare("identity_int64 [1–3,7]", generated("identity_int64", "INT64", [2, 3, 1], 7, 205_000)),
     compare(
       "identity_uint8 [2,256] every byte value",
       binaryRequest("/v2/models/identity_uint8/infer", [{ name: "INPUT0", datatype: "UINT8", shape: [2, 256], bytes: byteValues }], {
@@ -108,7 +109,7 @@ export const binaryTensorsIdentical: ConformanceTest = {
   features: ["binary-tensors"],
   faultyFixture: "reference/sidecars/corrupt-binary.yaml",
   timeoutMs: 30_000,
-  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "binary-tensor request per case, compared directly and through the sidecar"),
+  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "binary-tensor request per case (values and batch vary; kept-alive, fresh and concurrent connections), compared directly and through the sidecar"),
   async run(context) {
     return runComparisonCheck(context, binaryCases(context.primary.manifest.spec.model.name), { compared: `status, content-type, ${INFERENCE_HEADER_LENGTH} and body bytes`, requests: "binary-tensor requests" });
   },

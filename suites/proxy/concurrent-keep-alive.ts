@@ -5,7 +5,6 @@ import { performance } from "node:perf_hooks";
 import { Client } from "undici";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
-import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { buildInferRequest } from "../../harness/load/kserve-request.ts";
 import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
@@ -41,7 +40,7 @@ export const concurrentKeepAlive: ConformanceTest = {
   features: ["keep-alive"],
   faultyFixture: "reference/sidecars/connection-limit.yaml",
   timeoutMs: 45_000,
-  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "request on one of 64 concurrent keep-alive connections"),
+  detection: exchangeClaim(CONNECTIONS, `keep-alive connection open at the same time as ${CONNECTIONS - 1} others, carrying ${REQUESTS_PER_CONNECTION} requests`, { fixedTries: true }),
   async run(context) {
     const pod = await context.startPod();
     const origin = assertLoadTarget(context.entryUrl(pod)).origin;

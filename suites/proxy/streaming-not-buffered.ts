@@ -1,6 +1,12 @@
 // proxy.streaming-not-buffered: generate_stream sends one SSE event per token every
 // TOKEN_INTERVAL_MS; through the sidecar each event must arrive about when it arrives
 // directly, not held back until a buffer fills or the stream ends.
+//
+// Each try is a stream through the sidecar started together with the same stream straight
+// from the primary, and judged against it: the tries run one at a time on kept-alive and
+// fresh connections and, most of them, several at once (try-plan.ts), so a proxy that
+// buffers only some streams, or only under concurrency, is caught.
+import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { request, type Dispatcher } from "undici";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
@@ -11,14 +17,17 @@ import { classifyTransportError } from "../../harness/load/load-errors.ts";
 import { firstDifference, formatDifference } from "../support/byte-diff.ts";
 import { headerText, round, withAgent } from "../../harness/load/http-exchange.ts";
 import { endpointsOf, PrimaryMisbehavedError, sidecarLogTail } from "../support/proxy-comparison.ts";
+import { type Delivery, planTries, type PlannedTry } from "../support/try-plan.ts";
+import { runTryPlan } from "../support/try-runner.ts";
+import { TryTally } from "../support/try-tally.ts";
 
-export const TOKENS = 20;
-export const TOKEN_INTERVAL_MS = 50;
+export const TOKENS = 12;
+export const TOKEN_INTERVAL_MS = 40;
 /**
- * Bounds, relative to the direct stream measured in the same pod just before:
- * - TTFT and every later token at most 200 ms behind their direct arrival: four token
- *   intervals, far above scheduling jitter on a busy 2-core VM (tens of ms), far below
- *   the ≈ 950 ms a proxy that buffers the whole stream adds to the first token;
+ * Bounds, relative to the direct stream started at the same moment:
+ * - TTFT and every later token at most 200 ms behind their direct arrival: five token
+ *   intervals, far above scheduling jitter on a busy 2-core VM (tens of ms), below the
+ *   ≈ 440 ms a proxy that buffers the whole stream adds to the first token;
  * - the stream spans ≥ 50% of its direct duration, and the median inter-token gap is
  *   ≥ 50% of the direct one: a proxy that flushes in batches delivers most tokens with
  *   gaps near 0, even when its first token is on time.
@@ -26,6 +35,10 @@ export const TOKEN_INTERVAL_MS = 50;
 export const LAG_SLACK_MS = 200;
 export const MIN_SPAN_RATIO = 0.5;
 export const MIN_GAP_RATIO = 0.5;
+/** Streams at once through the sidecar (and as many directly): below the 8 connections a small proxy may serve. */
+const STREAM_CONCURRENCY = 6;
+/** Per 11 tries: one kept-alive and one fresh connection alone, nine in concurrent groups (a group takes one stream's time). */
+const STREAM_DELIVERIES: readonly Delivery[] = ["keep-alive", "fresh-connection", ...Array<Delivery>(9).fill("concurrent")];
 const STREAM_TIMEOUT_MS = 10_000;
 
 interface StreamTiming {
@@ -81,78 +94,107 @@ function shape(arrivalsMs: number[]) {
   return { ttftMs: first, spanMs: last - first, medianGapMs: median(gaps(arrivalsMs)) };
 }
 
+/** What one stream through the sidecar showed against its direct twin. */
+export interface StreamVerdict {
+  problems: string[];
+  ttftLagMs: number;
+  maxLagMs: number;
+  spanRatio: number;
+  gapRatio: number;
+}
+
+/** The bounds above, applied to one pair of streams. */
+export function judgeStream(direct: StreamTiming, viaSidecar: StreamTiming): StreamVerdict {
+  const want = shape(direct.arrivalsMs);
+  const got = shape(viaSidecar.arrivalsMs);
+  const lagsMs = viaSidecar.arrivalsMs.map((t, i) => t - (direct.arrivalsMs[i] ?? Number.NaN));
+  const maxLag = lagsMs.reduce((worst, lag, i) => (lag > worst.lagMs ? { index: i, lagMs: lag } : worst), { index: -1, lagMs: -Infinity });
+  const problems: string[] = [];
+  if (viaSidecar.status !== direct.status) problems.push(`status ${viaSidecar.status}, directly ${direct.status}`);
+  if (viaSidecar.contentType !== direct.contentType) problems.push(`content-type ${JSON.stringify(viaSidecar.contentType)}, directly ${JSON.stringify(direct.contentType)}`);
+  const difference = firstDifference(direct.body, viaSidecar.body);
+  if (difference) problems.push(`${viaSidecar.arrivalsMs.length} events whose bytes differ from the direct ${direct.arrivalsMs.length}: ${formatDifference(difference)}`);
+  if (!(got.ttftMs <= want.ttftMs + LAG_SLACK_MS)) problems.push(`first token after ${round(got.ttftMs)} ms, directly ${round(want.ttftMs)} ms (bound: +${LAG_SLACK_MS} ms)`);
+  if (maxLag.index > 0 && !(maxLag.lagMs <= LAG_SLACK_MS)) problems.push(`token ${maxLag.index} arrived ${round(maxLag.lagMs)} ms after its direct arrival (bound: ${LAG_SLACK_MS} ms)`);
+  if (!(got.spanMs >= MIN_SPAN_RATIO * want.spanMs)) problems.push(`tokens spread over ${round(got.spanMs)} ms, directly ${round(want.spanMs)} ms (bound: ≥ ${MIN_SPAN_RATIO * 100}%)`);
+  if (!(got.medianGapMs >= MIN_GAP_RATIO * want.medianGapMs)) problems.push(`median inter-token gap ${round(got.medianGapMs)} ms, directly ${round(want.medianGapMs)} ms (bound: ≥ ${MIN_GAP_RATIO * 100}%)`);
+  return { problems, ttftLagMs: got.ttftMs - want.ttftMs, maxLagMs: maxLag.lagMs, spanRatio: got.spanMs / want.spanMs, gapRatio: got.medianGapMs / want.medianGapMs };
+}
+
 const roundAll = (values: number[]) => values.map((v) => round(v));
 
 export const streamingNotBuffered: ConformanceTest = {
   id: "proxy.streaming-not-buffered",
-  description: `generate_stream (${TOKENS} SSE events, one every ${TOKEN_INTERVAL_MS} ms) through the sidecar: the same events, each at most ${LAG_SLACK_MS} ms behind its direct arrival, spanning ≥ ${MIN_SPAN_RATIO * 100}% of the direct duration with a median gap ≥ ${MIN_GAP_RATIO * 100}% of the direct one`,
+  description: `generate_stream (${TOKENS} SSE events, one every ${TOKEN_INTERVAL_MS} ms) through the sidecar, each stream started with its direct twin: the same events, each at most ${LAG_SLACK_MS} ms behind its direct arrival, spanning ≥ ${MIN_SPAN_RATIO * 100}% of the direct duration with a median gap ≥ ${MIN_GAP_RATIO * 100}% of the direct one`,
   profile: "proxy",
   level: "core",
   features: ["streaming"],
   faultyFixture: "reference/sidecars/buffer-stream.yaml",
-  timeoutMs: 30_000,
-  detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, "token stream, timed against a direct stream"),
+  timeoutMs: 60_000,
+  detection: exchangeClaim(
+    DEFAULT_SUITE_CONFIG.triesPerExpectation,
+    `token stream, timed against a direct stream started with it (alone on kept-alive and fresh connections, and up to ${STREAM_CONCURRENCY} at once)`,
+  ),
   async run(context) {
     const pod = await context.startPod();
     const endpoints = endpointsOf(context, pod);
     const path = `/v2/models/${encodeURIComponent(context.primary.manifest.spec.model.name)}/generate_stream`;
     const generate = (tokens: number, intervalMs: number) =>
       Buffer.from(JSON.stringify({ text_input: "is the sidecar streaming", parameters: { max_tokens: tokens, token_interval_ms: intervalMs } }));
+    const plan = planTries({ cases: 1, triesPerCase: context.config.triesPerExpectation, seed: randomInt(2 ** 31), concurrency: STREAM_CONCURRENCY, deliveries: STREAM_DELIVERIES });
+    const tally = new TryTally(plan, ["generate_stream"]);
+    const worst = { ttftLagMs: -Infinity, maxLagMs: -Infinity, spanRatio: Infinity, gapRatio: Infinity };
+    let firstFailure: Record<string, unknown> | undefined;
 
-    const { direct, viaSidecar } = await withAgent(async (agent) => {
-      // Warm-up: connections open and code paths hot on both paths before anything is timed.
-      await timeStream(endpoints.direct, path, generate(2, 0), agent, context.signal);
-      await timeStream(endpoints.entry, path, generate(2, 0), agent, context.signal);
-      const direct = await timeStream(endpoints.direct, path, generate(TOKENS, TOKEN_INTERVAL_MS), agent, context.signal);
-      const viaSidecar = await timeStream(endpoints.entry, path, generate(TOKENS, TOKEN_INTERVAL_MS), agent, context.signal);
-      return { direct, viaSidecar };
-    });
-    if (!direct.ok || direct.timing.status !== 200 || direct.timing.arrivalsMs.length !== TOKENS) {
-      const what = direct.ok ? `status ${direct.timing.status} with ${direct.timing.arrivalsMs.length} events` : `${direct.kind} error (${direct.message})`;
-      throw new PrimaryMisbehavedError(`the primary's generate_stream answered ${what} directly, expected 200 with ${TOKENS} events`);
-    }
-    const want = shape(direct.timing.arrivalsMs);
-    const evidence: Record<string, unknown> = {
+    await withAgent(
+      async (directAgent) => {
+        // Warm-up: connections open and code paths hot on both paths before anything is timed.
+        await timeStream(endpoints.direct, path, generate(2, 0), directAgent, context.signal);
+        await withAgent((agent) => timeStream(endpoints.entry, path, generate(2, 0), agent, context.signal), { connections: 1 });
+        const streamBody = generate(TOKENS, TOKEN_INTERVAL_MS);
+        const prepare = async () => ({ direct: timeStream(endpoints.direct, path, streamBody, directAgent, context.signal) });
+        const send = async (entry: PlannedTry, prepared: { direct: Promise<StreamResult> }, dispatcher: Dispatcher) => {
+          const [direct, viaSidecar] = await Promise.all([prepared.direct, timeStream(endpoints.entry, path, streamBody, dispatcher, context.signal)]);
+          if (!direct.ok || direct.timing.status !== 200 || direct.timing.arrivalsMs.length !== TOKENS) {
+            const what = direct.ok ? `status ${direct.timing.status} with ${direct.timing.arrivalsMs.length} events` : `${direct.kind} error (${direct.message})`;
+            throw new PrimaryMisbehavedError(`the primary's generate_stream answered ${what} directly, expected 200 with ${TOKENS} events`);
+          }
+          if (!viaSidecar.ok) {
+            const problem = `a ${viaSidecar.kind} error after ${round(viaSidecar.afterMs)} ms and ${viaSidecar.arrivalsMs.length} events (${viaSidecar.message})`;
+            firstFailure ??= { delivery: entry.delivery, directArrivalsMs: roundAll(direct.timing.arrivalsMs), viaSidecarArrivalsMs: roundAll(viaSidecar.arrivalsMs), error: problem };
+            tally.record(entry, [problem]);
+            return;
+          }
+          const verdict = judgeStream(direct.timing, viaSidecar.timing);
+          worst.ttftLagMs = Math.max(worst.ttftLagMs, verdict.ttftLagMs);
+          worst.maxLagMs = Math.max(worst.maxLagMs, verdict.maxLagMs);
+          worst.spanRatio = Math.min(worst.spanRatio, verdict.spanRatio);
+          worst.gapRatio = Math.min(worst.gapRatio, verdict.gapRatio);
+          if (verdict.problems.length > 0) {
+            firstFailure ??= { delivery: entry.delivery, directArrivalsMs: roundAll(direct.timing.arrivalsMs), viaSidecarArrivalsMs: roundAll(viaSidecar.timing.arrivalsMs) };
+          }
+          tally.record(entry, verdict.problems);
+        };
+        await runTryPlan(plan, endpoints.entry, { prepare, send }, context.signal);
+      },
+      { connections: STREAM_CONCURRENCY },
+    );
+
+    const worstText = `worst: first token +${round(worst.ttftLagMs)} ms, a token +${round(worst.maxLagMs)} ms behind direct, span ${round(worst.spanRatio * 100, 0)}%, median gap ${round(worst.gapRatio * 100, 0)}% of direct`;
+    const evidence = {
+      ...tally.evidence(),
       bounds: { lagSlackMs: LAG_SLACK_MS, minSpanRatio: MIN_SPAN_RATIO, minGapRatio: MIN_GAP_RATIO },
-      direct: { ...roundShape(want), arrivalsMs: roundAll(direct.timing.arrivalsMs) },
+      stream: { tokens: TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS },
+      worst: { ttftLagMs: round(worst.ttftLagMs), maxLagMs: round(worst.maxLagMs), spanRatio: round(worst.spanRatio, 2), gapRatio: round(worst.gapRatio, 2) },
+      ...(firstFailure ? { firstFailingStream: firstFailure } : {}),
     };
-    if (!viaSidecar.ok) {
-      return {
-        verdict: "failed",
-        message: `expected ${TOKENS} streamed events through the sidecar; found a ${viaSidecar.kind} error after ${round(viaSidecar.afterMs)} ms and ${viaSidecar.arrivalsMs.length} events (${viaSidecar.message})`,
-        evidence: { ...evidence, viaSidecar: { error: viaSidecar.kind, message: viaSidecar.message, arrivalsMs: roundAll(viaSidecar.arrivalsMs) }, sidecarLogTail: sidecarLogTail(context, pod) },
-      };
-    }
-    const got = shape(viaSidecar.timing.arrivalsMs);
-    const lagsMs = viaSidecar.timing.arrivalsMs.map((t, i) => t - (direct.timing.arrivalsMs[i] ?? Number.NaN));
-    const maxLag = lagsMs.reduce((worst, lag, i) => (lag > worst.lagMs ? { index: i, lagMs: lag } : worst), { index: -1, lagMs: -Infinity });
-    evidence["viaSidecar"] = { ...roundShape(got), maxLagMs: round(maxLag.lagMs), arrivalsMs: roundAll(viaSidecar.timing.arrivalsMs), lagsMs: roundAll(lagsMs) };
-
-    const problems: string[] = [];
-    if (viaSidecar.timing.status !== 200) problems.push(`status ${viaSidecar.timing.status}, directly 200`);
-    if (viaSidecar.timing.contentType !== direct.timing.contentType) problems.push(`content-type ${JSON.stringify(viaSidecar.timing.contentType)}, directly ${JSON.stringify(direct.timing.contentType)}`);
-    const difference = firstDifference(direct.timing.body, viaSidecar.timing.body);
-    if (difference) problems.push(`${viaSidecar.timing.arrivalsMs.length} events whose bytes differ from the direct ${TOKENS}: ${formatDifference(difference)}`);
-    if (!(got.ttftMs <= want.ttftMs + LAG_SLACK_MS)) problems.push(`first token after ${round(got.ttftMs)} ms, directly ${round(want.ttftMs)} ms (bound: +${LAG_SLACK_MS} ms)`);
-    if (maxLag.index > 0 && !(maxLag.lagMs <= LAG_SLACK_MS)) problems.push(`token ${maxLag.index} arrived ${round(maxLag.lagMs)} ms after its direct arrival (bound: ${LAG_SLACK_MS} ms)`);
-    if (!(got.spanMs >= MIN_SPAN_RATIO * want.spanMs)) problems.push(`tokens spread over ${round(got.spanMs)} ms, directly ${round(want.spanMs)} ms (bound: ≥ ${MIN_SPAN_RATIO * 100}%)`);
-    if (!(got.medianGapMs >= MIN_GAP_RATIO * want.medianGapMs)) problems.push(`median inter-token gap ${round(got.medianGapMs)} ms, directly ${round(want.medianGapMs)} ms (bound: ≥ ${MIN_GAP_RATIO * 100}%)`);
-
-    if (problems.length === 0) {
-      return {
-        verdict: "passed",
-        message: `${TOKENS} tokens streamed through the sidecar: TTFT ${round(got.ttftMs)} ms (directly ${round(want.ttftMs)} ms), at most ${round(maxLag.lagMs)} ms behind direct, median gap ${round(got.medianGapMs)} ms (directly ${round(want.medianGapMs)} ms)`,
-        evidence,
-      };
+    if (tally.failed === 0) {
+      return { verdict: "passed", message: `${tally.describeTries("token streams")} arrived as streamed, each token within ${LAG_SLACK_MS} ms of its direct twin (${worstText})`, evidence };
     }
     return {
       verdict: "failed",
-      message: `expected streamed tokens through the sidecar within ${LAG_SLACK_MS} ms of their direct arrival, spanning ≥ ${MIN_SPAN_RATIO * 100}% of the direct duration, median gap ≥ ${MIN_GAP_RATIO * 100}% of direct; found ${problems.join("; ")}`,
+      message: `expected streamed tokens through the sidecar within ${LAG_SLACK_MS} ms of their direct arrival, spanning ≥ ${MIN_SPAN_RATIO * 100}% of the direct duration, median gap ≥ ${MIN_GAP_RATIO * 100}% of direct, for ${tally.describeTries("token streams")}; found ${tally.describeFailures(1)}`,
       evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
     };
   },
 };
-
-function roundShape(s: { ttftMs: number; spanMs: number; medianGapMs: number }) {
-  return { ttftMs: round(s.ttftMs), spanMs: round(s.spanMs), medianGapMs: round(s.medianGapMs) };
-}

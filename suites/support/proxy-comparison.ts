@@ -1,27 +1,27 @@
 // The shape most proxy checks share: send the same request straight to the primary and
-// through the sidecar (same pod), and list every way the two answers differ.
+// through the sidecar (same pod), and list every way the two answers differ. Each case is
+// tried context.config.triesPerExpectation times, on kept-alive and fresh connections and
+// in concurrent groups (try-plan.ts), so a fault on a fraction of requests, or only on
+// some connections, is caught as surely as one on every request.
+import { randomInt } from "node:crypto";
+import type { Dispatcher } from "undici";
 import type { CheckOutcome, ConformanceContext } from "../../harness/conformance/conformance-test.ts";
 import type { StartedPod } from "../../harness/runtime/pod-runtime.ts";
 import { firstDifference, formatDifference, type ByteDifference } from "./byte-diff.ts";
-import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeOptions, type ExchangeRequest, type ExchangeResult } from "../../harness/load/http-exchange.ts";
+import { describeResult, exchange, headerText, resultEvidence, withAgent, type ExchangeOptions, type ExchangeRequest, type ExchangeResponse, type ExchangeResult } from "../../harness/load/http-exchange.ts";
+import { planTries, type PlannedTry } from "./try-plan.ts";
+import { runTryPlan } from "./try-runner.ts";
+import { TryTally } from "./try-tally.ts";
 
 export interface ComparisonCase {
   /** Names the case in messages, e.g. "identity_FP32 [3,17] JSON". */
   name: string;
-  request: ExchangeRequest;
+  /** The request, the same for every try, or made per try (values, shapes vary; the direct answer is asked per try). */
+  request: ExchangeRequest | ((attempt: number) => ExchangeRequest);
   /** The status the primary answers directly; anything else means the case (or the primary) is broken. */
   expectStatus: number;
   /** Response headers that must be identical besides status and body (lower case). */
   headers: string[];
-}
-
-export interface CaseComparison {
-  name: string;
-  direct: ExchangeResult;
-  viaSidecar: ExchangeResult;
-  /** Each difference in words; empty when the answers match. */
-  problems: string[];
-  difference: ByteDifference | null;
 }
 
 export interface Endpoints {
@@ -38,74 +38,46 @@ export class PrimaryMisbehavedError extends Error {
   override name = "PrimaryMisbehavedError";
 }
 
-/**
- * Sends the case directly, then through the sidecar, and compares status, the named
- * headers and the body bytes. A body difference is confirmed by asking the primary a
- * second time: if the primary's own answers vary, the comparison proves nothing.
- */
-export async function compareCase(endpoints: Endpoints, testCase: ComparisonCase, options: ExchangeOptions): Promise<CaseComparison> {
-  const direct = await exchange(endpoints.direct, testCase.request, options);
+/** Most connections a check opens to the sidecar at once: the connection-limit fixture serves 8, and a legitimate proxy may too. */
+export const TRY_CONCURRENCY = 4;
+
+export function requestFor(testCase: ComparisonCase, attempt: number): ExchangeRequest {
+  return typeof testCase.request === "function" ? testCase.request(attempt) : testCase.request;
+}
+
+/** The primary's answer, which must have the case's status; otherwise the check cannot compare. */
+export async function directAnswer(endpoints: Endpoints, testCase: ComparisonCase, request: ExchangeRequest, options: ExchangeOptions): Promise<ExchangeResponse> {
+  const direct = await exchange(endpoints.direct, request, options);
   if (!direct.ok || direct.status !== testCase.expectStatus) {
     throw new PrimaryMisbehavedError(
       `${testCase.name}: the primary answered ${describeResult(direct)} directly, expected status ${testCase.expectStatus}; the check cannot compare the sidecar against it`,
     );
   }
-  const viaSidecar = await exchange(endpoints.entry, testCase.request, options);
-  const problems: string[] = [];
-  let difference: ByteDifference | null = null;
-  if (!viaSidecar.ok) {
-    problems.push(`through the sidecar: ${describeResult(viaSidecar)}`);
-  } else {
-    if (viaSidecar.status !== direct.status) problems.push(`status ${viaSidecar.status}, directly ${direct.status}`);
-    for (const name of testCase.headers) {
-      const want = headerText(direct.headers, name);
-      const got = headerText(viaSidecar.headers, name);
-      if (want !== got) problems.push(`header ${name}: ${quoteOrMissing(got)}, directly ${quoteOrMissing(want)}`);
-    }
-    difference = firstDifference(direct.body, viaSidecar.body);
-    if (difference) {
-      const again = await exchange(endpoints.direct, testCase.request, options);
-      if (!again.ok || firstDifference(direct.body, again.body)) {
-        throw new PrimaryMisbehavedError(
-          `${testCase.name}: two direct answers of the primary differ (${again.ok ? "bodies differ" : describeResult(again)}); a byte comparison needs a deterministic primary`,
-        );
-      }
-      problems.push(`body: ${formatDifference(difference)}`);
-    }
-  }
-  return { name: testCase.name, direct, viaSidecar, problems, difference };
+  return direct;
 }
 
-/** Runs the cases one after another (they are small; order makes evidence easy to read). */
-export async function compareCases(endpoints: Endpoints, cases: ComparisonCase[], options: ExchangeOptions): Promise<CaseComparison[]> {
-  const results: CaseComparison[] = [];
-  for (const testCase of cases) {
-    if (options.signal.aborted) break;
-    results.push(await compareCase(endpoints, testCase, options));
+export interface AnswerComparison {
+  problems: string[];
+  difference: ByteDifference | null;
+}
+
+/** Status, the named headers and the body bytes of the sidecar's answer against the direct one. */
+export function compareAnswers(direct: ExchangeResponse, viaSidecar: ExchangeResult, headers: readonly string[]): AnswerComparison {
+  if (!viaSidecar.ok) return { problems: [`through the sidecar: ${describeResult(viaSidecar)}`], difference: null };
+  const problems: string[] = [];
+  if (viaSidecar.status !== direct.status) problems.push(`status ${viaSidecar.status}, directly ${direct.status}`);
+  for (const name of headers) {
+    const want = headerText(direct.headers, name);
+    const got = headerText(viaSidecar.headers, name);
+    if (want !== got) problems.push(`header ${name}: ${quoteOrMissing(got)}, directly ${quoteOrMissing(want)}`);
   }
-  return results;
+  const difference = firstDifference(direct.body, viaSidecar.body);
+  if (difference) problems.push(`body: ${formatDifference(difference)}`);
+  return { problems, difference };
 }
 
 function quoteOrMissing(value: string | undefined): string {
   return value === undefined ? "missing" : JSON.stringify(value);
-}
-
-/** Per case: what differed, and both answers (headers, length, hash, start of the body). */
-export function comparisonEvidence(results: CaseComparison[]): Record<string, unknown>[] {
-  return results.map((r) => ({
-    case: r.name,
-    identical: r.problems.length === 0,
-    ...(r.problems.length ? { problems: r.problems, direct: resultEvidence(r.direct), viaSidecar: resultEvidence(r.viaSidecar) } : {}),
-    ...(r.difference ? { firstDifference: r.difference } : {}),
-  }));
-}
-
-/** "case a: p1; p2 | case b: p3" — the failing cases of a comparison, for a one-line message. */
-export function summarizeProblems(results: CaseComparison[], maxCases = 2): string {
-  const failing = results.filter((r) => r.problems.length > 0);
-  const shown = failing.slice(0, maxCases).map((r) => `${r.name}: ${r.problems.join("; ")}`);
-  if (failing.length > maxCases) shown.push(`and ${failing.length - maxCases} more`);
-  return shown.join(" | ");
 }
 
 /** The sidecar's last log lines, for the evidence of a failure. */
@@ -117,7 +89,9 @@ const COMPARISON_TIMEOUT_MS = 5_000;
 
 /**
  * The whole of a "same answer directly and through the sidecar" check: one pod, every
- * case compared, passed when none differs, failed with the first differences otherwise.
+ * case tried context.config.triesPerExpectation times, passed when no try differs,
+ * failed with the first differences otherwise. A body difference is confirmed by asking
+ * the primary again: if its own answers vary, the comparison proves nothing.
  * `what` names the compared parts and the requests, e.g. "status, content-type and body bytes" / "JSON requests".
  */
 export async function runComparisonCheck(
@@ -126,17 +100,54 @@ export async function runComparisonCheck(
   what: { compared: string; requests: string },
 ): Promise<CheckOutcome> {
   const pod = await context.startPod();
-  const results = await withAgent((agent) =>
-    compareCases(endpointsOf(context, pod), cases, { dispatcher: agent, signal: context.signal, timeoutMs: COMPARISON_TIMEOUT_MS }),
-  );
-  const failing = results.filter((r) => r.problems.length > 0);
-  const evidence = { cases: comparisonEvidence(results) };
-  if (failing.length === 0) {
-    return { verdict: "passed", message: `${results.length} ${what.requests}: ${what.compared} identical to the direct answers`, evidence };
+  const endpoints = endpointsOf(context, pod);
+  const plan = planTries({ cases: cases.length, triesPerCase: context.config.triesPerExpectation, seed: randomInt(2 ** 31), concurrency: TRY_CONCURRENCY });
+  const tally = new TryTally(plan, cases.map((c) => c.name));
+  await withAgent(async (agent) => {
+    const directOptions: ExchangeOptions = { dispatcher: agent, signal: context.signal, timeoutMs: COMPARISON_TIMEOUT_MS };
+    // Cases whose request is the same every try are asked directly once; a case whose
+    // body differs has the primary's determinism confirmed once.
+    const fixedAnswers = new Map<number, ExchangeResponse>();
+    const confirmed = new Set<number>();
+    const prepare = async (entry: PlannedTry) => {
+      const testCase = cases[entry.caseIndex]!;
+      const request = requestFor(testCase, entry.attempt);
+      const fixed = typeof testCase.request !== "function";
+      let direct = fixed ? fixedAnswers.get(entry.caseIndex) : undefined;
+      if (!direct) {
+        direct = await directAnswer(endpoints, testCase, request, directOptions);
+        if (fixed) fixedAnswers.set(entry.caseIndex, direct);
+      }
+      return { request, direct };
+    };
+    const send = async (entry: PlannedTry, prepared: { request: ExchangeRequest; direct: ExchangeResponse }, dispatcher: Dispatcher) => {
+      const testCase = cases[entry.caseIndex]!;
+      const viaSidecar = await exchange(endpoints.entry, prepared.request, { dispatcher, signal: context.signal, timeoutMs: COMPARISON_TIMEOUT_MS });
+      const { problems, difference } = compareAnswers(prepared.direct, viaSidecar, testCase.headers);
+      if (difference && !confirmed.has(entry.caseIndex)) {
+        await confirmDeterministic(endpoints, testCase, prepared.request, prepared.direct, directOptions);
+        confirmed.add(entry.caseIndex);
+      }
+      tally.record(entry, problems, problems.length ? { direct: resultEvidence(prepared.direct), viaSidecar: resultEvidence(viaSidecar), ...(difference ? { firstDifference: difference } : {}) } : undefined);
+    };
+    await runTryPlan(plan, endpoints.entry, { prepare, send }, context.signal);
+  });
+  const evidence = tally.evidence();
+  if (tally.failed === 0) {
+    return { verdict: "passed", message: `${tally.describeTries(what.requests)}: ${what.compared} identical to the direct answers`, evidence };
   }
   return {
     verdict: "failed",
-    message: `expected ${what.compared} identical to the direct answer for ${results.length} ${what.requests}; found ${failing.length} different: ${summarizeProblems(results)}`,
+    message: `expected ${what.compared} identical to the direct answer for ${tally.describeTries(what.requests)}; found ${tally.describeFailures()}`,
     evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
   };
+}
+
+async function confirmDeterministic(endpoints: Endpoints, testCase: ComparisonCase, request: ExchangeRequest, direct: ExchangeResponse, options: ExchangeOptions): Promise<void> {
+  const again = await exchange(endpoints.direct, request, options);
+  if (!again.ok || firstDifference(direct.body, again.body)) {
+    throw new PrimaryMisbehavedError(
+      `${testCase.name}: two direct answers of the primary differ (${again.ok ? "bodies differ" : describeResult(again)}); a byte comparison needs a deterministic primary`,
+    );
+  }
 }

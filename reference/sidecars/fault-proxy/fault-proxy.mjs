@@ -3,6 +3,8 @@
 // --fault <name> — the faulty fixtures that prove each conformance check can fail.
 //
 //   node fault-proxy.mjs --listen <port> --admin <port> --upstream <port> [--fault <name>]... [--delay-ms <n>]
+//     [--fault-every <n>] [--fault-when <condition>]   (faults on some requests only: fault-gate.mjs)
+//     [--tracing]                                      (a legitimate tracing proxy: tracing.mjs)
 //
 // Without a fault it streams bodies both ways chunk by chunk, passes every header except
 // hop-by-hop ones, keeps upstream statuses and bodies, reuses upstream connections, answers
@@ -12,7 +14,9 @@
 // GET /stats (JSON counters). Everything binds to 127.0.0.1. One JSON line per event on stdout.
 import { Agent, createServer, request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
+import { CONDITIONS, createGate, gateObserver, gatedFault } from "./fault-gate.mjs";
 import { FAULTS, faultNames } from "./faults/index.mjs";
+import { TRACING } from "./tracing.mjs";
 import { detectRestart } from "./restart-marker.mjs";
 
 const HOST = "127.0.0.1";
@@ -25,7 +29,8 @@ function usage(message) {
   process.stderr.write(
     `fault-proxy: ${message}\n` +
       "usage: node fault-proxy.mjs --listen <port> --admin <port> --upstream <port> [--fault <name>]... [--delay-ms <n>]\n" +
-      `faults: ${faultNames().join(", ")}\n`,
+      "       [--fault-every <n>] [--fault-when <condition>] [--tracing]\n" +
+      `faults: ${faultNames().join(", ")}; conditions: ${Object.keys(CONDITIONS).join(", ")}\n`,
   );
   process.exit(2);
 }
@@ -49,6 +54,9 @@ function parseCli(argv) {
         upstream: { type: "string" },
         fault: { type: "string", multiple: true },
         "delay-ms": { type: "string" },
+        "fault-every": { type: "string" },
+        "fault-when": { type: "string" },
+        tracing: { type: "boolean" },
       },
       strict: true,
     });
@@ -56,7 +64,18 @@ function parseCli(argv) {
     usage(error.message);
   }
   const { values } = parsed;
-  const faults = (values.fault ?? []).map((name) => FAULTS[name] ?? usage(`unknown fault ${JSON.stringify(name)}`));
+  const named = (values.fault ?? []).map((name) => FAULTS[name] ?? usage(`unknown fault ${JSON.stringify(name)}`));
+  let gate;
+  if (values["fault-every"] !== undefined || values["fault-when"] !== undefined) {
+    if (named.length === 0) usage("--fault-every and --fault-when need a --fault to act on");
+    try {
+      gate = createGate({ every: values["fault-every"] === undefined ? 1 : Number(values["fault-every"]), when: values["fault-when"] });
+    } catch (error) {
+      usage(error.message);
+    }
+  }
+  // The tracing proxy's own changes come first; the faults then act on what it forwards.
+  const faults = [...(gate ? [gateObserver(gate)] : []), ...(values.tracing ? [TRACING] : []), ...(gate ? named.map((fault) => gatedFault(fault, gate)) : named)];
   let delayMs;
   if (values["delay-ms"] !== undefined) {
     delayMs = Number(values["delay-ms"]);
@@ -67,6 +86,7 @@ function parseCli(argv) {
     admin: portOption(values, "admin"),
     upstream: portOption(values, "upstream"),
     faults,
+    gate,
     delayMs,
   };
 }
@@ -143,6 +163,7 @@ function main() {
     admin: options.admin,
     upstream: options.upstream,
     faults: faults.map((fault) => fault.name),
+    ...(options.gate ? { gate: { every: options.gate.every, phase: options.gate.phase, when: options.gate.when ?? null } } : {}),
     ...(restartAware ? { restart: ctx.restartInfo() } : {}),
   });
 

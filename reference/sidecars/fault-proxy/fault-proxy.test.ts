@@ -57,7 +57,9 @@ async function startFixture(name: string, options: PodOptions = {}): Promise<Fix
   const scoped = createContext({ sidecar, primary, runtime, runId });
   try {
     const pod = await scoped.context.startPod(options);
-    return { pod, name, scoped, entry: scoped.context.entryUrl(pod), direct: scoped.context.directUrl(pod), admin: pod.url(name, "admin") };
+    // `name` may be a path under reference/sidecars (partial/…); the container is the manifest's name.
+    const container = sidecar.manifest.metadata.name;
+    return { pod, name: container, scoped, entry: scoped.context.entryUrl(pod), direct: scoped.context.directUrl(pod), admin: pod.url(container, "admin") };
   } catch (error) {
     await scoped.close();
     throw error;
@@ -398,6 +400,22 @@ describe("fault-proxy process", () => {
     expect(await new Promise((done) => bad.once("exit", (code) => done(code)))).toBe(2);
     expect(stderr).toMatch(/unknown fault "no-such-fault"[\s\S]*faults: drop-header, /);
   });
+
+  it("rejects a partial fault without a fault to gate, a bad rate and an unknown condition", async () => {
+    const ports = ["--listen", "1", "--admin", "2", "--upstream", "3"];
+    for (const [args, message] of [
+      [["--fault-every", "10"], /--fault-every and --fault-when need a --fault to act on/],
+      [["--fault", "mask-errors", "--fault-every", "0"], /--fault-every: expected a whole number ≥ 1, got 0/],
+      [["--fault", "mask-errors", "--fault-when", "sometimes"], /--fault-when: unknown condition "sometimes"; expected one of fresh-connection, chunked-request, status-5xx/],
+    ] as const) {
+      const bad = spawn(process.execPath, [proxyScript, ...ports, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      children.push(bad);
+      let stderr = "";
+      bad.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      expect(await new Promise((done) => bad.once("exit", (code) => done(code)))).toBe(2);
+      expect(stderr).toMatch(message);
+    }
+  });
 });
 
 // ---------------------------------------------------------------- faults of the request path
@@ -409,6 +427,26 @@ describe("request-path faults", () => {
       expect(reply.status).toBe(200);
       expect(reply.headers["x-echo-traceparent"]).toBeUndefined();
       expect(reply.headers["x-echo-x-request-id"]).toBe("r-1");
+    });
+  });
+
+  it("restart-trace: the primary gets a new trace-id and no tracestate", async () => {
+    await withFixture("restart-trace", async ({ entry }) => {
+      const reply = await send(entry, echo({ traceparent: TRACEPARENT, tracestate: "sb=1" }));
+      const received = String(reply.headers["x-echo-traceparent"]);
+      expect(received).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(received.split("-")[1]).not.toBe(TRACEPARENT.split("-")[1]);
+      expect(reply.headers["x-echo-tracestate"]).toBeUndefined();
+    });
+  });
+
+  it("unsample-trace: same trace, a new parent-id and its own tracestate entry, the sampled flag cleared", async () => {
+    await withFixture("unsample-trace", async ({ entry }) => {
+      const reply = await send(entry, echo({ traceparent: TRACEPARENT, tracestate: "sb=1" }));
+      const [version, traceId, parentId, flags] = String(reply.headers["x-echo-traceparent"]).split("-");
+      expect([version, traceId, flags]).toEqual(["00", TRACEPARENT.split("-")[1], "00"]);
+      expect(parentId).not.toBe(TRACEPARENT.split("-")[2]);
+      expect(reply.headers["x-echo-tracestate"]).toBe(`sbproxy=${parentId},sb=1`);
     });
   });
 
@@ -626,6 +664,54 @@ describe("resource faults", () => {
       for (let i = 0; i < 100; i++) await send(fixture.entry, { path: "/v2/debug/echo", method: "POST", headers: { "content-type": "application/octet-stream" }, body });
       // 100 × (256 KiB body + 64 KiB extra) ≈ 31 MiB kept.
       expect((await memoryMiB(fixture)) - before).toBeGreaterThan(25);
+    });
+  });
+});
+
+// ---------------------------------------------------------------- partial faults and the tracing variant
+
+describe("partial faults", () => {
+  it("partial/mask-errors-1-in-10: exactly one in every 10 upstream errors is masked", async () => {
+    await withFixture("partial/mask-errors-1-in-10", async ({ entry }) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await send(entry, { path: "/v2/models/no-such-model/ready" })).status);
+      expect(statuses.filter((s) => s === 502)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 404)).toHaveLength(27);
+      // Answers the fault would not act on do not count: 200s pass and leave the rate alone.
+      expect((await send(entry, { path: "/v2/health/ready" })).status).toBe(200);
+    });
+  });
+
+  it("partial/mask-errors-5xx: 4xx answers pass, every 5xx is masked", async () => {
+    await withFixture("partial/mask-errors-5xx", async ({ entry }) => {
+      expect((await send(entry, { path: "/v2/models/no-such-model/ready" })).status).toBe(404);
+      const masked = await send(entry, { path: "/v2/debug/fail?status=503", method: "POST" });
+      expect(masked.status).toBe(502);
+      expect(masked.headers["retry-after"]).toBeUndefined();
+    });
+  });
+});
+
+describe("legitimate/tracing-proxy", () => {
+  it("forwards as a tracing proxy may: new parent-id, own tracestate entry first, Via, X-Forwarded-*, chunked bodies", async () => {
+    await withFixture("legitimate/tracing-proxy", async ({ entry, direct }) => {
+      const reply = await send(entry, echo({ traceparent: TRACEPARENT, tracestate: "sb=1", "x-request-id": "r-7" }, "a body"));
+      const [version, traceId, parentId, flags] = String(reply.headers["x-echo-traceparent"]).split("-");
+      expect([version, traceId, flags]).toEqual(["00", TRACEPARENT.split("-")[1], "01"]);
+      expect(parentId).toMatch(/^[0-9a-f]{16}$/);
+      expect(parentId).not.toBe(TRACEPARENT.split("-")[2]);
+      expect(reply.headers["x-echo-tracestate"]).toBe(`sbproxy=${parentId},sb=1`);
+      expect(reply.headers["x-echo-via"]).toBe("1.1 sidecar-bench-tracing");
+      expect(reply.headers["x-echo-x-forwarded-for"]).toBe("127.0.0.1");
+      expect(reply.headers["x-echo-x-forwarded-proto"]).toBe("http");
+      expect(reply.headers["x-echo-forwarded"]).toBe("for=127.0.0.1;proto=http");
+      expect(reply.headers["x-echo-x-request-id"]).toBe("r-7");
+      expect(reply.headers["via"]).toBe("1.1 sidecar-bench-tracing");
+      expect(reply.headers["transfer-encoding"]).toBe("chunked");
+      expect(reply.body.toString()).toBe("a body");
+      // Bodies stay byte-identical.
+      const [d, v] = await Promise.all([sendSpec(direct, binaryInfer), sendSpec(entry, binaryInfer)]);
+      expect(v.body.equals(d.body)).toBe(true);
     });
   });
 });

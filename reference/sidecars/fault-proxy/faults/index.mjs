@@ -29,13 +29,17 @@ import leaky from "./leaky.mjs";
 import maskErrors from "./mask-errors.mjs";
 import quitsEarly from "./quits-early.mjs";
 import readyLate from "./ready-late.mjs";
+import restartTrace from "./restart-trace.mjs";
 import rewriteJson from "./rewrite-json.mjs";
 import slowRestart from "./slow-restart.mjs";
 import slowStart from "./slow-start.mjs";
 import truncateLarge from "./truncate-large.mjs";
+import unsampleTrace from "./unsample-trace.mjs";
 
 const ALL = [
   dropHeader,
+  restartTrace,
+  unsampleTrace,
   rewriteJson,
   corruptBinary,
   truncateLarge,
