@@ -10,6 +10,12 @@
 // fixture only its own test, its profile's core tests and the lifecycle core tests
 // (fixturePlan says why: all profiles took 15.4 min).
 //
+// Boundary fixtures (suites/support/boundary-fixtures.ts): every threshold-based check
+// must pass on its fixture set just inside the threshold and fail on it set just past,
+// the magnitudes computed from the effective policy; each runs against its own check only.
+// Everything here is certified under reference/policies/fixture-sidecars.yaml (the file
+// says why).
+//
 // The docker part skips, saying why, when no engine is reachable; under
 // SIDECAR_BENCH_REQUIRE_DOCKER=1 (CI) it fails instead.
 import { mkdtempSync } from "node:fs";
@@ -18,9 +24,10 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConformanceTest } from "../harness/conformance/conformance-test.ts";
+import { loadPolicy } from "../harness/conformance/certification-policy.ts";
 import { PRIMARY_MANIFEST } from "../harness/conformance/entry-options.ts";
 import { fixturePlan } from "../harness/conformance/fixture-plan.ts";
-import { type FixtureRuntime, fixtureTestsFor } from "../harness/conformance/fixture-plan-runtimes.ts";
+import { type FixtureRuntime, boundaryFixturesFor, fixtureTestsFor } from "../harness/conformance/fixture-plan-runtimes.ts";
 import { runConformance } from "../harness/conformance/run-conformance.ts";
 import { selectTests } from "../harness/conformance/select-tests.ts";
 import type { VerdictRecord } from "../harness/conformance/verdict-record.ts";
@@ -29,11 +36,14 @@ import { DockerRuntime } from "../harness/runtime/docker/docker-runtime.ts";
 import { dockerTestEngine, ensureProjectImage } from "../harness/runtime/docker/docker-test-engine.ts";
 import { LocalRuntime } from "../harness/runtime/local/local-runtime.ts";
 import { loadManifest, type LoadedManifest, type SidecarManifest } from "../harness/scenario/index.ts";
-import { CONFORMANCE_TESTS } from "./registry.ts";
+import { CONFORMANCE_TESTS, testById } from "./registry.ts";
+import { BOUNDARY_FACTORS, BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./support/boundary-fixtures.ts";
+import { FIXTURE_POLICY } from "./support/real-pod-check.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const primary = await loadManifest(join(root, PRIMARY_MANIFEST), "Primary");
 const GOOD_PROXY = "reference/sidecars/good-proxy.yaml";
+const policy = await loadPolicy(join(root, FIXTURE_POLICY));
 
 /** Whether the docker part runs: null, or why it skips; a missing engine under REQUIRE_DOCKER is a failure. */
 const docker = await dockerTestEngine().then(
@@ -59,6 +69,7 @@ function fixtureSuite(name: FixtureRuntime): void {
   const runtime = newRuntime(name);
   const runId = `fixtures-${name}-${process.pid}-${Date.now()}`;
   const tests = fixtureTestsFor(name, CONFORMANCE_TESTS);
+  const boundaries = boundaryFixturesFor(name, BOUNDARY_FIXTURES, CONFORMANCE_TESTS);
   let suiteStartMs = 0;
 
   beforeAll(() => {
@@ -70,17 +81,25 @@ function fixtureSuite(name: FixtureRuntime): void {
   afterAll(async () => {
     await runtime.stopAll();
     // The figure to watch: local should stay well under 15 minutes on 2 cores.
-    process.stdout.write(`fixture suite (${name}): ${((performance.now() - suiteStartMs) / 1000).toFixed(0)} s for ${tests.length + 1} fixtures\n`);
+    process.stdout.write(
+      `fixture suite (${name}): ${((performance.now() - suiteStartMs) / 1000).toFixed(0)} s for ${tests.length + 1} fixtures and ${boundaries.length} boundary pairs\n`,
+    );
   });
 
-  async function certifyInProcess(fixtureFile: string, planFor: (fixture: LoadedManifest<SidecarManifest>) => ConformanceTest[]): Promise<VerdictRecord[]> {
-    const fixture = await loadManifest(join(root, fixtureFile), "Sidecar");
+  async function certifyInProcess(
+    fixtureFile: string,
+    planFor: (fixture: LoadedManifest<SidecarManifest>) => ConformanceTest[],
+    faultArgs: (fixture: LoadedManifest<SidecarManifest>) => string[] = () => [],
+  ): Promise<VerdictRecord[]> {
+    const loaded = await loadManifest(join(root, fixtureFile), "Sidecar");
+    const fixture = withFaultArgs(loaded, faultArgs(loaded));
     const startMs = performance.now();
-    const { records, interrupted } = await runConformance({ tests: planFor(fixture), target: { sidecar: fixture, primary, runtime, runId } });
+    const { records, interrupted } = await runConformance({ tests: planFor(fixture), target: { sidecar: fixture, primary, runtime, runId, policy } });
     expect(interrupted).toBe(false);
     const slowest = [...records].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3);
+    const args = fixture.manifest.spec.container.command.slice(loaded.manifest.spec.container.command.length).join(" ");
     process.stdout.write(
-      `${fixtureFile} (${name}): ${records.length} checks in ${((performance.now() - startMs) / 1000).toFixed(1)} s (slowest ${slowest.map((r) => `${r.id} ${(r.durationMs / 1000).toFixed(1)} s`).join(", ")})\n`,
+      `${fixtureFile}${args ? ` ${args}` : ""} (${name}): ${records.length} checks in ${((performance.now() - startMs) / 1000).toFixed(1)} s (slowest ${slowest.map((r) => `${r.id} ${(r.durationMs / 1000).toFixed(1)} s`).join(", ")})\n`,
     );
     return records;
   }
@@ -99,6 +118,24 @@ function fixtureSuite(name: FixtureRuntime): void {
         // Generous: a check against a faulty sidecar may run into its own timeout.
         budgetMs(CONFORMANCE_TESTS),
       );
+    }
+  });
+
+  describe("boundary fixtures: each threshold-based check passes just inside its threshold and fails just past it", () => {
+    const expected: Record<BoundarySide, VerdictRecord["verdict"]> = { inside: "passed", outside: "failed" };
+    for (const boundary of boundaries) {
+      for (const side of ["inside", "outside"] as const) {
+        const check = testById(boundary.check);
+        it(
+          `${boundary.check} ${expected[side]} on ${boundary.fixture} at ${BOUNDARY_FACTORS[side]}× its threshold`,
+          async () => {
+            const [record] = await certifyInProcess(boundary.fixture, () => [check], (fixture) => boundary.args(policy, fixture.manifest, side));
+            const threshold = boundary.threshold(policy, (await loadManifest(join(root, boundary.fixture), "Sidecar")).manifest);
+            expect(record!.verdict, `${threshold.name} ${threshold.value} ${threshold.unit}, ${side}: ${describeRecord(record!)}`).toBe(expected[side]);
+          },
+          budgetMs([check]),
+        );
+      }
     }
   });
 

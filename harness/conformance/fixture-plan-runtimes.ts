@@ -24,6 +24,21 @@ export const DOCKER_FIXTURES: readonly string[] = [
   "reference/sidecars/cpu-burner.yaml",
 ];
 
+/**
+ * Boundary pairs (suites/support/boundary-fixtures.ts) on docker: none. A pair shows a
+ * check's resolution, which is the check's own logic and the fixture's timing; the
+ * mechanisms docker implements differently (signals, restarts, accounting) are each
+ * proven by the faulty fixtures above.
+ */
+export const DOCKER_BOUNDARY_CHECKS: readonly string[] = [];
+
+/** The boundary pairs the suite runs on `runtime`: every one on local; on docker, those of DOCKER_BOUNDARY_CHECKS. */
+export function boundaryFixturesFor<B extends { check: string }>(runtime: FixtureRuntime, boundaries: readonly B[], registry: readonly ConformanceTest[]): B[] {
+  const unknown = boundaries.filter((b) => !registry.some((t) => t.id === b.check)).map((b) => b.check);
+  if (unknown.length > 0) throw new Error(`boundary fixtures name checks the registry does not have: ${unknown.join(", ")}`);
+  return runtime === "local" ? [...boundaries] : boundaries.filter((b) => DOCKER_BOUNDARY_CHECKS.includes(b.check));
+}
+
 /** The tests whose faulty fixtures the suite runs on `runtime`, in registry order. */
 export function fixtureTestsFor(runtime: FixtureRuntime, registry: readonly ConformanceTest[]): ConformanceTest[] {
   if (runtime === "local") return [...registry];

@@ -1,0 +1,115 @@
+// Boundary fixtures: for every threshold-based check, its faulty fixture run with the
+// fault's magnitude set from the effective policy (a fault-proxy option: --delay-ms,
+// --memory-mib, --cpu-ms-per-request, --leak-kib) just inside the threshold, where the
+// check must pass, and just past it, where it must fail. They show each check's
+// resolution, not only that it can fail; the fixture suite (suites/fixtures.test.ts)
+// runs each against its own check only.
+//
+// Not threshold-based, so without a boundary pair: startup-probe-reflects-readiness
+// (any request failing right after the reported ready fails it), drains-in-order and
+// drains-on-sigterm (order and completeness of in-flight requests; their grace periods
+// are the suite config's, not a bound on the sidecar).
+import type { EffectivePolicy } from "../../harness/conformance/certification-policy.ts";
+import type { LoadedManifest, SidecarManifest } from "../../harness/scenario/index.ts";
+import { readinessSlackMs } from "./pod-evidence.ts";
+
+/** Where the fault sits relative to the threshold: inside must pass, outside must fail. */
+export const BOUNDARY_FACTORS = { inside: 0.6, outside: 1.5 } as const;
+export type BoundarySide = keyof typeof BOUNDARY_FACTORS;
+
+export interface BoundaryFixture {
+  /** The check whose threshold it probes. */
+  check: string;
+  /** reference/sidecars/<fault>.yaml, run with the magnitude below. */
+  fixture: string;
+  /** The threshold, as the effective policy and the fixture's manifest make it. */
+  threshold(policy: EffectivePolicy, fixture: SidecarManifest): { name: string; value: number; unit: string };
+  /**
+   * The magnitude that puts the fault at this side of the threshold, as fault-proxy
+   * arguments. Usually factor × threshold; where the check's slack depends on timing it
+   * cannot control (a probe's phase), the side's own bound (see no-traffic-before-ready).
+   */
+  args(policy: EffectivePolicy, fixture: SidecarManifest, side: BoundarySide): string[];
+}
+
+const scaled = (value: number, side: BoundarySide) => Math.round(value * BOUNDARY_FACTORS[side]);
+/** Magnitudes the fault takes as decimals, rounded to what the figure is measured to. */
+const scaledDecimal = (value: number, side: BoundarySide) => Number((value * BOUNDARY_FACTORS[side]).toFixed(2));
+
+export const BOUNDARY_FIXTURES: readonly BoundaryFixture[] = [
+  {
+    check: "lifecycle.time-to-ready",
+    fixture: "reference/sidecars/slow-start.yaml",
+    threshold: (policy) => ({ name: "lifecycle.timeToReadyMs", value: policy.thresholds.lifecycle.timeToReadyMs, unit: "ms" }),
+    args: (policy, _fixture, side) => ["--delay-ms", String(scaled(policy.thresholds.lifecycle.timeToReadyMs, side))],
+  },
+  {
+    check: "lifecycle.no-traffic-before-ready",
+    fixture: "reference/sidecars/ready-late.yaml",
+    threshold: (policy, fixture) => ({ name: "probe period (capped) + timingSlackMs", value: readinessSlackMs(fixture, policy.thresholds, policy.suite).slackMs, unit: "ms" }),
+    // The runtime sees "ready" at its next readiness probe, anywhere up to one period after
+    // the sidecar turns ready: a sidecar forwarding D ms early shows as D plus that phase.
+    // Only D ≤ timingSlackMs passes whatever the phase, and only D > period + slack fails
+    // whatever it: the check's resolution is one probe period.
+    args: (policy, fixture, side) => {
+      const { slackMs } = readinessSlackMs(fixture, policy.thresholds, policy.suite);
+      return ["--delay-ms", String(scaled(side === "inside" ? policy.suite.timingSlackMs : slackMs, side))];
+    },
+  },
+  {
+    check: "lifecycle.sidecar-crash-restarts-alone",
+    fixture: "reference/sidecars/slow-restart.yaml",
+    threshold: (policy) => ({ name: "lifecycle.recoveryMs", value: policy.thresholds.lifecycle.recoveryMs, unit: "ms" }),
+    args: (policy, _fixture, side) => ["--delay-ms", String(scaled(policy.thresholds.lifecycle.recoveryMs, side))],
+  },
+  {
+    check: "lifecycle.fails-fast-while-down",
+    fixture: "reference/sidecars/hang-when-down.yaml",
+    threshold: (policy) => ({ name: "lifecycle.failFastMs", value: policy.thresholds.lifecycle.failFastMs, unit: "ms" }),
+    // hang-when-down holds a request sent right after its restart about --delay-ms.
+    args: (policy, _fixture, side) => ["--delay-ms", String(scaled(policy.thresholds.lifecycle.failFastMs, side))],
+  },
+  {
+    check: "lifecycle.sigterm-honoured",
+    fixture: "reference/sidecars/ignore-sigterm.yaml",
+    threshold: (policy) => ({ name: "lifecycle.sigtermExitMs", value: policy.thresholds.lifecycle.sigtermExitMs, unit: "ms" }),
+    args: (policy, _fixture, side) => ["--delay-ms", String(scaled(policy.thresholds.lifecycle.sigtermExitMs, side))],
+  },
+  {
+    check: "proxy.streaming-not-buffered",
+    fixture: "reference/sidecars/buffer-stream.yaml",
+    threshold: (policy) => ({ name: "proxy.streamLagMs", value: policy.thresholds.proxy.streamLagMs, unit: "ms" }),
+    args: (policy, _fixture, side) => ["--delay-ms", String(scaled(policy.thresholds.proxy.streamLagMs, side))],
+  },
+  {
+    check: "resources.idle-memory",
+    fixture: "reference/sidecars/fat-idle.yaml",
+    threshold: (policy) => ({ name: "resources.idleMemoryMiB", value: policy.thresholds.resources.idleMemoryMiB, unit: "MiB" }),
+    args: (policy, _fixture, side) => ["--memory-mib", String(scaled(policy.thresholds.resources.idleMemoryMiB, side))],
+  },
+  {
+    check: "resources.cpu-per-1k-rps",
+    fixture: "reference/sidecars/cpu-burner.yaml",
+    threshold: (policy) => ({ name: "resources.cpuPer1kRps", value: policy.thresholds.resources.cpuPer1kRps, unit: "vCPU per 1000 req/s" }),
+    // 1 ms of CPU per request is 1 vCPU per 1000 req/s.
+    args: (policy, _fixture, side) => ["--cpu-ms-per-request", String(scaledDecimal(policy.thresholds.resources.cpuPer1kRps, side))],
+  },
+  {
+    check: "resources.memory-soak-bounded",
+    fixture: "reference/sidecars/leaky.yaml",
+    threshold: (policy) => ({ name: "resources.soakGrowthMiB", value: policy.thresholds.resources.soakGrowthMiB, unit: "MiB" }),
+    // The check compares the means of the soak's first and last quarters: their centres are
+    // ¾ of the soak apart, so that many requests' leaks make the measured growth.
+    args: (policy, _fixture, side) => {
+      const requestsApart = (policy.suite.loadRatePerSec * policy.suite.soakMs * 0.75) / 1000;
+      return ["--leak-kib", String(scaledDecimal((policy.thresholds.resources.soakGrowthMiB * 1024) / requestsApart, side))];
+    },
+  },
+];
+
+/** The fixture's manifest with fault-proxy arguments appended (its magnitude), as a boundary run starts it. */
+export function withFaultArgs(sidecar: LoadedManifest<SidecarManifest>, args: readonly string[]): LoadedManifest<SidecarManifest> {
+  const { manifest } = sidecar;
+  const container = { ...manifest.spec.container, command: [...manifest.spec.container.command, ...args] };
+  return { ...sidecar, manifest: { ...manifest, spec: { ...manifest.spec, container } } };
+}
