@@ -1,5 +1,5 @@
-// Misbehaving but conformant fixtures: reference/sidecars/log-flood.yaml (good-proxy beside
-// floods of stderr lines and of one endless stdout line) and escaping-child.yaml (good-proxy
+// Misbehaving but conformant fixtures: reference/sidecars/misbehaving/log-flood.yaml (good-proxy beside
+// floods of stderr lines and of one endless stdout line) and escaping-child.yaml beside it (good-proxy
 // whose container leaves a setsid child). Certified on a few lifecycle checks, they reach
 // the verdicts a well-behaved proxy reaches, and the runtime keeps what they do bounded:
 // each container's log file within the cap, with the bytes dropped quoted in the evidence;
@@ -85,13 +85,13 @@ function suite(name: RuntimeName): void {
   }
 
   it("a sidecar whose container leaves a setsid child passes, and no process of the run is left", async () => {
-    const { records, runId } = await certify("reference/sidecars/escaping-child.yaml", ["lifecycle.sidecar-crash-restarts-alone"], "off");
+    const { records, runId } = await certify("reference/sidecars/misbehaving/escaping-child.yaml", ["lifecycle.sidecar-crash-restarts-alone"], "off");
     expect(records.map((r) => `${r.id} ${r.verdict}: ${r.message}`)).toEqual([expect.stringMatching(/^lifecycle.sidecar-crash-restarts-alone passed: /)]);
     expect(runProcesses(runId)).toEqual([]);
   }, 120_000);
 
   it("a sidecar that floods its logs passes; its logs stay within the cap, the drop is quoted, the harness stays bounded", async () => {
-    const { records, dir, runId, peakRssGrowthMiB } = await certify("reference/sidecars/log-flood.yaml", [
+    const { records, dir, runId, peakRssGrowthMiB } = await certify("reference/sidecars/misbehaving/log-flood.yaml", [
       "lifecycle.time-to-ready",
       "lifecycle.sidecar-crash-restarts-alone",
     ]);
