@@ -26,7 +26,7 @@ describe("lifecycle registry", () => {
   ]);
 });
 
-describeCheckOnRealPods(noTrafficBeforeReady, /requests answered by the primary before it was ready/);
+describeCheckOnRealPods(noTrafficBeforeReady, /requests were answered by the primary before the sidecar was ready/);
 describeCheckOnRealPods(startupProbeReflectsReadiness, /right after the restarted sidecar was reported ready: 3 of 3 failed.*probes pass before the sidecar serves/);
 describeCheckOnRealPods(timeToReady, /within the policy's 5000 ms; it took \d+ ms/);
 describeCheckOnRealPods(sidecarCrashRestartsAlone, /no request was answered through the restarted sidecar within 10000 ms/);

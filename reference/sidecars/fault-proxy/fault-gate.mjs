@@ -5,17 +5,20 @@
 //   --fault-when <condition>
 //                       only on requests that meet the condition: fresh-connection (the
 //                       first request of a client connection), chunked-request (a request
-//                       body without Content-Length), status-5xx (an upstream 5xx answer).
+//                       body without Content-Length), status-5xx (an upstream 5xx answer);
+//                       or only in the container's first start in a pod: first-start
+//                       (restarts are honest, restart-marker.mjs tells them apart).
 // The gate wraps the request-path hooks (requestHeaders, requestBody, response); a
 // request counts when a hook would change something, and once decided, the decision
-// holds for every hook of that request. Other hooks (startup, ready, sigterm, …) are
-// not gated.
+// holds for every hook of that request. Of the other hooks, startup and ready follow
+// first-start; the rest (sigterm, …) are not gated.
 import { randomInt } from "node:crypto";
 
 export const CONDITIONS = Object.freeze({
   "fresh-connection": (req, _status, gate) => gate.isFirstOnConnection(req),
   "chunked-request": (req) => req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined,
   "status-5xx": (_req, status) => status !== undefined && status >= 500 && status <= 599,
+  "first-start": (_req, _status, _gate, ctx) => !ctx.isRestart(),
 });
 
 const samePairs = (a, b) => a.length === b.length && a.every(([name, value], i) => name === b[i][0] && value === b[i][1]);
@@ -37,12 +40,14 @@ export function createGate({ every = 1, when, phase: fixedPhase }) {
     note(req) {
       if (!firstRequest.has(req.socket)) firstRequest.set(req.socket, req);
     },
+    /** Whether the faults act in this start of the container at all (only first-start says no, in a restart). */
+    activeInThisStart: (ctx) => when !== "first-start" || !ctx.isRestart(),
     /** Whether a change the faults would make to this request is made. */
-    applies(req, status) {
+    applies(req, status, ctx) {
       const known = decided.get(req);
       if (known !== undefined) return known;
       // A condition on the upstream status is undecided before the response: not yet counted.
-      if (condition && !condition(req, status, gate)) return false;
+      if (condition && !condition(req, status, gate, ctx)) return false;
       const on = occurrences++ % every === phase;
       decided.set(req, on);
       return on;
@@ -58,7 +63,7 @@ export function gatedFault(fault, gate) {
     gated.requestHeaders = (pairs, req, ctx) => {
       const changed = fault.requestHeaders(pairs, req, ctx);
       if (changed === undefined || samePairs(changed, pairs)) return undefined;
-      return gate.applies(req) ? changed : undefined;
+      return gate.applies(req, undefined, ctx) ? changed : undefined;
     };
   }
   if (fault.requestBody) {
@@ -66,7 +71,7 @@ export function gatedFault(fault, gate) {
       const copy = pairs.map((pair) => [...pair]);
       const transform = fault.requestBody(req, copy, ctx);
       if (transform === undefined && samePairs(copy, pairs)) return undefined;
-      if (!gate.applies(req)) {
+      if (!gate.applies(req, undefined, ctx)) {
         transform?.destroy();
         return undefined;
       }
@@ -86,9 +91,13 @@ export function gatedFault(fault, gate) {
         change.body !== undefined ||
         change.rewrite !== undefined ||
         change.transform !== undefined;
-      return changes && gate.applies(args.req, args.status) ? change : undefined;
+      return changes && gate.applies(args.req, args.status, ctx) ? change : undefined;
     };
   }
+  if (fault.startup) gated.startup = (ctx, plan) => (gate.activeInThisStart(ctx) ? fault.startup(ctx, plan) : undefined);
+  if (fault.ready) gated.ready = (ctx, ready) => (gate.activeInThisStart(ctx) ? fault.ready(ctx, ready) : ready);
+  // The start is told apart at once, so the marker of a first start is written before any restart.
+  if (gate.when === "first-start") gated.restartAware = true;
   return gated;
 }
 

@@ -70,9 +70,22 @@ describe("fault gate", () => {
     expect(fiveHundreds.response!({ req: fakeRequest(), status: 503, headers: [] }, {})).toEqual({ status: 502 });
   });
 
+  it("--fault-when first-start: every hook acts in the first start only", () => {
+    const gate = createGate({ when: "first-start" });
+    const lateReady = { name: "late", ready: () => false, response: () => ({ status: 502 }) };
+    const gated = gatedFault(lateReady, gate);
+    expect(gated.restartAware).toBe(true);
+    const first = { isRestart: () => false };
+    const restarted = { isRestart: () => true };
+    expect(gated.ready!(first, true)).toBe(false);
+    expect(gated.ready!(restarted, true)).toBe(true);
+    expect(gated.response!({ req: fakeRequest(), status: 200, headers: [] }, first)).toEqual({ status: 502 });
+    expect(gated.response!({ req: fakeRequest(), status: 200, headers: [] }, restarted)).toBeUndefined();
+  });
+
   it("rejects a bad rate or an unknown condition, naming the option", () => {
     expect(() => createGate({ every: 0 })).toThrow("--fault-every: expected a whole number ≥ 1, got 0");
     expect(() => createGate({ every: 2.5 })).toThrow("--fault-every: expected a whole number ≥ 1, got 2.5");
-    expect(() => createGate({ when: "sometimes" })).toThrow('--fault-when: unknown condition "sometimes"; expected one of fresh-connection, chunked-request, status-5xx');
+    expect(() => createGate({ when: "sometimes" })).toThrow('--fault-when: unknown condition "sometimes"; expected one of fresh-connection, chunked-request, status-5xx, first-start');
   });
 });

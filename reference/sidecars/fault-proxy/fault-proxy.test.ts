@@ -406,7 +406,7 @@ describe("fault-proxy process", () => {
     for (const [args, message] of [
       [["--fault-every", "10"], /--fault-every and --fault-when need a --fault to act on/],
       [["--fault", "mask-errors", "--fault-every", "0"], /--fault-every: expected a whole number ≥ 1, got 0/],
-      [["--fault", "mask-errors", "--fault-when", "sometimes"], /--fault-when: unknown condition "sometimes"; expected one of fresh-connection, chunked-request, status-5xx/],
+      [["--fault", "mask-errors", "--fault-when", "sometimes"], /--fault-when: unknown condition "sometimes"; expected one of fresh-connection, chunked-request, status-5xx, first-start/],
     ] as const) {
       const bad = spawn(process.execPath, [proxyScript, ...ports, ...args], { stdio: ["ignore", "pipe", "pipe"] });
       children.push(bad);
