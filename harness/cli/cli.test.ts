@@ -74,6 +74,11 @@ describe("sidecar-bench run (end to end, local runtime)", () => {
     expect(envoyPod.containers.map((c) => `${c.name}:${c.kind}`)).toEqual(["envoy:sidecar", "primary:main"]);
     const started = envoyPod.events.filter((e) => e.type === "started").map((e) => e.container);
     expect(started).toEqual(["envoy", "primary"]);
+    // Each container's log file is listed with what its cap dropped: nothing, from these two.
+    expect(envoyPod.logs?.map((l) => [l.container, l.droppedBytes, l.file.startsWith(join(outDir, "pods"))])).toEqual([
+      ["envoy", 0, true],
+      ["primary", 0, true],
+    ]);
 
     const analysis = results.analysis!;
     expect(analysis.rounds).toBe(2);
