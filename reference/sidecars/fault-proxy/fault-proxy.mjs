@@ -5,6 +5,7 @@
 //   node fault-proxy.mjs --listen <port> --admin <port> --upstream <port> [--fault <name>]... [--delay-ms <n>]
 //     [--fault-every <n>] [--fault-when <condition>]   (faults on some requests only: fault-gate.mjs)
 //     [--tracing]                                      (a legitimate tracing proxy: tracing.mjs)
+//     [--memory-mib <n>] [--leak-kib <n>] [--cpu-ms-per-request <x>]   (magnitudes of the resource faults)
 //
 // Without a fault it streams bodies both ways chunk by chunk, passes every header except
 // hop-by-hop ones, keeps upstream statuses and bodies, reuses upstream connections, answers
@@ -30,6 +31,7 @@ function usage(message) {
     `fault-proxy: ${message}\n` +
       "usage: node fault-proxy.mjs --listen <port> --admin <port> --upstream <port> [--fault <name>]... [--delay-ms <n>]\n" +
       "       [--fault-every <n>] [--fault-when <condition>] [--tracing]\n" +
+      "       [--memory-mib <n>] [--leak-kib <n>] [--cpu-ms-per-request <x>]\n" +
       `faults: ${faultNames().join(", ")}; conditions: ${Object.keys(CONDITIONS).join(", ")}\n`,
   );
   process.exit(2);
@@ -41,6 +43,15 @@ function portOption(values, name) {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) usage(`--${name}: expected a port number from 1 to 65535, got ${JSON.stringify(text)}`);
   return port;
+}
+
+/** The magnitude of a resource fault (fat-idle, leaky, cpu-burner), when given: a number > 0. */
+function positiveOption(values, name) {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) usage(`--${name}: expected a number > 0, got ${JSON.stringify(text)}`);
+  return value;
 }
 
 function parseCli(argv) {
@@ -57,6 +68,9 @@ function parseCli(argv) {
         "fault-every": { type: "string" },
         "fault-when": { type: "string" },
         tracing: { type: "boolean" },
+        "memory-mib": { type: "string" },
+        "leak-kib": { type: "string" },
+        "cpu-ms-per-request": { type: "string" },
       },
       strict: true,
     });
@@ -82,6 +96,9 @@ function parseCli(argv) {
     if (!Number.isInteger(delayMs) || delayMs < 0) usage(`--delay-ms: expected a whole number of milliseconds ≥ 0, got ${JSON.stringify(values["delay-ms"])}`);
   }
   return {
+    memoryMiB: positiveOption(values, "memory-mib"),
+    leakKiB: positiveOption(values, "leak-kib"),
+    cpuMsPerRequest: positiveOption(values, "cpu-ms-per-request"),
     listen: portOption(values, "listen"),
     admin: portOption(values, "admin"),
     upstream: portOption(values, "upstream"),
