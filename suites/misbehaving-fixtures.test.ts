@@ -7,11 +7,11 @@
 // On the local runtime (the escaping child in its /proc mode, the flood with cgroups where
 // writable) and on docker; every mode, and a flood of one endless line alone, are in
 // harness/runtime/misbehaving-containers.test.ts.
-import { mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PRIMARY_MANIFEST } from "../harness/conformance/entry-options.ts";
 import { runConformance } from "../harness/conformance/run-conformance.ts";
 import type { VerdictRecord } from "../harness/conformance/verdict-record.ts";
@@ -55,7 +55,16 @@ function runProcesses(runId: string): string[] {
 }
 
 function suite(name: RuntimeName): void {
-  const workDir = () => mkdtempSync(join(tmpdir(), `sb-misbehaving-${name}-`));
+  /** Report folders of the certifications: each flooding container leaves a 10 MiB log. */
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const workDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), `sb-misbehaving-${name}-`));
+    dirs.push(dir);
+    return dir;
+  };
   /** cgroups "off": the local runtime's /proc mode, where nothing but the run's labels ties an escaped child to its container. */
   const runtimeFor = (dir: string, cgroups: "auto" | "off"): PodRuntime =>
     name === "docker" ? new DockerRuntime({ workDir: dir }) : new LocalRuntime({ workDir: dir, extraPath: [join(root, ".venv", "bin")], cgroups });

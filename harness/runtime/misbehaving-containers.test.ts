@@ -2,12 +2,11 @@
 // output stays within the log cap on disk and in memory, and a child that escaped its
 // container's process group (setsid) ends with the container and with the pod. On every
 // mode a pod's processes can run in: local with cgroups, local without (/proc), docker.
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectDockerEngine } from "./docker/docker-engine.ts";
 import { DockerPod } from "./docker/docker-pod.ts";
 import { DockerRuntime } from "./docker/docker-runtime.ts";
@@ -28,8 +27,15 @@ type Mode = "local, cgroups" | "local, /proc" | "docker";
 
 const engine = await dockerTestEngine();
 
+/** Run folders of the tests' pods: a flood leaves its 10 MiB log in each. */
+const workDirs: string[] = [];
+afterAll(() => {
+  for (const dir of workDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function newRuntime(mode: Mode): PodRuntime & { stopAll(): Promise<void> } {
   const workDir = mkdtempSync(join(tmpdir(), "sb-misbehaving-"));
+  workDirs.push(workDir);
   if (mode === "docker") return new DockerRuntime({ workDir });
   return new LocalRuntime({ workDir, cgroups: mode === "local, /proc" ? "off" : "auto" });
 }
