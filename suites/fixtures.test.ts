@@ -10,6 +10,11 @@
 // fixture only its own test, its profile's core tests and the lifecycle core tests
 // (fixturePlan says why: all profiles took 15.4 min).
 //
+// Detection fixtures (suites/support/detection-fixtures.ts, local only: the docker runs
+// above already prove the same proxy bytes through the engine): each check's faults on one
+// in ten requests, or only on requests of one kind, must fail it, run against that check
+// only; and the legitimate variants (a tracing proxy) must pass every test, as good-proxy.
+//
 // Boundary fixtures (suites/support/boundary-fixtures.ts): every threshold-based check
 // must pass on its fixture set just inside the threshold and fail on it set just past,
 // the magnitudes computed from the effective policy; each runs against its own check only.
@@ -38,6 +43,7 @@ import { LocalRuntime } from "../harness/runtime/local/local-runtime.ts";
 import { loadManifest, type LoadedManifest, type SidecarManifest } from "../harness/scenario/index.ts";
 import { CONFORMANCE_TESTS, testById } from "./registry.ts";
 import { BOUNDARY_FACTORS, BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./support/boundary-fixtures.ts";
+import { DETECTION_FIXTURES, LEGITIMATE_VARIANTS } from "./support/detection-fixtures.ts";
 import { FIXTURE_POLICY } from "./support/real-pod-check.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -139,15 +145,30 @@ function fixtureSuite(name: FixtureRuntime): void {
     }
   });
 
-  describe("the well-behaved reference proxy", () => {
-    it(
-      `${GOOD_PROXY} passes every test of its profiles`,
-      async () => {
-        const records = await certifyInProcess(GOOD_PROXY, (fixture) => selectTests({ registry: CONFORMANCE_TESTS, sidecar: fixture.manifest }).tests);
-        expect(records.filter((r) => r.verdict !== "passed").map(describeRecord)).toEqual([]);
-      },
-      budgetMs(CONFORMANCE_TESTS),
-    );
+  describe("the well-behaved reference proxy and its legitimate variants", () => {
+    for (const sidecar of name === "local" ? [GOOD_PROXY, ...LEGITIMATE_VARIANTS] : [GOOD_PROXY]) {
+      it(
+        `${sidecar} passes every test of its profiles`,
+        async () => {
+          const records = await certifyInProcess(sidecar, (fixture) => selectTests({ registry: CONFORMANCE_TESTS, sidecar: fixture.manifest }).tests);
+          expect(records.filter((r) => r.verdict !== "passed").map(describeRecord)).toEqual([]);
+        },
+        budgetMs(CONFORMANCE_TESTS),
+      );
+    }
+  });
+
+  describe.runIf(name === "local")("detection fixtures: a fault on some requests only fails its check", () => {
+    for (const { fixture, check, kind } of DETECTION_FIXTURES) {
+      it(
+        `${fixture} (${kind}) fails ${check}`,
+        async () => {
+          const [record] = await certifyInProcess(fixture, () => [testById(check)]);
+          expect(record!.verdict, describeRecord(record!)).toBe("failed");
+        },
+        budgetMs([testById(check)]),
+      );
+    }
   });
 }
 
