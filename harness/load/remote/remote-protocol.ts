@@ -1,0 +1,93 @@
+// The messages between the harness and a load generator running elsewhere (the
+// in-cluster generator pod): newline-delimited JSON over the generator's stdin/stdout.
+// A round is exactly the options of runInterleavedOpenLoop (bodies in base64); the answer
+// is exactly its results, histograms encoded as results.json stores them.
+import { decodeHistogram, encodeHistogram } from "../../measure/histogram.ts";
+import type { InterleavedOpenLoopOptions, OpenLoopResult, OpenLoopSummary } from "../open-loop.ts";
+
+/** Bumped on any change of the messages: a generator image of another version is refused. */
+export const REMOTE_PROTOCOL_VERSION = 1;
+
+export type RoundOptions = Omit<InterleavedOpenLoopOptions, "signal" | "onProgress" | "onOutcome" | "allowRemote">;
+
+interface WireTarget {
+  url: string;
+  request: { path: string; method: "GET" | "POST"; headers: Record<string, string>; bodyBase64: string };
+}
+
+export type HarnessMessage =
+  | { type: "round"; id: number; options: Omit<RoundOptions, "targets"> & { targets: WireTarget[] } }
+  | { type: "abort"; id: number };
+
+interface WireResult {
+  summary: OpenLoopSummary;
+  histograms: { latency: string; serviceTime: string; pacingError: string; clientQueue: string };
+}
+
+export type GeneratorMessage =
+  | { type: "hello"; protocol: number; node: string; pid: number }
+  | { type: "result"; id: number; results: WireResult[] }
+  | { type: "error"; id: number | null; message: string };
+
+export function roundMessage(id: number, options: RoundOptions): HarnessMessage {
+  return {
+    type: "round",
+    id,
+    options: {
+      ...options,
+      targets: options.targets.map(({ url, request }) => ({
+        url,
+        request: { path: request.path, method: request.method, headers: request.headers, bodyBase64: request.body.toString("base64") },
+      })),
+    },
+  };
+}
+
+export function roundOptionsOf(message: Extract<HarnessMessage, { type: "round" }>): RoundOptions {
+  return {
+    ...message.options,
+    targets: message.options.targets.map(({ url, request }) => ({
+      url,
+      request: { path: request.path, method: request.method, headers: request.headers, body: Buffer.from(request.bodyBase64, "base64") },
+    })),
+  };
+}
+
+export function resultMessage(id: number, results: OpenLoopResult[]): GeneratorMessage {
+  return {
+    type: "result",
+    id,
+    results: results.map(({ summary, histograms }) => ({
+      summary,
+      histograms: {
+        latency: encodeHistogram(histograms.latency),
+        serviceTime: encodeHistogram(histograms.serviceTime),
+        pacingError: encodeHistogram(histograms.pacingError),
+        clientQueue: encodeHistogram(histograms.clientQueue),
+      },
+    })),
+  };
+}
+
+export function resultsOf(message: Extract<GeneratorMessage, { type: "result" }>): OpenLoopResult[] {
+  return message.results.map(({ summary, histograms }) => ({
+    summary,
+    histograms: {
+      latency: decodeHistogram(histograms.latency),
+      serviceTime: decodeHistogram(histograms.serviceTime),
+      pacingError: decodeHistogram(histograms.pacingError),
+      clientQueue: decodeHistogram(histograms.clientQueue),
+    },
+  }));
+}
+
+/** Splits a byte stream into lines, across chunk boundaries. */
+export class LineSplitter {
+  private pending = "";
+  push(chunk: string): string[] {
+    this.pending += chunk;
+    const lines = this.pending.split("\n");
+    this.pending = lines.pop() ?? "";
+    return lines.filter((line) => line.trim() !== "");
+  }
+}

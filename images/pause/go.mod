@@ -1,0 +1,3 @@
+module sidecar-bench/pause
+
+go 1.22
