@@ -17,8 +17,35 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * Parses `url` and throws unless it is http(s) on a loopback host, or `allowRemote`
- * is explicitly true. Returns the parsed URL.
+ * Addresses of pods this process created on a cluster: the kubernetes runtime admits a
+ * pod's address once the pod has one and withdraws it when the pod is stopped (counted,
+ * since a stopped pod's address may be reused by the next). Process-wide on purpose: the
+ * guard must hold for every request whoever sends it, and only the runtime that created
+ * a pod can vouch for its address.
+ */
+const ownPodAddresses = new Map<string, number>();
+
+/** Lets load reach `address` (a pod this process created) until the returned function is called. */
+export function admitPodAddress(address: string): () => void {
+  ownPodAddresses.set(address, (ownPodAddresses.get(address) ?? 0) + 1);
+  let withdrawn = false;
+  return () => {
+    if (withdrawn) return;
+    withdrawn = true;
+    const count = (ownPodAddresses.get(address) ?? 1) - 1;
+    if (count <= 0) ownPodAddresses.delete(address);
+    else ownPodAddresses.set(address, count);
+  };
+}
+
+export function isOwnPodAddress(hostname: string): boolean {
+  const host = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  return ownPodAddresses.has(host);
+}
+
+/**
+ * Parses `url` and throws unless it is http(s) on a loopback host or a pod this process
+ * created, or `allowRemote` is explicitly true. Returns the parsed URL.
  */
 export function assertLoadTarget(url: string | URL, allowRemote = false): URL {
   let parsed: URL;
@@ -30,10 +57,10 @@ export function assertLoadTarget(url: string | URL, allowRemote = false): URL {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new Error(`load target ${parsed.href} must use http: or https:, not ${parsed.protocol}`);
   }
-  if (!allowRemote && !isLoopbackHost(parsed.hostname)) {
+  if (!allowRemote && !isLoopbackHost(parsed.hostname) && !isOwnPodAddress(parsed.hostname)) {
     throw new Error(
-      `refusing to send load to ${parsed.hostname}: only loopback targets (127.0.0.0/8, ::1, localhost) ` +
-        `are allowed; pass allowRemote: true to target another host on purpose`,
+      `refusing to send load to ${parsed.hostname}: only loopback targets (127.0.0.0/8, ::1, localhost) and pods ` +
+        `this run created are allowed; pass allowRemote: true to target another host on purpose`,
     );
   }
   return parsed;

@@ -20,6 +20,8 @@ export interface TemplateContext {
   baseDir: string;
   /** Where rendered files are written. */
   outDir: string;
+  /** Where the container sees outDir, when not at the same path (kubernetes: a ConfigMap's mount); `{{ file }}` expands to a path there. */
+  mountedAt?: string;
   /** Names the source in errors, e.g. "scenarios/sidecars/envoy.yaml: spec.container.command[2]". */
   origin: string;
 }
@@ -81,7 +83,7 @@ function renderFile(relativePath: string, context: TemplateContext): string {
   }
   const rendered = renderTemplate(text, { ...context, origin: source });
   mkdirSync(context.outDir, { recursive: true });
-  const target = join(context.outDir, `${context.container}-${basename(relativePath)}`);
-  writeFileSync(target, rendered);
-  return target;
+  const name = `${context.container}-${basename(relativePath)}`;
+  writeFileSync(join(context.outDir, name), rendered);
+  return join(context.mountedAt ?? context.outDir, name);
 }

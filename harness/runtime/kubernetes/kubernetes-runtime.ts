@@ -1,0 +1,264 @@
+// The kubernetes runtime: pods as real Kubernetes Pods with native sidecars, on the
+// cluster of the current kubeconfig context (or --kubeconfig / --context), through
+// @kubernetes/client-node. Each run gets a namespace of its own (or labelled objects in
+// the one named), everything labelled with the run id and its owner; stopAll deletes
+// them and waits until they are gone, and reapOrphans deletes what a dead harness on
+// this host left. On the project's own cluster (`sidecar-bench cluster up`), the images
+// a pod needs are imported from the local Docker engine first.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { V1Namespace, V1Node } from "@kubernetes/client-node";
+import type { PodRuntime, PodSpec, StartPodOptions, StartedPod } from "../pod-runtime.ts";
+import { ownerAlive } from "../local/run-labels.ts";
+import { syncImages } from "../../cluster/cluster-images.ts";
+import { PORTS, type ClusterLayout } from "../../cluster/cluster-layout.ts";
+import { KubeConnection, firstLine, type KubernetesTarget } from "./kube-connection.ts";
+import { KubeletStats } from "./kubelet-stats.ts";
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_OWNER_START, LABEL_RUN_ID, LABEL_RUN_NAMESPACE, labelValue, ownerIdentity, runLabels, runNamespace, type OwnerIdentity } from "./kube-names.ts";
+import { KubernetesPod, type PodAccess, type ResolvedImage } from "./kubernetes-pod.ts";
+import { NamespaceWatch } from "./namespace-watch.ts";
+import { ContainerdExits } from "./containerd-exits.ts";
+import { findNodeAgent, isLocalAddress, type NodeAgent } from "./node-agent.ts";
+import { PortForwards } from "./port-forwards.ts";
+import { NET_INIT_IMAGE, resolveImage } from "./project-images.ts";
+
+const NAMESPACE_GONE_TIMEOUT_MS = 60_000;
+const SERVICE_ACCOUNT_WAIT_MS = 5_000;
+/** containerd's own client (Debian's containerd package), for the runtime's event stream. */
+const CTR = "/usr/bin/ctr";
+
+export interface KubernetesRuntimeOptions {
+  /** Run files (rendered configs, container logs) go to <workDir>/<pod>/. */
+  workDir: string;
+  projectRoot: string;
+  target: KubernetesTarget;
+  /** How the harness reaches pods (default auto: their addresses when it runs on the node, else port-forward). */
+  podAccess?: "auto" | PodAccess;
+  /** The project's own cluster on this machine, if any: its images are imported on demand, its CRI socket used. */
+  localCluster: ClusterLayout | null;
+}
+
+interface Connected {
+  connection: KubeConnection;
+  serverVersion: string;
+  nodes: V1Node[];
+  access: PodAccess;
+  nodeAgent: NodeAgent | null;
+  exits: ContainerdExits | null;
+  /** The API server is the project's own cluster's. */
+  ownCluster: boolean;
+}
+
+export interface KubernetesDescription {
+  context: string;
+  server: string;
+  serverVersion: string;
+  nodes: Array<{ name: string; kubeletVersion: string; containerRuntime: string }>;
+  podAccess: string;
+  signals: string;
+  accounting: string;
+}
+
+export class KubernetesRuntime implements PodRuntime {
+  private connecting: Promise<Connected> | null = null;
+  private readonly owner: OwnerIdentity = ownerIdentity();
+  private readonly pods = new Set<KubernetesPod>();
+  private readonly namespaces = new Map<string, Promise<{ namespace: string; watch: NamespaceWatch; created: boolean }>>();
+  private portForwards: PortForwards | null = null;
+
+  constructor(private readonly options: KubernetesRuntimeOptions) {}
+
+  getName(): string {
+    return "kubernetes";
+  }
+
+  /** The cluster, its version and nodes, and how this runtime reaches, signals and accounts its pods. */
+  async describe(): Promise<KubernetesDescription> {
+    const c = await this.connect();
+    return {
+      context: c.connection.contextName,
+      server: c.connection.server,
+      serverVersion: c.serverVersion,
+      nodes: c.nodes.map((n) => ({ name: n.metadata?.name ?? "?", kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? "?", containerRuntime: n.status?.nodeInfo?.containerRuntimeVersion ?? "?" })),
+      podAccess: c.access === "pod-ip" ? "pod addresses, from the node" : "port-forward through the API server",
+      signals: c.nodeAgent ? "kill(2) from the node on the container's process (found through CRI: crictl inspect)" : "unavailable (the harness is not on the node)",
+      accounting: c.nodeAgent ? c.nodeAgent.accounting() : "kubelet stats summary",
+    };
+  }
+
+  /** "cgroup-v1 (the node's container cgroups)" or "kubelet stats summary". */
+  async accountingSource(): Promise<string> {
+    return (await this.describe()).accounting;
+  }
+
+  async connection(): Promise<KubeConnection> {
+    return (await this.connect()).connection;
+  }
+
+  async startPod(spec: PodSpec, options: StartPodOptions = {}): Promise<StartedPod> {
+    const connected = await this.connect();
+    const { namespace, watch } = await this.namespaceFor(spec.runId);
+    const images: Record<string, ResolvedImage> = {};
+    for (const container of spec.containers) images[container.name] = resolveImage(container.image, container.name);
+    const netInitImage = resolveImage(NET_INIT_IMAGE, "sidecar-bench-net");
+    if (connected.ownCluster && this.options.localCluster) {
+      await syncImages(this.options.localCluster, [...new Set([...Object.values(images), netInitImage].filter((i) => i.project).map((i) => i.image))]);
+    }
+    this.portForwards ??= new PortForwards(connected.connection);
+    const pod: KubernetesPod = new KubernetesPod(spec, {
+      connection: connected.connection,
+      namespace,
+      watch,
+      podDir: join(this.options.workDir, spec.name),
+      projectRoot: this.options.projectRoot,
+      labels: runLabels(spec.runId, this.owner),
+      images,
+      netInitImage,
+      access: connected.access,
+      nodeAgent: connected.nodeAgent,
+      exits: connected.exits,
+      kubeletStats: new KubeletStats(connected.connection),
+      portForwards: this.portForwards,
+      onStopped: () => this.pods.delete(pod),
+    });
+    this.pods.add(pod);
+    await pod.start(options);
+    return pod;
+  }
+
+  /** Stops every pod, then deletes the run's namespaces (or labelled objects) and waits until they are gone. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.pods].map((pod) => pod.stop()));
+    const connected = this.connecting ? await this.connecting.catch(() => null) : null;
+    if (!connected) return;
+    for (const [runId, entry] of this.namespaces) {
+      const { namespace, watch, created } = await entry.catch(() => ({ namespace: "", watch: null, created: false }));
+      watch?.close();
+      if (!namespace) continue;
+      if (created) await deleteNamespace(connected.connection, namespace);
+      else await deleteLabelled(connected.connection, namespace, `${LABEL_RUN_ID}=${labelValue(runId)}`);
+    }
+    this.namespaces.clear();
+    connected.exits?.stop();
+    this.connecting = null;
+  }
+
+  /** Namespaces (and in a shared namespace, pods and ConfigMaps) of runs whose harness on this host has died. */
+  async reapOrphans(): Promise<string[]> {
+    const { connection } = await this.connect();
+    const reaped: string[] = [];
+    const dead = (labels: Record<string, string> | undefined) =>
+      labels?.[LABEL_OWNER_HOST] === this.owner.host && labels[LABEL_OWNER_PID] !== undefined && !ownerAlive(`${labels[LABEL_OWNER_PID]}:${labels[LABEL_OWNER_START] ?? "0"}`);
+    const namespaces = await connection.core.listNamespace({ labelSelector: LABEL_RUN_ID });
+    for (const ns of namespaces.items.filter((n) => dead(n.metadata?.labels) && n.status?.phase !== "Terminating")) {
+      await connection.core.deleteNamespace({ name: ns.metadata!.name! }).catch(() => undefined);
+      reaped.push(`namespace ${ns.metadata!.name} (run ${ns.metadata?.labels?.[LABEL_RUN_ID]})`);
+    }
+    if (this.options.target.namespace) {
+      const namespace = this.options.target.namespace;
+      const pods = await connection.core.listNamespacedPod({ namespace, labelSelector: LABEL_RUN_ID });
+      for (const pod of pods.items.filter((p) => dead(p.metadata?.labels))) {
+        await connection.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+        reaped.push(`pod ${namespace}/${pod.metadata!.name} (run ${pod.metadata?.labels?.[LABEL_RUN_ID]})`);
+      }
+      const maps = await connection.core.listNamespacedConfigMap({ namespace, labelSelector: LABEL_RUN_ID });
+      for (const map of maps.items.filter((m) => dead(m.metadata?.labels))) {
+        await connection.core.deleteNamespacedConfigMap({ name: map.metadata!.name!, namespace }).catch(() => undefined);
+        reaped.push(`configmap ${namespace}/${map.metadata!.name}`);
+      }
+    }
+    return reaped;
+  }
+
+  private connect(): Promise<Connected> {
+    this.connecting ??= this.connectNow().catch((error: unknown) => {
+      this.connecting = null;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  private async connectNow(): Promise<Connected> {
+    const connection = KubeConnection.load(this.options.target);
+    const serverVersion = await connection.serverVersion();
+    const nodes = (await connection.core.listNode()).items;
+    const layout = this.options.localCluster;
+    const ownCluster = layout !== null && connection.server === `https://127.0.0.1:${PORTS.apiserver}`;
+    const onNode = nodes.length > 0 && nodes.every((n) => (n.status?.addresses ?? []).some((a) => a.type === "InternalIP" && isLocalAddress(a.address)));
+    const candidates = [
+      ...(layout ? [{ crictl: join(layout.binDir, "crictl"), socket: layout.containerdSocket }] : []),
+      ...(layout ? [{ crictl: join(layout.binDir, "crictl"), socket: "/run/containerd/containerd.sock" }] : []),
+    ];
+    const agent = onNode ? findNodeAgent(candidates) : null;
+    const nodeAgent = agent?.agent ?? null;
+    const exits = agent && existsSync(CTR) ? new ContainerdExits(CTR, agent.socket) : null;
+    exits?.start();
+    const requested = this.options.podAccess ?? "auto";
+    const access: PodAccess = requested === "auto" ? (onNode ? "pod-ip" : "port-forward") : requested;
+    return { connection, serverVersion, nodes, access, nodeAgent, exits, ownCluster };
+  }
+
+  private namespaceFor(runId: string): Promise<{ namespace: string; watch: NamespaceWatch; created: boolean }> {
+    let entry = this.namespaces.get(runId);
+    if (!entry) {
+      entry = this.prepareNamespace(runId);
+      this.namespaces.set(runId, entry);
+    }
+    return entry;
+  }
+
+  private async prepareNamespace(runId: string): Promise<{ namespace: string; watch: NamespaceWatch; created: boolean }> {
+    const { connection } = await this.connect();
+    const given = this.options.target.namespace;
+    const namespace = given ?? runNamespace(runId);
+    if (!given) {
+      const body: V1Namespace = {
+        metadata: {
+          name: namespace,
+          labels: {
+            ...runLabels(runId, this.owner),
+            [LABEL_RUN_NAMESPACE]: "true",
+            // The NAT init container is privileged (pod-manifest.ts).
+            "pod-security.kubernetes.io/enforce": "privileged",
+          },
+        },
+      };
+      try {
+        await connection.core.createNamespace({ body });
+      } catch (error) {
+        throw new Error(`cannot create namespace ${namespace}: ${firstLine(error)}`);
+      }
+      await ensureDefaultServiceAccount(connection, namespace);
+    }
+    const watch = new NamespaceWatch(connection, namespace, `${LABEL_RUN_ID}=${labelValue(runId)}`);
+    await watch.open();
+    return { namespace, watch, created: !given };
+  }
+}
+
+/** Pods need the namespace's "default" ServiceAccount; the controller-manager makes it within a moment (or, on clusters without that controller, this does). */
+async function ensureDefaultServiceAccount(connection: KubeConnection, namespace: string): Promise<void> {
+  const deadline = performance.now() + SERVICE_ACCOUNT_WAIT_MS;
+  while (performance.now() < deadline) {
+    const found = await connection.core.readNamespacedServiceAccount({ name: "default", namespace }).then(() => true, () => false);
+    if (found) return;
+    await sleep(100);
+  }
+  await connection.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "default" } } }).catch(() => undefined);
+}
+
+async function deleteNamespace(connection: KubeConnection, name: string): Promise<void> {
+  await connection.core.deleteNamespace({ name }).catch(() => undefined);
+  const deadline = performance.now() + NAMESPACE_GONE_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    const gone = await connection.core.readNamespace({ name }).then(() => false, (error: { code?: number }) => error.code === 404);
+    if (gone) return;
+    await sleep(250);
+  }
+}
+
+async function deleteLabelled(connection: KubeConnection, namespace: string, labelSelector: string): Promise<void> {
+  await connection.core.deleteCollectionNamespacedPod({ namespace, labelSelector }).catch(() => undefined);
+  await connection.core.deleteCollectionNamespacedConfigMap({ namespace, labelSelector }).catch(() => undefined);
+}
