@@ -42,7 +42,7 @@ import { dockerTestEngine, ensureProjectImage } from "../harness/runtime/docker/
 import { LocalRuntime } from "../harness/runtime/local/local-runtime.ts";
 import { loadManifest, type LoadedManifest, type SidecarManifest } from "../harness/scenario/index.ts";
 import { CONFORMANCE_TESTS, testById } from "./registry.ts";
-import { BOUNDARY_FACTORS, BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./support/boundary-fixtures.ts";
+import { BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./support/boundary-fixtures.ts";
 import { DETECTION_FIXTURES, LEGITIMATE_VARIANTS } from "./support/detection-fixtures.ts";
 import { FIXTURE_POLICY } from "./support/real-pod-check.ts";
 
@@ -133,7 +133,7 @@ function fixtureSuite(name: FixtureRuntime): void {
       for (const side of ["inside", "outside"] as const) {
         const check = testById(boundary.check);
         it(
-          `${boundary.check} ${expected[side]} on ${boundary.fixture} at ${BOUNDARY_FACTORS[side]}× its threshold`,
+          `${boundary.check} ${expected[side]} on ${boundary.fixture} at ${boundary.factors[side]}× its threshold`,
           async () => {
             const [record] = await certifyInProcess(boundary.fixture, () => [check], (fixture) => boundary.args(policy, fixture.manifest, side));
             const threshold = boundary.threshold(policy, (await loadManifest(join(root, boundary.fixture), "Sidecar")).manifest);

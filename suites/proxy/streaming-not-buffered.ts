@@ -10,6 +10,7 @@ import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { request, type Dispatcher } from "undici";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import type { PolicyThresholds } from "../../harness/scenario/index.ts";
 import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
 import { DEFAULT_SUITE_CONFIG } from "../../harness/conformance/suite-config.ts";
 import { assertLoadTarget } from "../../harness/load/target-guard.ts";
@@ -24,17 +25,16 @@ import { TryTally } from "../support/try-tally.ts";
 export const TOKENS = 12;
 export const TOKEN_INTERVAL_MS = 40;
 /**
- * Bounds, relative to the direct stream started at the same moment:
- * - TTFT and every later token at most 200 ms behind their direct arrival: five token
- *   intervals, far above scheduling jitter on a busy 2-core VM (tens of ms), below the
- *   ≈ 440 ms a proxy that buffers the whole stream adds to the first token;
- * - the stream spans ≥ 50% of its direct duration, and the median inter-token gap is
- *   ≥ 50% of the direct one: a proxy that flushes in batches delivers most tokens with
- *   gaps near 0, even when its first token is on time.
+ * Bounds, relative to the direct stream started at the same moment, from the policy's
+ * proxy section (defaults and their sources: harness/scenario/policy-schema.ts):
+ * - TTFT and every later token at most streamLagMs (200) behind their direct arrival:
+ *   five token intervals, far above scheduling jitter on a busy 2-core VM (tens of ms),
+ *   below the ≈ 440 ms a proxy that buffers the whole stream adds to the first token;
+ * - the stream spans ≥ streamMinSpanRatio (50%) of its direct duration, and the median
+ *   inter-token gap is ≥ streamMinGapRatio (50%) of the direct one: a proxy that flushes
+ *   in batches delivers most tokens with gaps near 0, even when its first token is on time.
  */
-export const LAG_SLACK_MS = 200;
-export const MIN_SPAN_RATIO = 0.5;
-export const MIN_GAP_RATIO = 0.5;
+export type StreamBounds = Pick<PolicyThresholds["proxy"], "streamLagMs" | "streamMinSpanRatio" | "streamMinGapRatio">;
 /** Streams at once through the sidecar (and as many directly): below the 8 connections a small proxy may serve. */
 const STREAM_CONCURRENCY = 6;
 /** Per 11 tries: one kept-alive and one fresh connection alone, nine in concurrent groups (a group takes one stream's time). */
@@ -104,7 +104,8 @@ export interface StreamVerdict {
 }
 
 /** The bounds above, applied to one pair of streams. */
-export function judgeStream(direct: StreamTiming, viaSidecar: StreamTiming): StreamVerdict {
+export function judgeStream(direct: StreamTiming, viaSidecar: StreamTiming, bounds: StreamBounds): StreamVerdict {
+  const { streamLagMs, streamMinSpanRatio, streamMinGapRatio } = bounds;
   const want = shape(direct.arrivalsMs);
   const got = shape(viaSidecar.arrivalsMs);
   const lagsMs = viaSidecar.arrivalsMs.map((t, i) => t - (direct.arrivalsMs[i] ?? Number.NaN));
@@ -114,10 +115,10 @@ export function judgeStream(direct: StreamTiming, viaSidecar: StreamTiming): Str
   if (viaSidecar.contentType !== direct.contentType) problems.push(`content-type ${JSON.stringify(viaSidecar.contentType)}, directly ${JSON.stringify(direct.contentType)}`);
   const difference = firstDifference(direct.body, viaSidecar.body);
   if (difference) problems.push(`${viaSidecar.arrivalsMs.length} events whose bytes differ from the direct ${direct.arrivalsMs.length}: ${formatDifference(difference)}`);
-  if (!(got.ttftMs <= want.ttftMs + LAG_SLACK_MS)) problems.push(`first token after ${round(got.ttftMs)} ms, directly ${round(want.ttftMs)} ms (bound: +${LAG_SLACK_MS} ms)`);
-  if (maxLag.index > 0 && !(maxLag.lagMs <= LAG_SLACK_MS)) problems.push(`token ${maxLag.index} arrived ${round(maxLag.lagMs)} ms after its direct arrival (bound: ${LAG_SLACK_MS} ms)`);
-  if (!(got.spanMs >= MIN_SPAN_RATIO * want.spanMs)) problems.push(`tokens spread over ${round(got.spanMs)} ms, directly ${round(want.spanMs)} ms (bound: ≥ ${MIN_SPAN_RATIO * 100}%)`);
-  if (!(got.medianGapMs >= MIN_GAP_RATIO * want.medianGapMs)) problems.push(`median inter-token gap ${round(got.medianGapMs)} ms, directly ${round(want.medianGapMs)} ms (bound: ≥ ${MIN_GAP_RATIO * 100}%)`);
+  if (!(got.ttftMs <= want.ttftMs + streamLagMs)) problems.push(`first token after ${round(got.ttftMs)} ms, directly ${round(want.ttftMs)} ms (bound: +${streamLagMs} ms)`);
+  if (maxLag.index > 0 && !(maxLag.lagMs <= streamLagMs)) problems.push(`token ${maxLag.index} arrived ${round(maxLag.lagMs)} ms after its direct arrival (bound: ${streamLagMs} ms)`);
+  if (!(got.spanMs >= streamMinSpanRatio * want.spanMs)) problems.push(`tokens spread over ${round(got.spanMs)} ms, directly ${round(want.spanMs)} ms (bound: ≥ ${streamMinSpanRatio * 100}%)`);
+  if (!(got.medianGapMs >= streamMinGapRatio * want.medianGapMs)) problems.push(`median inter-token gap ${round(got.medianGapMs)} ms, directly ${round(want.medianGapMs)} ms (bound: ≥ ${streamMinGapRatio * 100}%)`);
   return { problems, ttftLagMs: got.ttftMs - want.ttftMs, maxLagMs: maxLag.lagMs, spanRatio: got.spanMs / want.spanMs, gapRatio: got.medianGapMs / want.medianGapMs };
 }
 
@@ -125,7 +126,7 @@ const roundAll = (values: number[]) => values.map((v) => round(v));
 
 export const streamingNotBuffered: ConformanceTest = {
   id: "proxy.streaming-not-buffered",
-  description: `generate_stream (${TOKENS} SSE events, one every ${TOKEN_INTERVAL_MS} ms) through the sidecar, each stream started with its direct twin: the same events, each at most ${LAG_SLACK_MS} ms behind its direct arrival, spanning ≥ ${MIN_SPAN_RATIO * 100}% of the direct duration with a median gap ≥ ${MIN_GAP_RATIO * 100}% of the direct one`,
+  description: `generate_stream (${TOKENS} SSE events, one every ${TOKEN_INTERVAL_MS} ms) through the sidecar, each stream started with its direct twin: the same events, each at most the policy's proxy.streamLagMs behind its direct arrival, spanning ≥ streamMinSpanRatio of the direct duration with a median gap ≥ streamMinGapRatio of the direct one`,
   profile: "proxy",
   level: "core",
   features: ["streaming"],
@@ -136,6 +137,8 @@ export const streamingNotBuffered: ConformanceTest = {
     `token stream, timed against a direct stream started with it (alone on kept-alive and fresh connections, and up to ${STREAM_CONCURRENCY} at once)`,
   ),
   async run(context) {
+    const bounds: StreamBounds = context.policy.proxy;
+    const { streamLagMs, streamMinSpanRatio, streamMinGapRatio } = bounds;
     const pod = await context.startPod();
     const endpoints = endpointsOf(context, pod);
     const path = `/v2/models/${encodeURIComponent(context.primary.manifest.spec.model.name)}/generate_stream`;
@@ -165,7 +168,7 @@ export const streamingNotBuffered: ConformanceTest = {
             tally.record(entry, [problem]);
             return;
           }
-          const verdict = judgeStream(direct.timing, viaSidecar.timing);
+          const verdict = judgeStream(direct.timing, viaSidecar.timing, bounds);
           worst.ttftLagMs = Math.max(worst.ttftLagMs, verdict.ttftLagMs);
           worst.maxLagMs = Math.max(worst.maxLagMs, verdict.maxLagMs);
           worst.spanRatio = Math.min(worst.spanRatio, verdict.spanRatio);
@@ -183,17 +186,17 @@ export const streamingNotBuffered: ConformanceTest = {
     const worstText = `worst: first token +${round(worst.ttftLagMs)} ms, a token +${round(worst.maxLagMs)} ms behind direct, span ${round(worst.spanRatio * 100, 0)}%, median gap ${round(worst.gapRatio * 100, 0)}% of direct`;
     const evidence = {
       ...tally.evidence(),
-      bounds: { lagSlackMs: LAG_SLACK_MS, minSpanRatio: MIN_SPAN_RATIO, minGapRatio: MIN_GAP_RATIO },
+      bounds: { streamLagMs, streamMinSpanRatio, streamMinGapRatio },
       stream: { tokens: TOKENS, tokenIntervalMs: TOKEN_INTERVAL_MS },
       worst: { ttftLagMs: round(worst.ttftLagMs), maxLagMs: round(worst.maxLagMs), spanRatio: round(worst.spanRatio, 2), gapRatio: round(worst.gapRatio, 2) },
       ...(firstFailure ? { firstFailingStream: firstFailure } : {}),
     };
     if (tally.failed === 0) {
-      return { verdict: "passed", message: `${tally.describeTries("token streams")} arrived as streamed, each token within ${LAG_SLACK_MS} ms of its direct twin (${worstText})`, evidence };
+      return { verdict: "passed", message: `${tally.describeTries("token streams")} arrived as streamed, each token within the policy's ${streamLagMs} ms of its direct twin (${worstText})`, evidence };
     }
     return {
       verdict: "failed",
-      message: `expected streamed tokens through the sidecar within ${LAG_SLACK_MS} ms of their direct arrival, spanning ≥ ${MIN_SPAN_RATIO * 100}% of the direct duration, median gap ≥ ${MIN_GAP_RATIO * 100}% of direct, for ${tally.describeTries("token streams")}; found ${tally.describeFailures(1)}`,
+      message: `expected streamed tokens through the sidecar within the policy's ${streamLagMs} ms of their direct arrival, spanning ≥ ${streamMinSpanRatio * 100}% of the direct duration, median gap ≥ ${streamMinGapRatio * 100}% of direct, for ${tally.describeTries("token streams")}; found ${tally.describeFailures(1)}`,
       evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
     };
   },
