@@ -51,7 +51,7 @@ function bytesElements(elements: Buffer[]): Buffer {
   );
 }
 
-/** Generated cases change values and batch size with every try; the byte-pattern cases send their fixed bytes each time. */
+/** Generated cases change values with every try and batch size with every block of four (each size meets every delivery); the byte-pattern cases send their fixed bytes each time. */
 export function binaryCases(mlpModel: string): ComparisonCase[] {
   const compare = (name: string, request: ComparisonCase["request"]): ComparisonCase => ({
     name,
@@ -60,7 +60,7 @@ export function binaryCases(mlpModel: string): ComparisonCase[] {
     headers: ["content-type", HEADER_LENGTH],
   });
   const generated = (model: string, datatype: "FP32" | "FP64" | "INT32" | "INT64", rows: number[], columns: number, seed: number, outputs?: string[]) => (attempt: number) =>
-    buildInferRequest({ model, format: "binary", inputs: [{ name: "INPUT0", datatype, shape: [rows[attempt % rows.length]!, columns] }], ...(outputs ? { outputs } : {}) }, seed + attempt);
+    buildInferRequest({ model, format: "binary", inputs: [{ name: "INPUT0", datatype, shape: [rows[Math.floor(attempt / 4) % rows.length]!, columns] }], ...(outputs ? { outputs } : {}) }, seed + attempt);
   const byteValues = allByteValues();
   const bytesTensor = bytesElements([Buffer.from("\r\n\r\nHTTP/1.1 200 OK\r\n"), Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28]), Buffer.alloc(0), Buffer.from("日本🚀")]);
   return [

@@ -15,7 +15,7 @@
 // Each try sends a fresh trace (sampled and unsampled in turn) on a kept-alive or fresh
 // connection or in a concurrent group, so a sidecar that loses trace context on some
 // requests is caught as surely as one that always does.
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
 import { exchangeClaim } from "../../harness/conformance/detection-claim.ts";
@@ -24,7 +24,7 @@ import { describeResult, exchange, headerText, resultEvidence, withAgent, type E
 import { firstDifference, formatDifference } from "../support/byte-diff.ts";
 import { primaryAccessLog } from "../support/primary-access-log.ts";
 import { endpointsOf, PrimaryMisbehavedError, sidecarLogTail, TRY_CONCURRENCY } from "../support/proxy-comparison.ts";
-import { baggageProblems, traceparentProblems, tracestateProblems } from "../support/trace-context-rules.ts";
+import { baggageProblems, sampledCleared, traceparentProblems, tracestateProblems } from "../support/trace-context-rules.ts";
 import { planTries, type PlannedTry } from "../support/try-plan.ts";
 import { runTryPlan } from "../support/try-runner.ts";
 import { TryTally } from "../support/try-tally.ts";
@@ -40,20 +40,26 @@ const REPEATED_HEADER = "x-sidecar-bench-list";
 
 export type SentHeaders = Record<string, string | string[]>;
 
-/** Fresh values per try, so a proxy cannot pass by replaying constants; sampled and unsampled in turn. */
+/**
+ * Fresh values per try, so a proxy cannot pass by replaying constants; sampled and
+ * unsampled in turn, crossed with request ids as UUIDs (what most clients send, and what
+ * some proxies rewrite) and as other strings.
+ */
 export function traceHeaders(attempt: number): SentHeaders {
+  // Varied per block of four tries, so every variant meets every delivery (try-plan.ts cycles those per try).
+  const variant = Math.floor(attempt / 4);
   const traceId = randomBytes(16).toString("hex");
   const spanId = randomBytes(8).toString("hex");
   const tag = randomBytes(4).toString("hex");
-  const members = [`sidecarbench=${tag}`, `vendor@tenant=opaque-${tag}`, `congo=t61rcWkgMzE`].slice(0, 1 + (attempt % 3));
+  const members = [`sidecarbench=${tag}`, `vendor@tenant=opaque-${tag}`, `congo=t61rcWkgMzE`].slice(0, 1 + (variant % 3));
   return {
-    traceparent: `00-${traceId}-${spanId}-${attempt % 2 === 0 ? "01" : "00"}`,
+    traceparent: `00-${traceId}-${spanId}-${variant % 2 === 0 ? "01" : "00"}`,
     tracestate: members.join(","),
     baggage: `model=mlp,run=${tag};ttl=60`,
-    "x-request-id": `sidecar-bench-${randomBytes(8).toString("hex")}`,
+    "x-request-id": Math.floor(variant / 2) % 2 === 0 ? randomUUID() : `sidecar-bench-${randomBytes(8).toString("hex")}`,
     "x-sidecar-bench-custom": `value ${tag}; with=equals, commas and spaces`,
     "x-b3-traceid": traceId,
-    ...(attempt % 4 === 0 ? { [REPEATED_HEADER]: [`first=${tag}`, `second=${tag}`] } : {}),
+    ...(variant % 4 === 1 ? { [REPEATED_HEADER]: [`first=${tag}`, `second=${tag}`] } : {}),
   };
 }
 
@@ -103,7 +109,7 @@ export function responseHeaderProblems(sent: SentHeaders, direct: ResponseHeader
 
 function echoRequest(headers: SentHeaders, attempt: number): ExchangeRequest {
   // Bodies of a few bytes to a few KiB, with every byte value: the echo returns them too.
-  const body = Buffer.alloc(16 + ((attempt * 997) % 4_096), 0);
+  const body = Buffer.alloc(16 + ((Math.floor(attempt / 4) * 997) % 4_096), 0);
   for (let i = 0; i < body.length; i++) body[i] = (i * 31 + attempt) % 256;
   return { method: "POST", path: "/v2/debug/echo", headers: { "content-type": "application/octet-stream", ...(headers as Record<string, string>) }, body };
 }
@@ -111,8 +117,8 @@ function echoRequest(headers: SentHeaders, attempt: number): ExchangeRequest {
 export const headersPassThrough: ConformanceTest = {
   id: "proxy.headers-pass-through",
   description:
-    "traceparent, tracestate and baggage reach the primary as W3C Trace Context and Baggage allow (trace-id and a caller's sampled flag kept, " +
-    "a new parent-id and the proxy's own tracestate entry allowed); x-request-id, custom and repeated request headers and the body arrive unchanged; " +
+    "traceparent, tracestate and baggage reach the primary as W3C Trace Context and Baggage allow (trace-id kept; a new parent-id, with it an updated sampled flag, " +
+    "and the proxy's own tracestate entry allowed); x-request-id (UUIDs and other strings), custom and repeated request headers and the body arrive unchanged; " +
     "every end-to-end response header of the primary comes back (hop-by-hop headers, Date, Server and an appended Via excepted)",
   profile: "proxy",
   level: "core",
@@ -121,7 +127,7 @@ export const headersPassThrough: ConformanceTest = {
   timeoutMs: 30_000,
   detection: exchangeClaim(
     DEFAULT_SUITE_CONFIG.triesPerExpectation,
-    "echo request with a fresh trace (sampled and unsampled in turn; kept-alive, fresh and concurrent connections), compared directly and through the sidecar",
+    "echo request with a fresh trace (sampled and unsampled, UUID and other request ids; kept-alive, fresh and concurrent connections), compared directly and through the sidecar",
   ),
   async run(context) {
     const pod = await context.startPod();
@@ -129,6 +135,7 @@ export const headersPassThrough: ConformanceTest = {
     const plan = planTries({ cases: 1, triesPerCase: context.config.triesPerExpectation, seed: randomInt(2 ** 31), concurrency: TRY_CONCURRENCY });
     const tally = new TryTally(plan, ["POST /v2/debug/echo"]);
     let firstFailingRequestId: string | undefined;
+    const sampling = { sent: 0, cleared: 0 };
     await withAgent(async (agent) => {
       const options = { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS };
       const prepare = async (entry: PlannedTry) => {
@@ -150,15 +157,21 @@ export const headersPassThrough: ConformanceTest = {
           if (difference) problems.push(`body: ${formatDifference(difference)}`);
         }
         if (problems.length > 0) firstFailingRequestId ??= sent["x-request-id"] as string;
+        if ((sent["traceparent"] as string).endsWith("-01")) {
+          sampling.sent++;
+          if (viaSidecar.ok && sampledCleared(sent["traceparent"] as string, headerText(viaSidecar.headers, "x-echo-traceparent"))) sampling.cleared++;
+        }
         tally.record(entry, problems, problems.length ? { sent, direct: resultEvidence(direct), viaSidecar: resultEvidence(viaSidecar) } : undefined);
       };
       await runTryPlan(plan, endpoints.entry, { prepare, send }, context.signal);
     });
-    const evidence = tally.evidence();
+    const evidence = { ...tally.evidence(), sampledTries: sampling.sent, sampledFlagClearedWithNewParent: sampling.cleared };
+    // Allowed (W3C "Update sampled"), but a caller should know its recorded requests are not recorded behind the sidecar.
+    const samplingNote = sampling.cleared > 0 ? `; note: the caller's sampled flag arrived cleared, with the sidecar's own parent-id, on ${sampling.cleared} of ${sampling.sent} sampled tries (W3C allows it; the primary does not record those)` : "";
     if (tally.failed === 0) {
       return {
         verdict: "passed",
-        message: `${tally.describeTries("echo requests")}: trace context forwarded as W3C allows, other request headers and bodies unchanged, the primary's response headers back`,
+        message: `${tally.describeTries("echo requests")}: trace context forwarded as W3C allows, other request headers and bodies unchanged, the primary's response headers back${samplingNote}`,
         evidence,
       };
     }

@@ -10,10 +10,12 @@ import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/co
 import { LocalRuntime } from "../../harness/runtime/local/local-runtime.ts";
 import { loadManifest } from "../../harness/scenario/index.ts";
 import { SIDECAR_FEATURES } from "../../harness/scenario/index.ts";
+import { headersPassThrough } from "./headers-pass-through.ts";
 import { proxyTests } from "./index.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ENVOY = "scenarios/sidecars/envoy.yaml";
+const ENVOY_TRACING = "scenarios/sidecars/envoy-tracing.yaml";
 const GOOD_PROXY = "reference/sidecars/good-proxy.yaml";
 const PRIMARY = "reference/primaries/fastapi-kserve/primary.yaml";
 
@@ -85,5 +87,15 @@ describe.each(proxyTests.map((test) => [test.id, test] as const))("%s", (_id, te
     expect(outcome.message).toMatch(/^expected .+; found .+/);
     expect(outcome.message).toMatch(FAILURE_NAMES[test.id] as RegExp);
     expect(outcome.evidence?.["sidecarLogTail"]).toBeInstanceOf(Array);
+  });
+});
+
+describe("proxy.headers-pass-through on a real tracing proxy", () => {
+  it("passes on Envoy with OpenTelemetry tracing on, which takes part in the trace (new parent-ids, sampled flags of its own)", { timeout: headersPassThrough.timeoutMs + 10_000 }, async () => {
+    const outcome = await runOn(headersPassThrough, ENVOY_TRACING);
+    expect(outcome.verdict, explain(outcome)).toBe("passed");
+    // Envoy decides not to trace requests whose x-request-id is no UUID, and says so with sampled=0 and its own parent-id.
+    expect(outcome.evidence?.["sampledFlagClearedWithNewParent"]).toBeGreaterThan(0);
+    expect(outcome.message).toMatch(/sampled flag arrived cleared, with the sidecar's own parent-id/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baggageProblems, parseTraceparent, parseTracestate, traceparentProblems, tracestateProblems } from "./trace-context-rules.ts";
+import { baggageProblems, parseTraceparent, parseTracestate, sampledCleared, traceparentProblems, tracestateProblems } from "./trace-context-rules.ts";
 
 // The W3C Trace Context examples: a Congo client, then a Rojo server, then Congo again.
 const CONGO_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -25,13 +25,17 @@ describe("traceparent", () => {
     expect(traceparentProblems(CONGO_PARENT, ROJO_PARENT)).toEqual([]);
   });
 
-  it("allows sampled 0 → 1 with a new parent-id (W3C: a component may sample), not without one", () => {
+  it("allows the sampled flag updated with a new parent-id, either way (W3C \"Update sampled\"), never without one", () => {
     const unsampled = CONGO_PARENT.replace(/-01$/, "-00");
     expect(traceparentProblems(unsampled, ROJO_PARENT)).toEqual([]);
-    expect(traceparentProblems(unsampled, CONGO_PARENT)).toEqual(["sampled flag changed (00 → 01) without a new parent-id"]);
+    expect(traceparentProblems(CONGO_PARENT, ROJO_PARENT.replace(/-01$/, "-00"))).toEqual([]);
+    expect(sampledCleared(CONGO_PARENT, ROJO_PARENT.replace(/-01$/, "-00"))).toBe(true);
+    expect(sampledCleared(unsampled, ROJO_PARENT)).toBe(false);
+    expect(traceparentProblems(unsampled, CONGO_PARENT)).toEqual(["sampled flag changed (00 → 01) without a new parent-id (W3C: the parent-id MUST change with it)"]);
+    expect(traceparentProblems(CONGO_PARENT, unsampled)).toEqual(["sampled flag changed (01 → 00) without a new parent-id (W3C: the parent-id MUST change with it)"]);
   });
 
-  it("fails a dropped, malformed or restarted traceparent, and a caller's sampled=1 cleared", () => {
+  it("fails a dropped, malformed or restarted traceparent", () => {
     expect(traceparentProblems(CONGO_PARENT, undefined)).toEqual(["traceparent missing from what the primary echoed (W3C: a receiver MUST send it on)"]);
     expect(traceparentProblems(CONGO_PARENT, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331")).toEqual([
       'traceparent reached the primary as "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", which is not a valid traceparent',
@@ -39,7 +43,6 @@ describe("traceparent", () => {
     expect(traceparentProblems(CONGO_PARENT, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual([
       "trace-id 4bf92f3577b34da6a3ce929d0e0e4736, sent 0af7651916cd43dd8448eb211c80319c: the trace is cut at the sidecar",
     ]);
-    expect(traceparentProblems(CONGO_PARENT, ROJO_PARENT.replace(/-01$/, "-00"))).toEqual(["sampled flag cleared: the caller recorded this request, the primary is told it was not"]);
   });
 });
 

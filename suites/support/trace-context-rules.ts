@@ -3,12 +3,13 @@
 // tracestate Field") and W3C Baggage ("Mutating baggage"), for a sidecar that sits
 // between a caller and its model server:
 // - traceparent MUST be forwarded and stay well-formed; a tracing proxy MAY replace the
-//   parent-id (its own span); the sampled flag may change only together with a new
-//   parent-id (MUST), and a caller's sampled=1 is kept: W3C asks a component making a
-//   recording decision to respect it (SHOULD), and a pod-local sidecar that drops it
-//   loses the model server's spans of every recorded request. The trace-id is kept: a
-//   restart is W3C's mutation for the front gate of a secure network, which a sidecar
-//   behind the caller is not — it cuts every trace at the pod.
+//   parent-id (its own span), and with a new parent-id MAY update the sampled flag, which
+//   then says whether *it* recorded (W3C "Update sampled": either direction; the parent-id
+//   MUST change with it). A sidecar that clears a caller's sampled=1 that way is allowed,
+//   though W3C asks it to respect the caller's decision (SHOULD): checks report it, they
+//   do not fail it. The trace-id is kept: a restart is W3C's mutation for the front gate
+//   of a secure network, which a sidecar behind the caller is not — it cuts every trace
+//   at the pod.
 // - tracestate MUST be forwarded; unchanged when traceparent is unchanged; otherwise the
 //   caller's members keep their relative order, a member the proxy modified moves to the
 //   left, new members are allowed (W3C: at the left, SHOULD), at most 32 members, and the
@@ -49,15 +50,20 @@ export function traceparentProblems(sent: string, received: string | undefined):
   const problems: string[] = [];
   if (got.version !== want.version) problems.push(`traceparent version ${got.version}, sent ${want.version}`);
   if (got.traceId !== want.traceId) problems.push(`trace-id ${got.traceId}, sent ${want.traceId}: the trace is cut at the sidecar`);
-  const sampledSent = (want.flags & SAMPLED) !== 0;
-  const sampledGot = (got.flags & SAMPLED) !== 0;
-  if (sampledGot !== sampledSent && got.parentId === want.parentId) {
-    problems.push(`sampled flag changed (${want.flags.toString(16).padStart(2, "0")} → ${got.flags.toString(16).padStart(2, "0")}) without a new parent-id`);
-  } else if (sampledSent && !sampledGot) {
-    problems.push("sampled flag cleared: the caller recorded this request, the primary is told it was not");
+  if ((got.flags & SAMPLED) !== (want.flags & SAMPLED) && got.parentId === want.parentId) {
+    problems.push(`sampled flag changed (${hex(want.flags)} → ${hex(got.flags)}) without a new parent-id (W3C: the parent-id MUST change with it)`);
   }
   return problems;
 }
+
+/** True when a caller's sampled=1 reached the primary as 0 (allowed with a new parent-id; worth reporting). */
+export function sampledCleared(sent: string, received: string | undefined): boolean {
+  const want = parseTraceparent(sent);
+  const got = parseTraceparent(received);
+  return want !== null && got !== null && (want.flags & SAMPLED) !== 0 && (got.flags & SAMPLED) === 0;
+}
+
+const hex = (flags: number) => flags.toString(16).padStart(2, "0");
 
 export interface ListMember {
   key: string;

@@ -4,7 +4,9 @@
 // a fault that depends on the connection or on concurrency shows, and a fault on a
 // fraction of requests meets enough tries (detection-claim.ts). The order is shuffled
 // from a recorded seed: a fault that strikes every k-th request cannot line up with
-// one case, and a failing run can be replayed.
+// one case, and a failing run can be replayed. A case that varies its request per try
+// varies it per block of DELIVERY_CYCLE.length tries (Math.floor(attempt / 4)), so each
+// variant meets every delivery.
 import { seededRandom, type RandomSource } from "../../harness/load/seeded-random.ts";
 
 export type Delivery = "keep-alive" | "fresh-connection" | "concurrent";
