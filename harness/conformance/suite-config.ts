@@ -43,6 +43,13 @@ export const suiteConfigSchema = z
     soakWarmUpMs: durationMs.default(3_000).meta({ description: "resources.memory-soak-bounded: load before the window, so buffers and the heap reach their working size." }),
     soakMs: durationMs.default(16_000),
     memorySampleMs: durationMs.default(250),
+    exchangeTimeoutMs: durationMs.default(5_000).meta({ description: "Timeout of each request of the proxy checks (bodies up to a few MiB)." }),
+    largeBodyTimeoutMs: durationMs.default(20_000).meta({ description: "Timeout of each request of proxy.large-bodies (16 MiB and more): generous for 2 × 24 MiB over loopback on a loaded 2-core VM (0.1–0.3 s when healthy)." }),
+    streamTimeoutMs: durationMs.default(10_000).meta({ description: "Timeout of each token stream of proxy.streaming-not-buffered." }),
+    concurrentDeadlineMs: durationMs.default(20_000).meta({ description: "proxy.concurrent-keep-alive: every connection's requests are answered within this (≈ 1 s when healthy on a 2-core VM)." }),
+    keepAliveIdleMs: durationMs
+      .default(300)
+      .meta({ description: "proxy.keep-alive-reuse: the idle pauses a client connection must survive; short of every idle timeout in use (uvicorn 5 s, Envoy 1 h), so reuse after it is not optional." }),
   })
   .meta({ description: "Repetition counts, waits and slack of the conformance checks (Gateway API's TimeoutConfig in spirit); every field defaults to the suite's value." });
 

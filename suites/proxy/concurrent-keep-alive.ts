@@ -14,9 +14,6 @@ import { sidecarLogTail } from "../support/proxy-comparison.ts";
 /** More than the 8–32 worker connections a small client pool opens; few enough for 2 cores. */
 export const CONNECTIONS = 64;
 export const REQUESTS_PER_CONNECTION = 8;
-const REQUEST_TIMEOUT_MS = 5_000;
-/** Whole exchange bound: ≈ 1 s when healthy on a 2-core VM. */
-const DEADLINE_MS = 20_000;
 const MAX_ERROR_SAMPLES = 5;
 
 interface ConnectionTally {
@@ -34,7 +31,7 @@ function count(outcomes: Record<string, number>, key: string, n = 1): void {
 
 export const concurrentKeepAlive: ConformanceTest = {
   id: "proxy.concurrent-keep-alive",
-  description: `${CONNECTIONS} keep-alive connections open at once, each sending ${REQUESTS_PER_CONNECTION} infer requests one after another: all ${CONNECTIONS * REQUESTS_PER_CONNECTION} answered 2xx, no connection errors, within ${DEADLINE_MS} ms`,
+  description: `${CONNECTIONS} keep-alive connections open at once, each sending ${REQUESTS_PER_CONNECTION} infer requests one after another: all ${CONNECTIONS * REQUESTS_PER_CONNECTION} answered 2xx, no connection errors, within the suite config's concurrentDeadlineMs`,
   profile: "proxy",
   level: "core",
   features: ["keep-alive"],
@@ -45,10 +42,11 @@ export const concurrentKeepAlive: ConformanceTest = {
     const pod = await context.startPod();
     const origin = assertLoadTarget(context.entryUrl(pod)).origin;
     const req = buildInferRequest({ model: context.primary.manifest.spec.model.name, format: "json", inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64] }] }, 301);
-    const deadline = AbortSignal.any([context.signal, AbortSignal.timeout(DEADLINE_MS)]);
+    const { exchangeTimeoutMs, concurrentDeadlineMs } = context.config;
+    const deadline = AbortSignal.any([context.signal, AbortSignal.timeout(concurrentDeadlineMs)]);
     const tally: ConnectionTally = { outcomes: {}, errorSamples: [], connects: 0, open: 0, peakOpen: 0, latenciesMs: [] };
     const clients = Array.from({ length: CONNECTIONS }, () => {
-      const client = new Client(origin, { pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
+      const client = new Client(origin, { pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: exchangeTimeoutMs, headersTimeout: exchangeTimeoutMs, bodyTimeout: exchangeTimeoutMs });
       client.on("connect", () => {
         tally.connects++;
         tally.open++;
@@ -64,7 +62,7 @@ export const concurrentKeepAlive: ConformanceTest = {
     const send = async (client: Client, connection: number): Promise<boolean> => {
       const startMs = performance.now();
       try {
-        const res = await client.request({ path: req.path, method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.any([deadline, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) });
+        const res = await client.request({ path: req.path, method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.any([deadline, AbortSignal.timeout(exchangeTimeoutMs)]) });
         await res.body.dump({ limit: 1_048_576 });
         tally.latenciesMs.push(performance.now() - startMs);
         count(tally.outcomes, String(res.statusCode));
@@ -132,7 +130,7 @@ export const concurrentKeepAlive: ConformanceTest = {
         .join(", ");
       return {
         verdict: "failed",
-        message: `expected all ${total} requests on ${CONNECTIONS} concurrent keep-alive connections to be answered 2xx within ${DEADLINE_MS} ms; found ${ok2xx} ok (${answered} answered), ${failures}; ${failedConnections.size} connections failed, ${openAfterFirst} open after the first round; e.g. ${tally.errorSamples.slice(0, 2).join(" | ")}`,
+        message: `expected all ${total} requests on ${CONNECTIONS} concurrent keep-alive connections to be answered 2xx within ${concurrentDeadlineMs} ms; found ${ok2xx} ok (${answered} answered), ${failures}; ${failedConnections.size} connections failed, ${openAfterFirst} open after the first round; e.g. ${tally.errorSamples.slice(0, 2).join(" | ")}`,
         evidence: { ...evidence, sidecarLogTail: sidecarLogTail(context, pod) },
       };
     } finally {

@@ -29,7 +29,6 @@ import { planTries, type PlannedTry } from "../support/try-plan.ts";
 import { runTryPlan } from "../support/try-runner.ts";
 import { TryTally } from "../support/try-tally.ts";
 
-const REQUEST_TIMEOUT_MS = 5_000;
 
 /** Response headers a proxy may set, replace or drop per hop (RFC 9110 §7.6.1, §6.6.1; RFC 9112 framing). */
 const HOP_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer", "upgrade", "proxy-connection", "date", "server"]);
@@ -137,7 +136,7 @@ export const headersPassThrough: ConformanceTest = {
     let firstFailingRequestId: string | undefined;
     const sampling = { sent: 0, cleared: 0 };
     await withAgent(async (agent) => {
-      const options = { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS };
+      const options = { dispatcher: agent, signal: context.signal, timeoutMs: context.config.exchangeTimeoutMs };
       const prepare = async (entry: PlannedTry) => {
         const sent = traceHeaders(entry.attempt);
         const request = echoRequest(sent, entry.attempt);

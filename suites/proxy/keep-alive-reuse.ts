@@ -16,11 +16,8 @@ import { assertLoadTarget } from "../../harness/load/target-guard.ts";
 import { headerText, type ExchangeRequest } from "../../harness/load/http-exchange.ts";
 import { sidecarLogTail } from "../support/proxy-comparison.ts";
 
-/** Short of every idle timeout in use (uvicorn 5 s, Envoy 1 h): reuse after it is not optional. */
-export const PAUSE_MS = 300;
-/** Idle pauses, spread over the tries. */
+/** Idle pauses (the suite config's keepAliveIdleMs each), spread over the tries. */
 export const PAUSES = 3;
-const REQUEST_TIMEOUT_MS = 5_000;
 
 interface RequestRecord {
   index: number;
@@ -48,7 +45,7 @@ function requestKinds(model: string): Array<{ kind: string; request: ExchangeReq
 
 export const keepAliveReuse: ConformanceTest = {
   id: "proxy.keep-alive-reuse",
-  description: `sequential requests of five kinds (infer, a 404, echo, binary infer, metadata), with ${PAUSES} pauses of ${PAUSE_MS} ms idle, all travel on one client connection: the sidecar keeps client connections alive`,
+  description: `sequential requests of five kinds (infer, a 404, echo, binary infer, metadata), with ${PAUSES} idle pauses (the suite config's keepAliveIdleMs), all travel on one client connection: the sidecar keeps client connections alive`,
   profile: "proxy",
   level: "extended",
   features: ["keep-alive"],
@@ -56,9 +53,10 @@ export const keepAliveReuse: ConformanceTest = {
   timeoutMs: 30_000,
   detection: exchangeClaim(
     DEFAULT_SUITE_CONFIG.triesPerExpectation,
-    `request after the previous one on the same client connection (five kinds of request, 2xx and 4xx answers, ${PAUSES} pauses of ${PAUSE_MS} ms idle)`,
+    `request after the previous one on the same client connection (five kinds of request, 2xx and 4xx answers, ${PAUSES} idle pauses of ${DEFAULT_SUITE_CONFIG.keepAliveIdleMs} ms)`,
   ),
   async run(context) {
+    const { keepAliveIdleMs, exchangeTimeoutMs } = context.config;
     const pod = await context.startPod();
     const origin = assertLoadTarget(context.entryUrl(pod)).origin;
     const kinds = requestKinds(context.primary.manifest.spec.model.name);
@@ -70,13 +68,13 @@ export const keepAliveReuse: ConformanceTest = {
     const pauseBefore = new Set(Array.from({ length: PAUSES }, (_, i) => Math.round(((i + 1) * total) / (PAUSES + 1))));
     let connects = 0;
     const closes: string[] = [];
-    const client = new Client(origin, { pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS, connectTimeout: REQUEST_TIMEOUT_MS });
+    const client = new Client(origin, { pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: exchangeTimeoutMs, bodyTimeout: exchangeTimeoutMs, connectTimeout: exchangeTimeoutMs });
     client.on("connect", () => connects++);
     client.on("disconnect", (_origin, _targets, error) => closes.push(`after connection ${connects}: ${error.message}`));
     const records: RequestRecord[] = [];
     try {
       for (let i = 0; i < total && !context.signal.aborted; i++) {
-        if (pauseBefore.has(i)) await sleep(PAUSE_MS, undefined, { signal: context.signal }).catch(() => undefined);
+        if (pauseBefore.has(i)) await sleep(keepAliveIdleMs, undefined, { signal: context.signal }).catch(() => undefined);
         const { kind, request, expectStatus } = kinds[Math.floor(random() * kinds.length)]!;
         const record: RequestRecord = { index: i, kind, expectStatus, connection: 0 };
         try {
@@ -85,7 +83,7 @@ export const keepAliveReuse: ConformanceTest = {
             method: request.method,
             ...(request.headers ? { headers: request.headers } : {}),
             ...(request.body ? { body: request.body } : {}),
-            signal: AbortSignal.any([context.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
+            signal: AbortSignal.any([context.signal, AbortSignal.timeout(exchangeTimeoutMs)]),
           });
           await res.body.dump({ limit: 1_048_576 });
           record.status = res.statusCode;
@@ -104,7 +102,7 @@ export const keepAliveReuse: ConformanceTest = {
     const closing = records.filter((r) => r.connectionHeader?.toLowerCase().split(/\s*,\s*/).includes("close"));
     const reconnected = records.filter((r, i) => i > 0 && r.connection !== records[i - 1]?.connection);
     const evidence = { seed, tries, requests: records.length, pausesBefore: [...pauseBefore], connectionsOpened: connects, disconnects: closes, ...(reconnected.length || closing.length || failed.length ? { records } : {}) };
-    const what = `${records.length} sequential requests (${kinds.map((k) => k.kind).join(", ")}, in random order; ${PAUSES} pauses of ${PAUSE_MS} ms idle)`;
+    const what = `${records.length} sequential requests (${kinds.map((k) => k.kind).join(", ")}, in random order; ${PAUSES} pauses of ${keepAliveIdleMs} ms idle)`;
     if (failed.length === 0 && connects === 1 && closing.length === 0) {
       return { verdict: "passed", message: `${what} all travelled on one connection: ${tries} tries of keeping it alive`, evidence };
     }

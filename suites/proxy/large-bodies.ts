@@ -30,8 +30,6 @@ export const TENSOR_SIZES = [16 * MIB + 4_099, 20 * MIB + 1, 24 * MIB + 7] as co
 const ECHO_CHUNK_BYTES = 65_536;
 /** Two 24 MiB exchanges at once keep the harness, the sidecar and the primary within a few hundred MiB. */
 const LARGE_CONCURRENCY = 2;
-/** Generous for 2 × 24 MiB over loopback on a loaded 2-core VM (≈ 0.1–0.3 s when healthy). */
-const REQUEST_TIMEOUT_MS = 20_000;
 
 export type Framing = "length→tensor" | "chunked→tensor" | "chunked→chunked echo" | "length→chunked echo";
 export const FRAMINGS: readonly Framing[] = ["length→tensor", "chunked→tensor", "chunked→chunked echo", "length→chunked echo"];
@@ -105,7 +103,7 @@ export const largeBodies: ConformanceTest = {
     const tally = new TryTally(plan, ["large body"]);
     const framingTries: Record<string, { tries: number; failed: number }> = Object.fromEntries(FRAMINGS.map((f) => [f, { tries: 0, failed: 0 }]));
     await withAgent(async (agent) => {
-      const directOptions = { dispatcher: agent, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS };
+      const directOptions = { dispatcher: agent, signal: context.signal, timeoutMs: context.config.largeBodyTimeoutMs };
       // What the primary answers for a tensor of each size: its JSON header, then the tensor.
       const tensorHeaders = new Map<number, { header: Buffer; answer: ExchangeResponse }>();
       const expectedTensorAnswer = async (data: Buffer): Promise<Expected> => {
@@ -144,7 +142,7 @@ export const largeBodies: ConformanceTest = {
       };
       const send = async (entry: PlannedTry, prepared: { framing: Framing; request: ExchangeRequest; expected: Expected }, dispatcher: Dispatcher) => {
         const { framing, request, expected } = prepared;
-        const viaSidecar = await exchange(endpoints.entry, request, { dispatcher, signal: context.signal, timeoutMs: REQUEST_TIMEOUT_MS });
+        const viaSidecar = await exchange(endpoints.entry, request, { dispatcher, signal: context.signal, timeoutMs: context.config.largeBodyTimeoutMs });
         const problems: string[] = [];
         let detail: Record<string, unknown> | undefined;
         if (!viaSidecar.ok) {

@@ -39,7 +39,6 @@ export type StreamBounds = Pick<PolicyThresholds["proxy"], "streamLagMs" | "stre
 const STREAM_CONCURRENCY = 6;
 /** Per 11 tries: one kept-alive and one fresh connection alone, nine in concurrent groups (a group takes one stream's time). */
 const STREAM_DELIVERIES: readonly Delivery[] = ["keep-alive", "fresh-connection", ...Array<Delivery>(9).fill("concurrent")];
-const STREAM_TIMEOUT_MS = 10_000;
 
 interface StreamTiming {
   status: number;
@@ -53,9 +52,9 @@ type StreamResult = { ok: true; timing: StreamTiming } | { ok: false; kind: stri
 
 const EVENT_END = Buffer.from("\n\n");
 
-async function timeStream(baseUrl: string, path: string, body: Buffer, dispatcher: Dispatcher, parent: AbortSignal): Promise<StreamResult> {
+async function timeStream(baseUrl: string, path: string, body: Buffer, dispatcher: Dispatcher, parent: AbortSignal, timeoutMs: number): Promise<StreamResult> {
   const url = new URL(path, assertLoadTarget(baseUrl));
-  const signal = AbortSignal.any([parent, AbortSignal.timeout(STREAM_TIMEOUT_MS)]);
+  const signal = AbortSignal.any([parent, AbortSignal.timeout(timeoutMs)]);
   const arrivalsMs: number[] = [];
   const startMs = performance.now();
   try {
@@ -152,12 +151,12 @@ export const streamingNotBuffered: ConformanceTest = {
     await withAgent(
       async (directAgent) => {
         // Warm-up: connections open and code paths hot on both paths before anything is timed.
-        await timeStream(endpoints.direct, path, generate(2, 0), directAgent, context.signal);
-        await withAgent((agent) => timeStream(endpoints.entry, path, generate(2, 0), agent, context.signal), { connections: 1 });
+        await timeStream(endpoints.direct, path, generate(2, 0), directAgent, context.signal, context.config.streamTimeoutMs);
+        await withAgent((agent) => timeStream(endpoints.entry, path, generate(2, 0), agent, context.signal, context.config.streamTimeoutMs), { connections: 1 });
         const streamBody = generate(TOKENS, TOKEN_INTERVAL_MS);
-        const prepare = async () => ({ direct: timeStream(endpoints.direct, path, streamBody, directAgent, context.signal) });
+        const prepare = async () => ({ direct: timeStream(endpoints.direct, path, streamBody, directAgent, context.signal, context.config.streamTimeoutMs) });
         const send = async (entry: PlannedTry, prepared: { direct: Promise<StreamResult> }, dispatcher: Dispatcher) => {
-          const [direct, viaSidecar] = await Promise.all([prepared.direct, timeStream(endpoints.entry, path, streamBody, dispatcher, context.signal)]);
+          const [direct, viaSidecar] = await Promise.all([prepared.direct, timeStream(endpoints.entry, path, streamBody, dispatcher, context.signal, context.config.streamTimeoutMs)]);
           if (!direct.ok || direct.timing.status !== 200 || direct.timing.arrivalsMs.length !== TOKENS) {
             const what = direct.ok ? `status ${direct.timing.status} with ${direct.timing.arrivalsMs.length} events` : `${direct.kind} error (${direct.message})`;
             throw new PrimaryMisbehavedError(`the primary's generate_stream answered ${what} directly, expected 200 with ${TOKENS} events`);

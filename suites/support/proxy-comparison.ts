@@ -85,7 +85,6 @@ export function sidecarLogTail(context: ConformanceContext, pod: StartedPod, max
   return pod.logs(context.sidecar.manifest.metadata.name, maxLines);
 }
 
-const COMPARISON_TIMEOUT_MS = 5_000;
 
 /**
  * The whole of a "same answer directly and through the sidecar" check: one pod, every
@@ -104,7 +103,7 @@ export async function runComparisonCheck(
   const plan = planTries({ cases: cases.length, triesPerCase: context.config.triesPerExpectation, seed: randomInt(2 ** 31), concurrency: TRY_CONCURRENCY });
   const tally = new TryTally(plan, cases.map((c) => c.name));
   await withAgent(async (agent) => {
-    const directOptions: ExchangeOptions = { dispatcher: agent, signal: context.signal, timeoutMs: COMPARISON_TIMEOUT_MS };
+    const directOptions: ExchangeOptions = { dispatcher: agent, signal: context.signal, timeoutMs: context.config.exchangeTimeoutMs };
     // Cases whose request is the same every try are asked directly once; a case whose
     // body differs has the primary's determinism confirmed once.
     const fixedAnswers = new Map<number, ExchangeResponse>();
@@ -122,7 +121,7 @@ export async function runComparisonCheck(
     };
     const send = async (entry: PlannedTry, prepared: { request: ExchangeRequest; direct: ExchangeResponse }, dispatcher: Dispatcher) => {
       const testCase = cases[entry.caseIndex]!;
-      const viaSidecar = await exchange(endpoints.entry, prepared.request, { dispatcher, signal: context.signal, timeoutMs: COMPARISON_TIMEOUT_MS });
+      const viaSidecar = await exchange(endpoints.entry, prepared.request, { dispatcher, signal: context.signal, timeoutMs: context.config.exchangeTimeoutMs });
       const { problems, difference } = compareAnswers(prepared.direct, viaSidecar, testCase.headers);
       if (difference && !confirmed.has(entry.caseIndex)) {
         await confirmDeterministic(endpoints, testCase, prepared.request, prepared.direct, directOptions);
