@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ContainerSpec, PodSpec, ProbeSpec } from "../pod-runtime.ts";
+import type { ContainerSpec, PodSpec, ProbeSpec, StartedPod } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 import { connectDockerEngine } from "./docker-engine.ts";
 import { LABEL_OWNER_PID, LABEL_RUN_ID } from "./docker-labels.ts";
@@ -82,6 +82,21 @@ describeDocker("docker runtime: start order", () => {
     // The harness reaches the pod through a port published on 127.0.0.1.
     expect(started.url("primary", "http")).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(started.url("primary", "http"))).text()).toMatch(/^primary /);
+    await started.stop();
+  });
+
+  it("hands out the pod through onCreated before it is ready, its published ports already resolved", async () => {
+    const runtime = newRuntime();
+    const spec = pod([container("slow-sidecar", "sidecar", ["--startup-delay-ms", "300"]), container("primary", "main", [])]);
+    const seen: Array<{ pod: StartedPod; url: string; ready: boolean[] }> = [];
+    const started = await runtime.startPod(spec, {
+      onCreated: (created) => seen.push({ pod: created, url: created.url("slow-sidecar", "http"), ready: created.status().map((c) => c.ready) }),
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.pod).toBe(started);
+    expect(seen[0]!.ready).toEqual([false, false]);
+    // The url handed out before the start is the one that serves after it.
+    expect(await (await fetch(seen[0]!.url)).text()).toMatch(/^slow-sidecar /);
     await started.stop();
   });
 

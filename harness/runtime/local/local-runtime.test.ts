@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ContainerSpec, PodSpec, ProbeSpec } from "../pod-runtime.ts";
+import type { ContainerSpec, PodSpec, ProbeSpec, StartedPod } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 import { LocalRuntime } from "./local-runtime.ts";
 import { listPids } from "./proc-stats.ts";
@@ -70,6 +70,21 @@ describe("local runtime: start order", () => {
     const status = started.status();
     expect(status.every((c) => c.ready && c.state === "running")).toBe(true);
     expect(status.find((c) => c.name === "slow-sidecar")!.timeToReadyMs).toBeGreaterThanOrEqual(400);
+    await started.stop();
+  });
+
+  it("hands out the pod through onCreated before it is ready, with its ports resolved", async () => {
+    const runtime = newRuntime();
+    const spec = pod([container("slow-sidecar", "sidecar", ["--startup-delay-ms", "300"]), container("primary", "main", [])]);
+    const seen: Array<{ pod: StartedPod; url: string; ready: boolean[] }> = [];
+    const started = await runtime.startPod(spec, {
+      onCreated: (created) => seen.push({ pod: created, url: created.url("slow-sidecar", "http"), ready: created.status().map((c) => c.ready) }),
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.pod).toBe(started);
+    expect(seen[0]!.url).toBe(started.url("slow-sidecar", "http"));
+    expect(seen[0]!.ready).toEqual([false, false]);
+    expect(started.status().every((c) => c.ready)).toBe(true);
     await started.stop();
   });
 
