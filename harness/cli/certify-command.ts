@@ -14,7 +14,7 @@ import { killRunLeftovers } from "../conformance/run-leftovers.ts";
 import { CONFORMANCE_CONFIG, runConformanceWithVitest } from "../conformance/run-vitest.ts";
 import { VERDICTS_FILE, readVerdictRecords } from "../conformance/verdict-record.ts";
 import { formatDurationMs, verdictTable } from "../conformance/verdict-table.ts";
-import { createRuntime } from "../runtime/create-runtime.ts";
+import { createRuntime, type KubernetesRequest } from "../runtime/create-runtime.ts";
 import { newRunId } from "./run-command.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
@@ -32,6 +32,8 @@ export interface CertifyCommandInput {
   registryModule?: string;
   /** --policy: the certifying party's CertificationPolicy file (default: the suite's policy). */
   policyFile?: string;
+  /** --kubeconfig, --context, --namespace, --pod-access (runtime kubernetes). */
+  kubernetes?: KubernetesRequest;
 }
 
 export const JUNIT_FILE = "junit.xml";
@@ -50,6 +52,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     profiles: asUsage(() => parseProfileList(input.profiles)),
     runId,
     runtime: input.runtime,
+    ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}),
   };
   const prepared = await prepareCertification(options).catch((error: unknown) => {
     throw error instanceof ProfileSelectionError ? new UsageError(error.message) : error;
@@ -59,7 +62,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     throw new UsageError(`${relative(process.cwd(), sidecar.file)}: no conformance test applies to the profiles ${selection.profilesWithoutTests.join(", ")}`);
   }
 
-  const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot: input.projectRoot });
+  const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot: input.projectRoot, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const interrupt = onInterrupt(say, "stopping the running check and its pods (verdicts so far are kept)");
   try {

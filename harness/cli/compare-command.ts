@@ -4,7 +4,7 @@ import { join, relative, resolve } from "node:path";
 import { COMPARISON_FILES, comparisonSummary, writeComparisonReports } from "../compare/comparison-writers.ts";
 import type { ComparisonResults } from "../compare/comparison-model.ts";
 import { runComparison } from "../compare/run-comparison.ts";
-import { createRuntime, unavailableRuntimeMessage } from "../runtime/create-runtime.ts";
+import { createRuntime, unavailableRuntimeMessage, type KubernetesRequest } from "../runtime/create-runtime.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { createProgress } from "./progress.ts";
@@ -12,6 +12,8 @@ import { newRunId } from "./run-command.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface CompareCommandInput {
+  /** --kubeconfig, --context, --namespace, --pod-access (runtime kubernetes). */
+  kubernetes?: KubernetesRequest;
   scenarioFile: string;
   trials?: number;
   seed?: number;
@@ -35,7 +37,7 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
   if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
   const runId = newRunId();
   const outDir = resolve(input.out ?? join(input.projectRoot, "reports", `compare-${runId}`));
-  const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot });
+  const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot, ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}) });
   const progress = createProgress();
   const interrupt = onInterrupt((line) => progress.log(line), "stopping after cleaning up (pods are stopped, finished measurements are kept)");
   let latest: ComparisonResults | null = null;

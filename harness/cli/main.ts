@@ -14,7 +14,8 @@ import { runCommand } from "./run-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { writeJsonSchemas } from "../scenario/index.ts";
 import { UsageError } from "./usage-error.ts";
-import { AVAILABLE_RUNTIMES } from "../runtime/create-runtime.ts";
+import { AVAILABLE_RUNTIMES, type KubernetesRequest } from "../runtime/create-runtime.ts";
+import { clusterCommand, userKubeconfigPath } from "./cluster-command.ts";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const version = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
@@ -37,6 +38,38 @@ function nonNegativeInt(flag: string) {
   };
 }
 
+interface KubernetesFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  podAccess?: "auto" | "pod-ip" | "port-forward";
+}
+
+/** The kubernetes runtime's flags, on every command that starts pods. */
+function withKubernetesFlags(command: Command): Command {
+  return command
+    .option("--kubeconfig <file>", "kubernetes runtime: kubeconfig (default: KUBECONFIG, else ~/.kube/config)")
+    .option("--context <name>", "kubernetes runtime: kubeconfig context (default: the current one)")
+    .option("--namespace <name>", "kubernetes runtime: put the run's objects in this namespace (default: a namespace per run)")
+    .option("--pod-access <mode>", "kubernetes runtime: how checks reach pods: auto, pod-ip (the harness is on the node) or port-forward", (value: string) => {
+      if (value !== "auto" && value !== "pod-ip" && value !== "port-forward") throw new InvalidArgumentError(`--pod-access expects auto, pod-ip or port-forward, found "${value}"`);
+      return value;
+    });
+}
+
+/** Without --kubeconfig the client reads KUBECONFIG (merging its files) or ~/.kube/config, as kubectl does. */
+function kubernetesRequest(flags: KubernetesFlags): KubernetesRequest {
+  const kubeconfig = flags.kubeconfig;
+  const clusterDir = process.env["SIDECAR_BENCH_CLUSTER_DIR"] || undefined;
+  return {
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(flags.context ? { context: flags.context } : {}),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.podAccess ? { podAccess: flags.podAccess } : {}),
+    ...(clusterDir ? { clusterDir } : {}),
+  };
+}
+
 const program = new Command()
   .name("sidecar-bench")
   .description("Benchmark and conformance suite for sidecars of ML model servers")
@@ -44,16 +77,17 @@ const program = new Command()
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-program
+withKubernetesFlags(program
   .command("run")
   .description("benchmark a scenario: baseline vs each variant, paired interleaved trials, A/A noise floor")
   .argument("[scenario]", "scenario YAML", "scenarios/default.yaml")
   .option("--trials <rounds>", "paired rounds (overrides spec.trials.rounds; ≥ 2)", positiveInt("--trials"))
   .option("--seed <seed>", "seed for trial order, arrivals and payload (overrides spec.seed)", nonNegativeInt("--seed"))
   .option("--out <dir>", "report folder (default reports/<run-id>)")
-  .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`)
-  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string }) => {
-    process.exitCode = await runCommand({ scenarioFile: scenario, ...flags, projectRoot, version, calibrationOnly: false });
+  .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`))
+  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string } & KubernetesFlags) => {
+    const { kubeconfig, context, namespace, podAccess, ...rest } = flags;
+    process.exitCode = await runCommand({ scenarioFile: scenario, ...rest, kubernetes: kubernetesRequest({ kubeconfig, context, namespace, podAccess }), projectRoot, version, calibrationOnly: false });
   });
 
 program
@@ -67,7 +101,7 @@ program
     process.exitCode = await runCommand({ scenarioFile: scenario, ...flags, projectRoot, version, calibrationOnly: true });
   });
 
-program
+withKubernetesFlags(program
   .command("certify")
   .description("certify a sidecar: the conformance tests of its roles against the reference primary, and its performance figures")
   .argument("<sidecar>", "Sidecar manifest (YAML)")
@@ -75,9 +109,10 @@ program
   .option("--runtime <name>", `pod runtime: ${RUNTIME_NAMES}`, "local")
   .option("--out <dir>", "report folder (default reports/<run-id>)")
   .option("--no-performance", "skip the short benchmark (added latency, vCPU, memory, time to ready)")
-  .option("--policy <file>", "CertificationPolicy (YAML) whose thresholds decide the verdicts (default: the suite's policy)")
-  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean; policy?: string }) => {
+  .option("--policy <file>", "CertificationPolicy (YAML) whose thresholds decide the verdicts (default: the suite's policy)"))
+  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean; policy?: string } & KubernetesFlags) => {
     process.exitCode = await certifyCommand({
+      kubernetes: kubernetesRequest(flags),
       sidecarFile: sidecar,
       profiles: flags.profile ?? [],
       runtime: flags.runtime,
@@ -91,7 +126,7 @@ program
     });
   });
 
-program
+withKubernetesFlags(program
   .command("compare")
   .description("measure the sidecar vs monolithic vs library table: overhead, isolation, lifecycle, faults, complexity — each claim with a verdict")
   .argument("[scenario]", "scenario YAML with spec.comparison", "scenarios/compare.yaml")
@@ -99,9 +134,28 @@ program
   .option("--seed <seed>", "seed for trial order, arrivals, payload and episodes (overrides spec.seed)", nonNegativeInt("--seed"))
   .option("--out <dir>", "report folder (default reports/compare-<run-id>)")
   .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`)
-  .option("--no-episodes", "skip the fault episodes (isolation, lifecycle and fault rows become not distinguishable)")
-  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string; episodes: boolean }) => {
-    process.exitCode = await compareCommand({ scenarioFile: scenario, ...flags, projectRoot, version });
+  .option("--no-episodes", "skip the fault episodes (isolation, lifecycle and fault rows become not distinguishable)"))
+  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string; episodes: boolean } & KubernetesFlags) => {
+    const { kubeconfig, context, namespace, podAccess, ...rest } = flags;
+    process.exitCode = await compareCommand({ scenarioFile: scenario, ...rest, kubernetes: kubernetesRequest({ kubeconfig, context, namespace, podAccess }), projectRoot, version });
+  });
+
+program
+  .command("cluster")
+  .description("a real single-node Kubernetes cluster on this machine for --runtime kubernetes: up (build, start, import images), down (stop, restore the host), status")
+  .argument("<action>", "up, down or status")
+  .option("--no-kubeconfig", "leave the user's kubeconfig alone (up adds and selects the context sidecar-bench; down removes it)")
+  .option("--json", "status: machine-readable")
+  .action(async (action: string, flags: { kubeconfig: boolean; json?: boolean }) => {
+    if (action !== "up" && action !== "down" && action !== "status") throw new UsageError(`cluster: expected up, down or status, found "${action}"`);
+    const clusterDir = process.env["SIDECAR_BENCH_CLUSTER_DIR"] || undefined;
+    process.exitCode = await clusterCommand({
+      action,
+      projectRoot,
+      ...(clusterDir ? { clusterDir } : {}),
+      userKubeconfig: flags.kubeconfig ? userKubeconfigPath(process.env) : null,
+      json: flags.json ?? false,
+    });
   });
 
 program

@@ -7,13 +7,15 @@ import { AA_ARM, runExperiment } from "../experiment/run-experiment.ts";
 import { summaryMarkdown } from "../report/markdown-writer.ts";
 import type { Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
-import { createRuntime, unavailableRuntimeMessage } from "../runtime/create-runtime.ts";
+import { createRuntime, unavailableRuntimeMessage, type KubernetesRequest } from "../runtime/create-runtime.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { createProgress } from "./progress.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface RunCommandInput {
+  /** --kubeconfig, --context, --namespace, --pod-access (runtime kubernetes). */
+  kubernetes?: KubernetesRequest;
   scenarioFile: string;
   trials?: number;
   seed?: number;
@@ -39,7 +41,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
   const runId = newRunId();
   const outDir = resolve(input.out ?? join(input.projectRoot, "reports", runId));
-  const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot });
+  const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot, ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}) });
   const progress = createProgress();
   const interrupt = onInterrupt((line) => progress.log(line), "stopping after cleaning up (pods are stopped, finished trials are kept)");
   let latest: Results | null = null;

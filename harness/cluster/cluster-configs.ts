@@ -77,6 +77,10 @@ export function cniConfig(layout: ClusterLayout): string {
           hairpinMode: true,
           ipam: { type: "host-local", ranges: [[{ subnet: POD_SUBNET }]], routes: [], dataDir: layout.cniIpamDir },
         },
+        // Pod-to-pod traffic crosses the host's FORWARD chain (bridge netfilter), whose
+        // policy a Docker engine sets to DROP: the firewall plugin admits each pod's own
+        // traffic (and removes its rules with the pod).
+        { type: "firewall", backend: "iptables" },
       ],
     },
     null,

@@ -165,7 +165,7 @@ function ensurePodBridge(): void {
   const exists = spawnSync("ip", ["link", "show", BRIDGE_NAME], { stdio: "ignore" }).status === 0;
   for (const step of exists ? steps.slice(1) : steps) {
     const result = spawnSync("ip", step, { encoding: "utf8" });
-    if (result.status !== 0 && !/File exists/.test(result.stderr)) throw new ClusterError(`ip ${step.join(" ")} failed: ${result.stderr.trim()}`);
+    if (result.status !== 0 && !/File exists|already assigned/.test(result.stderr)) throw new ClusterError(`ip ${step.join(" ")} failed: ${result.stderr.trim()}`);
   }
 }
 

@@ -38,7 +38,7 @@ export interface SuiteInput {
 
 export function declareConformanceSuite(input: SuiteInput): void {
   const { options, prepared, projectRoot } = input;
-  const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot });
+  const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
   const recordsFile = join(options.outDir, VERDICTS_FILE);
   const target = { sidecar: prepared.sidecar, primary: prepared.primary, runtime, runId: options.runId, policy: prepared.policy };
   const podStartFailure: PodStartFailureMemo = {};

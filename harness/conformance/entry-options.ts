@@ -4,7 +4,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { Profile } from "./conformance-test.ts";
 import { parseProfileList } from "./profiles.ts";
-import { unavailableRuntimeMessage } from "../runtime/create-runtime.ts";
+import { unavailableRuntimeMessage, type KubernetesRequest } from "../runtime/create-runtime.ts";
 
 export const CERTIFY_ENV = {
   /** Sidecar manifest to certify (default scenarios/sidecars/envoy.yaml). */
@@ -21,6 +21,8 @@ export const CERTIFY_ENV = {
   registry: "SIDECAR_BENCH_CERTIFY_REGISTRY",
   /** CertificationPolicy file the verdicts are judged by (default: the suite's policy). */
   policy: "SIDECAR_BENCH_CERTIFY_POLICY",
+  /** The kubernetes runtime's options (kubeconfig, context, namespace, pod access), as JSON. */
+  kubernetes: "SIDECAR_BENCH_CERTIFY_KUBERNETES",
 } as const;
 
 export const DEFAULT_SIDECAR = "scenarios/sidecars/envoy.yaml";
@@ -39,6 +41,8 @@ export interface EntryOptions {
   profiles: Profile[];
   runId: string;
   runtime: string;
+  /** With runtime "kubernetes": which cluster and how to reach it. */
+  kubernetes?: KubernetesRequest;
 }
 
 /** Relative paths resolve against the project root, where `npx vitest` and `certify` both run from. */
@@ -54,6 +58,7 @@ export function readEntryOptions(env: Record<string, string | undefined>, projec
     profiles: parseProfileList([env[CERTIFY_ENV.profiles] ?? ""]),
     runId,
     runtime: env[CERTIFY_ENV.runtime] || "local",
+    ...(env[CERTIFY_ENV.kubernetes] ? { kubernetes: JSON.parse(env[CERTIFY_ENV.kubernetes]!) as KubernetesRequest } : {}),
   };
 }
 
@@ -67,6 +72,7 @@ export function entryEnvironment(options: EntryOptions): Record<string, string> 
     [CERTIFY_ENV.registry]: options.registryModule,
     // Empty: the suite's policy (the variable must be cleared, or a caller's would leak into the worker).
     [CERTIFY_ENV.policy]: options.policyFile ?? "",
+    [CERTIFY_ENV.kubernetes]: options.kubernetes ? JSON.stringify(options.kubernetes) : "",
   };
 }
 

@@ -5,6 +5,7 @@ import { buildInferRequest } from "../load/kserve-request.ts";
 import { fingerprintEnvironment, withRuntimeDescription } from "../measure/environment.ts";
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
+import { IN_PROCESS_DRIVER, type OpenLoopDriver } from "../load/open-loop-driver.ts";
 import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PlannedStep, type PodRecord, type Results } from "../report/results-model.ts";
 import { describeRuntime } from "../runtime/create-runtime.ts";
 import { describeDroppedOutput } from "../runtime/logs/dropped-output.ts";
@@ -102,7 +103,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       accounting: options.accounting,
       pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
       harnessVersion: options.harnessVersion,
-      loadGenerator: spec.workload.load.mode === "open" ? "sidecar-bench open loop (undici)" : "autocannon (closed loop)",
+      loadGenerator: spec.workload.load.mode === "open" ? IN_PROCESS_DRIVER.description : "autocannon (closed loop), in the harness's process",
       path: options.commandPath,
     }),
     plan: {
@@ -129,6 +130,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
 
   const pods = new Map<string, StartedPod>();
   const restartsSeen = new Map<string, number>();
+  let driver: OpenLoopDriver = IN_PROCESS_DRIVER;
   try {
     for (const variant of [scenario.baseline, ...variants]) {
       if (signal?.aborted) break;
@@ -139,6 +141,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       pods.set(variant.name, pod);
       results.pods.push(await describePod(pod, variant, variant.name === BASELINE_VARIANT && aaArm ? [BASELINE_VARIANT, aaArm] : [variant.name]));
       hooks.persist(results);
+    }
+    // After the pods: a generator pod is placed relative to them.
+    if (spec.workload.load.mode === "open" && runtime.openLoopDriver && !signal?.aborted) {
+      hooks.onPhase?.("starting the load generator beside the pods");
+      driver = await runtime.openLoopDriver(options.runId, { placement: spec.placement.loadGenerator, ...(signal ? { signal } : {}) });
+      results.environment.loadGenerator = driver.description;
     }
     // Engine and images are known only now that the pods run on them.
     const described = await withRuntimeDescription(results.environment, () => describeRuntime(runtime));
@@ -170,6 +178,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
               load,
               seed: deriveSeed(seed, step.warmup ? "arrivals-warmup" : `arrivals-round-${step.round}`),
               maxRateShortfallPct: spec.thresholds.maxRateShortfallPct,
+              driver,
               signal,
             })
           : [
@@ -209,6 +218,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
     results.error = (error as Error).message;
     throw error;
   } finally {
+    await driver.close().catch((error: Error) => results.warnings.push(`the load generator did not close cleanly: ${error.message}`));
     for (const [name, pod] of pods) {
       const stopped = await pod.stop();
       const record = results.pods.find((p) => p.name === name || p.variant === name);

@@ -5,7 +5,7 @@ import { encodeHistogram } from "../measure/histogram.ts";
 import { ResourceSampler, vcpuPer1kRps, type ContainerUsage } from "../measure/resource-sampler.ts";
 import { runClosedLoop } from "../load/closed-loop.ts";
 import type { HttpRequestSpec } from "../load/kserve-request.ts";
-import { runInterleavedOpenLoop } from "../load/open-loop.ts";
+import type { OpenLoopDriver } from "../load/open-loop-driver.ts";
 import type { TrialResult } from "../report/results-model.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import type { LoadModel } from "../scenario/index.ts";
@@ -38,6 +38,8 @@ export interface RoundInput {
   load: OpenLoad;
   seed: number;
   maxRateShortfallPct: number;
+  /** Who sends the round: the harness itself, or a generator beside the pods (kubernetes). */
+  driver: OpenLoopDriver;
   signal?: AbortSignal;
 }
 
@@ -46,8 +48,8 @@ export async function runOpenRound(input: RoundInput): Promise<TrialResult[]> {
   const pods = [...new Set(arms.map((arm) => arm.pod))];
   const samplers = pods.map((pod) => new ResourceSampler(pod, pod.spec.containers.map((c) => c.name)));
   await Promise.all(samplers.map((s) => s.start()));
-  const outcomes = await runInterleavedOpenLoop({
-    targets: arms.map((arm) => ({ url: arm.pod.url(arm.entry.container, arm.entry.port), request: input.request })),
+  const outcomes = await input.driver.run({
+    targets: arms.map((arm) => ({ url: input.driver.targetUrl(arm.pod, arm.entry.container, arm.entry.port), request: input.request })),
     slotMs: input.slotMs,
     slotOrder: input.slotOrder,
     ratePerSec: load.ratePerSec,

@@ -23,6 +23,8 @@ export interface EnvironmentFingerprint {
   images?: Record<string, string>;
   /** How the engine published the pods' ports (docker): a docker-proxy hop or the kernel's NAT. */
   portPublishing?: string;
+  /** kubernetes: context, server version, nodes, how pods were reached, signalled and accounted, images. */
+  cluster?: RuntimeDescription["cluster"];
   accounting: string;
   pinning: string;
 }
@@ -78,6 +80,8 @@ export async function withRuntimeDescription(
       ...(description.engineVersion !== undefined ? { engineVersion: description.engineVersion } : {}),
       ...(description.images !== undefined ? { images: { ...description.images } } : {}),
       ...(description.portPublishing !== undefined ? { portPublishing: description.portPublishing } : {}),
+      ...(description.cluster !== undefined ? { cluster: description.cluster } : {}),
+      ...(description.accounting !== undefined ? { accounting: description.accounting } : {}),
     },
     error: null,
   };

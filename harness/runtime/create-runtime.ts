@@ -1,18 +1,34 @@
 // The one place a runtime name becomes a PodRuntime, so every command (run, certify,
 // compare) accepts the same --runtime values and fails the same way on an unknown one.
+import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { PodRuntime } from "./pod-runtime.ts";
 import { DockerRuntime } from "./docker/docker-runtime.ts";
 import { LocalRuntime } from "./local/local-runtime.ts";
+import { KubernetesRuntime, type KubernetesDescription } from "./kubernetes/kubernetes-runtime.ts";
+import { clusterLayout } from "../cluster/cluster-layout.ts";
 import { containerLogMaxBytes } from "./logs/log-limits.ts";
 
-export const AVAILABLE_RUNTIMES = ["local", "docker"] as const;
+export const AVAILABLE_RUNTIMES = ["local", "docker", "kubernetes"] as const;
+
+/** The kubernetes runtime's options (CLI flags, or the certify worker's environment). */
+export interface KubernetesRequest {
+  /** kubeconfig file; default KUBECONFIG, else ~/.kube/config. */
+  kubeconfig?: string;
+  context?: string;
+  /** Objects in this namespace instead of one namespace per run. */
+  namespace?: string;
+  podAccess?: "auto" | "pod-ip" | "port-forward";
+  /** State folder of the project's own cluster (`cluster up`), if not the default. */
+  clusterDir?: string;
+}
 
 export interface RuntimeRequest {
   name: string;
   /** Run files (rendered configs, container logs) go under it. */
   workDir: string;
   projectRoot: string;
+  kubernetes?: KubernetesRequest;
 }
 
 /** A runtime plus the facts the reports record about it. */
@@ -32,6 +48,10 @@ export interface RuntimeDescription {
   images?: Record<string, string>;
   /** How the engine published the pods' ports on this host (docker-proxy or kernel NAT): it shows in latency. */
   portPublishing?: string;
+  /** kubernetes: the cluster (context, server version, nodes), how pods were reached, signalled and accounted, and the images they ran. */
+  cluster?: KubernetesDescription & { images: string[] };
+  /** Where resource figures came from, when only the started runtime knows (kubernetes). */
+  accounting?: string;
 }
 
 /**
@@ -39,6 +59,10 @@ export interface RuntimeDescription {
  * `declaredImages`: images of manifests whose pods ran in another process (certify).
  */
 export async function describeRuntime(runtime: PodRuntime, declaredImages: readonly string[] = []): Promise<RuntimeDescription> {
+  if (runtime instanceof KubernetesRuntime) {
+    const cluster = await runtime.describe();
+    return { cluster: { ...cluster, images: runtime.imagesUsed() }, accounting: `kubernetes: ${cluster.accounting}` };
+  }
   if (runtime instanceof DockerRuntime) {
     const publishing = runtime.portPublishing();
     return { engineVersion: await runtime.engineVersion(), images: await runtime.describeImages(declaredImages), ...(publishing ? { portPublishing: publishing } : {}) };
@@ -63,6 +87,21 @@ export function createRuntime(request: RuntimeRequest): CreatedRuntime {
   const venvBin = join(request.projectRoot, ".venv", "bin");
   // Per container log file cap: the kubelet's default, or SIDECAR_BENCH_CONTAINER_LOG_MAX_MIB.
   const logMaxBytes = containerLogMaxBytes(process.env);
+  if (request.name === "kubernetes") {
+    const options = request.kubernetes ?? {};
+    const layout = clusterLayout(options.clusterDir ? { stateDir: options.clusterDir } : {});
+    const runtime = new KubernetesRuntime({
+      workDir: request.workDir,
+      projectRoot: request.projectRoot,
+      target: { ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}), ...(options.namespace ? { namespace: options.namespace } : {}) },
+      podAccess: options.podAccess ?? "auto",
+      // The project's own cluster, when `cluster up` made one here: its images are imported on demand.
+      localCluster: existsSync(layout.adminKubeconfig) ? layout : null,
+      containerLogMaxBytes: logMaxBytes,
+    });
+    // Known once connected: describeRuntime() says which (the node's cgroups or the kubelet's stats).
+    return { runtime, accounting: "kubernetes", commandPath: [venvBin, process.env.PATH ?? ""].join(delimiter) };
+  }
   if (request.name === "docker") {
     // Pods run the project's images, which carry the same node and envoy binaries as
     // .venv and PATH: the host's versions are the fingerprint's best account of them.

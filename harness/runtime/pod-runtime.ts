@@ -1,5 +1,6 @@
 // The one interface every runtime (local processes, docker, kubernetes) implements.
 // Callers see a spec → a started pod → a stopped pod; nothing runtime-specific leaks out.
+import type { OpenLoopDriver } from "../load/open-loop-driver.ts";
 
 /** Where a probe looks. `port` is a port name of the same container. */
 export type ProbeAction =
@@ -169,6 +170,9 @@ export interface StartPodOptions {
   onCreated?: (pod: StartedPod) => void;
 }
 
+/** Where the kubernetes runtime's in-cluster generator runs relative to the pods under test. */
+export type GeneratorPlacement = "same-node" | "other-node";
+
 export interface PodRuntime {
   getName(): string;
   /**
@@ -181,6 +185,12 @@ export interface PodRuntime {
   stopAll(): Promise<void>;
   /** Removes anything left behind by earlier runs whose harness died. Returns what it reaped. */
   reapOrphans(): Promise<string[]>;
+  /**
+   * Where a benchmark's open-loop rounds are sent from when not from the harness's own
+   * process: the kubernetes runtime starts a generator pod beside the run's pods. Absent:
+   * the harness sends them itself. The caller closes the driver.
+   */
+  openLoopDriver?(runId: string, options: { placement: GeneratorPlacement; signal?: AbortSignal }): Promise<OpenLoopDriver>;
 }
 
 export class PodStartError extends Error {

@@ -157,6 +157,15 @@ const scenarioSpec = z
       .strictObject({ mode: z.enum(["split", "none"]).default("split") })
       .prefault({})
       .meta({ description: "split = load generator on CPU 0, the pod on the other CPUs." }),
+    placement: z
+      .strictObject({
+        loadGenerator: z.enum(["same-node", "other-node"]).default("same-node"),
+      })
+      .prefault({})
+      .meta({
+        description:
+          "kubernetes runtime: the in-cluster load generator's pod runs on the node of the pods under test (same-node) or on another node (other-node, as Istio's benchmarks place their client; needs a second node).",
+      }),
     thresholds: z
       .strictObject({
         maxRateShortfallPct: z.number({ error: expected("a percentage from 0 to 100") }).min(0).max(100).default(2),

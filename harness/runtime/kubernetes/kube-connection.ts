@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { CoreV1Api, Exec, KubeConfig, Log, PortForward, VersionApi, Watch } from "@kubernetes/client-node";
 
 export interface KubernetesTarget {
-  /** A kubeconfig file; default: KUBECONFIG, else ~/.kube/config (read at the CLI edge). */
+  /** A kubeconfig file; default: KUBECONFIG, else ~/.kube/config. */
   kubeconfig?: string;
   context?: string;
   /** Put every object in this namespace (labelled) instead of a namespace per run. */
@@ -37,21 +37,19 @@ export class KubeConnection {
     this.portForward = new PortForward(config, true);
   }
 
-  static load(target: KubernetesTarget, env: NodeJS.ProcessEnv = process.env): KubeConnection {
+  /** --kubeconfig, else KUBECONFIG (its files merged) or ~/.kube/config, as kubectl reads them. */
+  static load(target: KubernetesTarget): KubeConnection {
     const config = new KubeConfig();
-    const file = target.kubeconfig ?? (env["KUBECONFIG"] || undefined);
     try {
-      if (file !== undefined) {
-        for (const path of file.split(":").filter(Boolean)) {
-          if (!existsSync(path)) throw new KubernetesUnavailableError(`kubeconfig ${path} does not exist; ${NO_CLUSTER_HINT}`);
-        }
-        config.loadFromFile(file.split(":").find(Boolean)!);
+      if (target.kubeconfig !== undefined) {
+        if (!existsSync(target.kubeconfig)) throw new KubernetesUnavailableError(`kubeconfig ${target.kubeconfig} does not exist; ${NO_CLUSTER_HINT}`);
+        config.loadFromFile(target.kubeconfig);
       } else {
         config.loadFromDefault();
       }
     } catch (error) {
       if (error instanceof KubernetesUnavailableError) throw error;
-      throw new KubernetesUnavailableError(`cannot read the kubeconfig${file ? ` ${file}` : ""}: ${(error as Error).message}; ${NO_CLUSTER_HINT}`);
+      throw new KubernetesUnavailableError(`cannot read the kubeconfig${target.kubeconfig ? ` ${target.kubeconfig}` : ""}: ${(error as Error).message}; ${NO_CLUSTER_HINT}`);
     }
     if (target.context !== undefined) {
       if (!config.getContexts().some((c) => c.name === target.context)) {

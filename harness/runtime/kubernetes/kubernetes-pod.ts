@@ -60,6 +60,7 @@ export interface KubernetesPodContext {
   exits: ContainerdExits | null;
   kubeletStats: KubeletStats;
   portForwards: PortForwards;
+  containerLogMaxBytes?: number;
   onStopped(): void;
 }
 
@@ -106,7 +107,7 @@ export class KubernetesPod implements StartedPod {
     );
     mkdirSync(context.podDir, { recursive: true });
     for (const c of spec.containers) {
-      const log = new ContainerLog(join(context.podDir, `${c.name}.log`));
+      const log = new ContainerLog(join(context.podDir, `${c.name}.log`), context.containerLogMaxBytes);
       this.logs_.set(c.name, new ContainerLogFollower(context.connection, context.namespace, this.podName, this.containerNames[c.name]!, log));
     }
   }

@@ -9,7 +9,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Namespace, V1Node } from "@kubernetes/client-node";
-import type { PodRuntime, PodSpec, StartPodOptions, StartedPod } from "../pod-runtime.ts";
+import type { OpenLoopDriver } from "../../load/open-loop-driver.ts";
+import type { GeneratorPlacement, PodRuntime, PodSpec, StartPodOptions, StartedPod } from "../pod-runtime.ts";
+import { startInClusterGenerator } from "./in-cluster-generator.ts";
 import { ownerAlive } from "../local/run-labels.ts";
 import { syncImages } from "../../cluster/cluster-images.ts";
 import { PORTS, type ClusterLayout } from "../../cluster/cluster-layout.ts";
@@ -25,6 +27,9 @@ import { NET_INIT_IMAGE, resolveImage } from "./project-images.ts";
 
 const NAMESPACE_GONE_TIMEOUT_MS = 60_000;
 const SERVICE_ACCOUNT_WAIT_MS = 5_000;
+const LOADGEN_IMAGE = "sidecar-bench/loadgen:latest";
+/** Half a core reserved for the generator (no limit: CFS throttling would show as latency). */
+const GENERATOR_CPU_REQUEST = "500m";
 /** containerd's own client (Debian's containerd package), for the runtime's event stream. */
 const CTR = "/usr/bin/ctr";
 
@@ -37,6 +42,8 @@ export interface KubernetesRuntimeOptions {
   podAccess?: "auto" | PodAccess;
   /** The project's own cluster on this machine, if any: its images are imported on demand, its CRI socket used. */
   localCluster: ClusterLayout | null;
+  /** Cap of each container's log file under workDir (the kubelet caps its own). */
+  containerLogMaxBytes?: number;
 }
 
 interface Connected {
@@ -66,6 +73,8 @@ export class KubernetesRuntime implements PodRuntime {
   private readonly pods = new Set<KubernetesPod>();
   private readonly namespaces = new Map<string, Promise<{ namespace: string; watch: NamespaceWatch; created: boolean }>>();
   private portForwards: PortForwards | null = null;
+  private readonly generators = new Set<OpenLoopDriver>();
+  private readonly images = new Set<string>();
 
   constructor(private readonly options: KubernetesRuntimeOptions) {}
 
@@ -102,6 +111,7 @@ export class KubernetesRuntime implements PodRuntime {
     const images: Record<string, ResolvedImage> = {};
     for (const container of spec.containers) images[container.name] = resolveImage(container.image, container.name);
     const netInitImage = resolveImage(NET_INIT_IMAGE, "sidecar-bench-net");
+    for (const image of [...Object.values(images), netInitImage]) this.images.add(image.image);
     if (connected.ownCluster && this.options.localCluster) {
       await syncImages(this.options.localCluster, [...new Set([...Object.values(images), netInitImage].filter((i) => i.project).map((i) => i.image))]);
     }
@@ -120,6 +130,7 @@ export class KubernetesRuntime implements PodRuntime {
       exits: connected.exits,
       kubeletStats: new KubeletStats(connected.connection),
       portForwards: this.portForwards,
+      ...(this.options.containerLogMaxBytes ? { containerLogMaxBytes: this.options.containerLogMaxBytes } : {}),
       onStopped: () => this.pods.delete(pod),
     });
     this.pods.add(pod);
@@ -127,8 +138,29 @@ export class KubernetesRuntime implements PodRuntime {
     return pod;
   }
 
+  /** A generator pod in the run's namespace, placed relative to its pods under test (in-cluster-generator.ts). */
+  async openLoopDriver(runId: string, options: { placement: GeneratorPlacement; signal?: AbortSignal }): Promise<OpenLoopDriver> {
+    const connected = await this.connect();
+    const { namespace } = await this.namespaceFor(runId);
+    const image = resolveImage(LOADGEN_IMAGE, "loadgen");
+    if (connected.ownCluster && this.options.localCluster) await syncImages(this.options.localCluster, [image.image]);
+    const driver = await startInClusterGenerator(
+      { connection: connected.connection, namespace, runId, labels: runLabels(runId, this.owner), image, placement: options.placement, cpuRequest: GENERATOR_CPU_REQUEST },
+      options.signal,
+    );
+    this.generators.add(driver);
+    return { ...driver, close: async () => (this.generators.delete(driver), driver.close()) };
+  }
+
+  /** Images the run's pods ran, as the cluster names them (for the fingerprint). */
+  imagesUsed(): string[] {
+    return [...this.images];
+  }
+
   /** Stops every pod, then deletes the run's namespaces (or labelled objects) and waits until they are gone. */
   async stopAll(): Promise<void> {
+    await Promise.all([...this.generators].map((generator) => generator.close().catch(() => undefined)));
+    this.generators.clear();
     await Promise.all([...this.pods].map((pod) => pod.stop()));
     const connected = this.connecting ? await this.connecting.catch(() => null) : null;
     if (!connected) return;

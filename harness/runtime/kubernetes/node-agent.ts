@@ -3,7 +3,7 @@
 // runtime through CRI (crictl inspect) for each container's process, signals it with
 // kill(2) from the node — which is what the runtime's own task kill does — and reads CPU
 // and memory from that process's cgroup, as the other runtimes read theirs.
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { promisify } from "node:util";
@@ -64,7 +64,18 @@ export function findNodeAgent(candidates: Array<{ crictl: string; socket: string
   return null;
 }
 
-/** True when `address` is one of this machine's own (the node the pods run on is this one). */
+/**
+ * True when `address` is one of this machine's own (the node the pods run on is this one).
+ * `ip` lists addresses of interfaces that are down as well (a pod bridge without pods is
+ * down), which Node's networkInterfaces() leaves out.
+ */
 export function isLocalAddress(address: string): boolean {
+  const listing = spawnSync("ip", ["-o", "address", "show"], { encoding: "utf8" });
+  if (listing.status === 0 && parseAddresses(listing.stdout).has(address)) return true;
   return Object.values(networkInterfaces()).some((list) => list?.some((entry) => entry.address === address));
+}
+
+/** Addresses in `ip -o address show` output ("… inet 10.0.0.1/24 …"). */
+export function parseAddresses(ipOutput: string): Set<string> {
+  return new Set([...ipOutput.matchAll(/\binet6? ([0-9a-fA-F.:]+)\//g)].map((m) => m[1]!));
 }

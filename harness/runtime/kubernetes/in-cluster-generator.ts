@@ -1,0 +1,116 @@
+// The benchmark's open-loop generator as a pod in the cluster, beside the pods under test:
+// requests take the cluster's network path from one pod to another (no port-forward, whose
+// own cost would swamp a sidecar's), scheduled and measured by the same code as the
+// harness runs locally (harness/load/remote/loadgen-main.ts, bundled in the loadgen image).
+// The harness drives it through one exec session for the whole run: rounds in on stdin,
+// results out on stdout (remote-open-loop.ts). Placement: on the node of the pods under
+// test (default) or on another one, as Istio's benchmarks place their client.
+import { PassThrough } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { OpenLoopDriver } from "../../load/open-loop-driver.ts";
+import { RemoteOpenLoop } from "../../load/remote/remote-open-loop.ts";
+import type { GeneratorPlacement, StartedPod } from "../pod-runtime.ts";
+import { firstLine, type KubeConnection } from "./kube-connection.ts";
+import { LABEL_ROLE, LABEL_RUN_ID, dnsLabel, labelValue } from "./kube-names.ts";
+import { KubernetesPod, type ResolvedImage } from "./kubernetes-pod.ts";
+
+
+const CONTAINER = "loadgen";
+const READY_TIMEOUT_MS = 120_000;
+const ENTRY = ["node", "/opt/sidecar-bench/loadgen.mjs"];
+
+export interface GeneratorOptions {
+  connection: KubeConnection;
+  namespace: string;
+  runId: string;
+  labels: Record<string, string>;
+  image: ResolvedImage;
+  placement: GeneratorPlacement;
+  /** CPU the generator pod requests (no limit: throttling would show as latency). */
+  cpuRequest: string;
+}
+
+/** The generator pod: idle until the harness execs the generator in it. */
+export function generatorPod(options: GeneratorOptions, name: string): V1Pod {
+  const podsUnderTest = { matchLabels: { [LABEL_RUN_ID]: labelValue(options.runId), [LABEL_ROLE]: "pod-under-test" } };
+  const term = { labelSelector: podsUnderTest, topologyKey: "kubernetes.io/hostname" };
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: options.namespace, labels: { ...options.labels, [LABEL_ROLE]: "load-generator" } },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      dnsPolicy: "Default",
+      terminationGracePeriodSeconds: 1,
+      affinity: options.placement === "same-node" ? { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } : { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } },
+      containers: [
+        {
+          name: CONTAINER,
+          image: options.image.image,
+          imagePullPolicy: options.image.imagePullPolicy,
+          // Idle until exec'd; ends at once on SIGTERM.
+          command: ["node", "-e", "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1 << 30)"],
+          resources: { requests: { cpu: options.cpuRequest, memory: "128Mi" } },
+        },
+      ],
+    },
+  };
+}
+
+export async function startInClusterGenerator(options: GeneratorOptions, signal?: AbortSignal): Promise<OpenLoopDriver & { pod: string; node: string }> {
+  const { core } = options.connection;
+  const name = dnsLabel(`sidecar-bench-loadgen-${options.runId}`);
+  await core.createNamespacedPod({ namespace: options.namespace, body: generatorPod(options, name) }).catch((error: unknown) => {
+    throw new Error(`cannot create the load generator pod ${options.namespace}/${name}: ${firstLine(error)}`);
+  });
+  const node = await waitRunning(options, name, signal);
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderrLines: string[] = [];
+  const stderr = new PassThrough();
+  stderr.setEncoding("utf8");
+  stderr.on("data", (chunk: string) => stderrLines.push(...chunk.split("\n").filter(Boolean).slice(-20)));
+  const socket = await options.connection.exec.exec(options.namespace, name, CONTAINER, ENTRY, stdout, stderr, stdin, false);
+  socket.on("close", () => stdout.end());
+  const remote = new RemoteOpenLoop(stdin, stdout, `load generator pod ${options.namespace}/${name}`, () => stderrLines.slice(-10));
+  await remote.ready();
+  return {
+    pod: name,
+    node,
+    description: `sidecar-bench open loop (undici), in pod ${options.namespace}/${name} on node ${node} (placement ${options.placement})`,
+    targetUrl(pod: StartedPod, container: string, port: string): string {
+      if (!(pod instanceof KubernetesPod)) throw new Error("the in-cluster generator reaches only pods of the kubernetes runtime");
+      const declared = pod.spec.containers.find((c) => c.name === container)?.ports[port];
+      if (declared === undefined) throw new Error(`pod ${pod.spec.name} has no port "${port}" on container "${container}"`);
+      return `http://${pod.address()}:${declared}`;
+    },
+    run: (round) => remote.run(round),
+    async close() {
+      stdin.end();
+      socket.close();
+      await core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    },
+  };
+}
+
+async function waitRunning(options: GeneratorOptions, name: string, signal?: AbortSignal): Promise<string> {
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  let last = "Pending";
+  while (performance.now() < deadline && !signal?.aborted) {
+    const pod = await options.connection.core.readNamespacedPod({ name, namespace: options.namespace });
+    const status = pod.status?.containerStatuses?.[0];
+    if (status?.state?.running && pod.spec?.nodeName) return pod.spec.nodeName;
+    const waiting = status?.state?.waiting;
+    if (waiting && /ErrImage|ImagePull|InvalidImage|CreateContainer/.test(waiting.reason ?? "")) {
+      throw new Error(`load generator pod ${options.namespace}/${name}: ${waiting.reason}: ${waiting.message ?? ""}; load the image ${options.image.image} on the node (\`sidecar-bench cluster up\` does on its cluster; kind: \`kind load docker-image\`)`);
+    }
+    const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+    last = unscheduled ? `unschedulable: ${unscheduled.message ?? unscheduled.reason}` : (waiting?.reason ?? pod.status?.phase ?? "Pending");
+    await sleep(200);
+  }
+  const hint = last.startsWith("unschedulable") && options.placement === "other-node" ? " (placement other-node needs a second node)" : "";
+  throw new Error(`load generator pod ${options.namespace}/${name} not running within ${READY_TIMEOUT_MS / 1000} s: ${last}${hint}`);
+}
