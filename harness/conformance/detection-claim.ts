@@ -59,13 +59,6 @@ export function claimUnder(claim: DetectionClaim, triesPerExpectation: number): 
   return claim.basis === "exchanges" && !claim.fixedTries ? exchangeClaim(triesPerExpectation, claim.unit) : claim;
 }
 
-/** "catches a fault on ≥ 9.9% of requests with 99% probability (44 tries each)" — for messages and reports. */
-export function describeClaim(claim: DetectionClaim): string {
-  if (claim.basis === "observation") return `one deterministic observation (${claim.unit})`;
-  const percent = Math.ceil(claim.catchesFaultFraction * 1000) / 10;
-  return `catches a fault on ≥ ${percent}% of tries with ${DETECTION_CONFIDENCE * 100}% probability (${claim.triesPerExpectation} × ${claim.unit})`;
-}
-
 /** Every way a claim is malformed or too weak, one sentence each. */
 export function claimProblems(claim: DetectionClaim | undefined, profile: string): string[] {
   if (claim === undefined) return ["detection is missing: state what the check tries and what fault fraction it catches"];

@@ -11,7 +11,8 @@ import { createHash } from "node:crypto";
 export interface ExchangeRequest {
   method: "GET" | "POST";
   path: string;
-  headers?: Record<string, string>;
+  /** A header given as a list is sent as that many field lines. */
+  headers?: Record<string, string | string[]>;
   body?: Buffer;
   /** Send the body chunked (Transfer-Encoding: chunked, no Content-Length), in pieces of CHUNK_BYTES. */
   chunked?: boolean;

@@ -110,7 +110,7 @@ function echoRequest(headers: SentHeaders, attempt: number): ExchangeRequest {
   // Bodies of a few bytes to a few KiB, with every byte value: the echo returns them too.
   const body = Buffer.alloc(16 + ((Math.floor(attempt / 4) * 997) % 4_096), 0);
   for (let i = 0; i < body.length; i++) body[i] = (i * 31 + attempt) % 256;
-  return { method: "POST", path: "/v2/debug/echo", headers: { "content-type": "application/octet-stream", ...(headers as Record<string, string>) }, body };
+  return { method: "POST", path: "/v2/debug/echo", headers: { "content-type": "application/octet-stream", ...headers }, body };
 }
 
 export const headersPassThrough: ConformanceTest = {
