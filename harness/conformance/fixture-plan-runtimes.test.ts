@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CONFORMANCE_TESTS } from "../../suites/registry.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
-import { DOCKER_FIXTURES, fixtureTestsFor } from "./fixture-plan-runtimes.ts";
+import { BOUNDARY_FIXTURES } from "../../suites/support/boundary-fixtures.ts";
+import { DOCKER_FIXTURES, boundaryFixturesFor, fixtureTestsFor } from "./fixture-plan-runtimes.ts";
 
 describe("fixtureTestsFor", () => {
   it("runs every fixture on the local runtime", () => {
@@ -13,6 +14,12 @@ describe("fixtureTestsFor", () => {
     expect(docker.map((t) => t.faultyFixture).sort()).toEqual([...DOCKER_FIXTURES].sort());
     expect(new Set(docker.map((t) => t.profile))).toEqual(new Set(CONFORMANCE_TESTS.map((t) => t.profile)));
     expect(docker).toEqual(CONFORMANCE_TESTS.filter((t) => docker.includes(t)));
+  });
+
+  it("runs every boundary pair on local and none on docker, and refuses one of a check the registry does not have", () => {
+    expect(boundaryFixturesFor("local", BOUNDARY_FIXTURES, CONFORMANCE_TESTS)).toEqual([...BOUNDARY_FIXTURES]);
+    expect(boundaryFixturesFor("docker", BOUNDARY_FIXTURES, CONFORMANCE_TESTS)).toEqual([]);
+    expect(() => boundaryFixturesFor("local", [{ check: "lifecycle.no-such-check" }], CONFORMANCE_TESTS)).toThrow(/registry does not have: lifecycle\.no-such-check/);
   });
 
   it("refuses a docker fixture the registry does not know", () => {
