@@ -149,6 +149,14 @@ export interface StartedPod {
   logs(container: string, maxLines?: number): string[];
   /** What the container's log file kept and dropped, also after stop(); null without a file. Runtimes whose logs a kubelet keeps have none. */
   logUsage?(container: string): ContainerLogUsage | null;
+  /**
+   * How much later than a container really became ready this runtime may report it, when
+   * that is more than the container's own probe periods explain (kubernetes: the kubelet
+   * notices a started container at its next relist, probes at whole seconds, starts the
+   * readiness probe only once the startup probe passed, and reports through the API).
+   * Absent: the runtime probes on the spec's own periods and reports at once.
+   */
+  readinessReportLagMs?(container: string): number;
   signal(container: string, sig: NodeJS.Signals): void;
   restart(container: string): Promise<void>;
   events(): PodEvent[];

@@ -146,7 +146,7 @@ export const noTrafficBeforeReady: ConformanceTest = {
     );
     const crash: PhaseResult = { phase: "after a crash", origin: "the kill", watch: crashWatch };
 
-    const slack = readinessSlackMs(context.sidecar.manifest, context.policy, context.config);
+    const slack = readinessSlackMs(context.sidecar.manifest, context.policy, context.config, pod.readinessReportLagMs?.(sidecar) ?? 0);
     const noHandOut = `the ${context.runtime} runtime handed out no pod before it was ready (StartPodOptions.onCreated), so the first start could not be watched`;
     const phases = [first, crash].map((p) => judge(p, pod, slack.slackMs, tries, noHandOut));
     const evidence = { triesPerPhase: tries, allowedProbeLagMs: slack.slackMs, probeSlack: slack, phases: phases.map((p) => p.evidence), ...podEvidence(pod, sidecar) };
@@ -158,7 +158,8 @@ export const noTrafficBeforeReady: ConformanceTest = {
         verdict: "failed",
         message:
           `expected no request to reach the primary before the sidecar was ready; found ${problems(violations)} ` +
-          `(allowing ${slack.slackMs} ms for the probe period${slack.allowedProbePeriodMs < slack.probePeriodMs ? ` (${slack.probePeriodMs} ms declared, capped by the policy at ${slack.allowedProbePeriodMs} ms)` : ""})`,
+          `(allowing ${slack.slackMs} ms for the probe period${slack.allowedProbePeriodMs < slack.probePeriodMs ? ` (${slack.probePeriodMs} ms declared, capped by the policy at ${slack.allowedProbePeriodMs} ms)` : ""}` +
+          `${slack.runtimeReportLagMs ? `, or the ${context.runtime} runtime's ${slack.runtimeReportLagMs} ms to probe and report readiness` : ""})`,
         evidence,
       };
     }

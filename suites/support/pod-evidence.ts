@@ -44,7 +44,9 @@ export interface ReadinessSlack {
   probePeriodMs: number;
   /** The share of it the policy allows (lifecycle.maxProbeSlackMs caps it). */
   allowedProbePeriodMs: number;
-  /** allowedProbePeriodMs + the suite config's timingSlackMs. */
+  /** The runtime's own lag in reporting readiness beyond the manifest's periods (StartedPod.readinessReportLagMs), when it has one. */
+  runtimeReportLagMs?: number;
+  /** The larger of allowedProbePeriodMs and runtimeReportLagMs, + the suite config's timingSlackMs. */
   slackMs: number;
 }
 
@@ -54,9 +56,15 @@ export interface ReadinessSlack {
  * it can notice readiness up to a period late — the runtime's delay, not the sidecar's.
  * The policy caps what a manifest's periods earn: a 60 s probe period must not buy 60 s.
  */
-export function readinessSlackMs(sidecar: SidecarManifest, policy: Readonly<PolicyThresholds>, config: Readonly<SuiteConfig>): ReadinessSlack {
+export function readinessSlackMs(sidecar: SidecarManifest, policy: Readonly<PolicyThresholds>, config: Readonly<SuiteConfig>, runtimeReportLagMs = 0): ReadinessSlack {
   const probes = sidecar.spec.probes;
   const probePeriodMs = Math.max(probes?.startup?.periodMs ?? 0, probes?.readiness?.periodMs ?? 0);
   const allowedProbePeriodMs = Math.min(probePeriodMs, policy.lifecycle.maxProbeSlackMs);
-  return { probePeriodMs, allowedProbePeriodMs, slackMs: allowedProbePeriodMs + config.timingSlackMs };
+  // The runtime's lag is not the manifest's choice (the kubelet probes at whole seconds): the cap does not apply to it.
+  return {
+    probePeriodMs,
+    allowedProbePeriodMs,
+    ...(runtimeReportLagMs > 0 ? { runtimeReportLagMs } : {}),
+    slackMs: Math.max(allowedProbePeriodMs, runtimeReportLagMs) + config.timingSlackMs,
+  };
 }

@@ -10,18 +10,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import { admitPodAddress } from "../../load/target-guard.ts";
 import { ContainerLog } from "../logs/container-log.ts";
-import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
+import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, ProbeSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 import { renderTemplate } from "../template.ts";
 import { LABEL_CONTAINER as ENV_CONTAINER, LABEL_POD as ENV_POD, LABEL_RUN_ID as ENV_RUN_ID } from "../local/run-labels.ts";
 import { ContainerLogFollower } from "./container-log-follower.ts";
-import type { ContainerdExits } from "./containerd-exits.ts";
+import type { ContainerdTaskEvents } from "./containerd-task-events.ts";
 import { firstLine, type KubeConnection } from "./kube-connection.ts";
 import { dnsLabel } from "./kube-names.ts";
 import type { KubeletStats } from "./kubelet-stats.ts";
 import type { NamespaceWatch } from "./namespace-watch.ts";
 import type { NodeAgent } from "./node-agent.ts";
-import { CONFIG_MOUNT_PATH, podManifests, type ContainerRendering } from "./pod-manifest.ts";
+import { CONFIG_MOUNT_PATH, podManifests, probeSeconds, type ContainerRendering } from "./pod-manifest.ts";
 import { PodStatusTracker } from "./pod-status.ts";
 import type { PortForwards } from "./port-forwards.ts";
 
@@ -31,6 +31,10 @@ const POD_LOCALHOST = "127.0.0.1";
 export const IMAGE_SOURCE_ROOT = "/opt/sidecar-bench";
 const READY_POLL_MS = 20;
 const START_ERROR_LOG_LINES = 20;
+/** The kubelet's generic PLEG relists containers every second: a (re)started one is noticed up to this late. */
+const KUBELET_RELIST_MS = 1_000;
+/** From the kubelet's probe result to the watch event (status manager, API server, watch). */
+const STATUS_REPORT_ALLOWANCE_MS = 250;
 /** Beyond the grace period: the kubelet's own stop work and the API's deletion. */
 const STOP_MARGIN_MS = 30_000;
 
@@ -56,8 +60,8 @@ export interface KubernetesPodContext {
   netInitImage: ResolvedImage;
   access: PodAccess;
   nodeAgent: NodeAgent | null;
-  /** Exact exit times from the node's container runtime, when the harness runs on the node. */
-  exits: ContainerdExits | null;
+  /** Exact start and exit times from the node's container runtime, when the harness runs on the node. */
+  taskEvents: ContainerdTaskEvents | null;
   kubeletStats: KubeletStats;
   portForwards: PortForwards;
   containerLogMaxBytes?: number;
@@ -103,7 +107,7 @@ export class KubernetesPod implements StartedPod {
     this.tracker = new PodStatusTracker(
       spec.containers.map((c) => ({ name: c.name, kubernetesName: this.containerNames[c.name]!, kind: c.kind })),
       this.createdAtMs,
-      (containerId) => context.exits?.exitOf(containerId)?.exitedAtMs,
+      context.taskEvents ?? undefined,
     );
     mkdirSync(context.podDir, { recursive: true });
     for (const c of spec.containers) {
@@ -200,6 +204,14 @@ export class KubernetesPod implements StartedPod {
     }
     const sample = await this.context.kubeletStats.container(this.nodeName ?? "", this.context.namespace, this.podName, this.containerNames[container]!);
     return { ...sample, source: "kubernetes", sampledAtMs: Date.now() };
+  }
+
+  /** The kubelet's relist period, then one startup and one readiness probe period (whole seconds), then the API's report. */
+  readinessReportLagMs(container: string): number {
+    const spec = this.spec.containers.find((c) => c.name === container);
+    if (!spec) throw new Error(`pod ${this.spec.name} has no container "${container}"`);
+    const period = (probe: ProbeSpec | undefined) => (probe ? probeSeconds(probe).periodSeconds * 1000 : 0);
+    return KUBELET_RELIST_MS + period(spec.probes.startup) + period(spec.probes.readiness) + STATUS_REPORT_ALLOWANCE_MS;
   }
 
   logs(container: string, maxLines = 50): string[] {

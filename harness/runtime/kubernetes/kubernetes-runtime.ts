@@ -20,7 +20,7 @@ import { KubeletStats } from "./kubelet-stats.ts";
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_OWNER_START, LABEL_RUN_ID, LABEL_RUN_NAMESPACE, labelValue, ownerIdentity, runLabels, runNamespace, type OwnerIdentity } from "./kube-names.ts";
 import { KubernetesPod, type PodAccess, type ResolvedImage } from "./kubernetes-pod.ts";
 import { NamespaceWatch } from "./namespace-watch.ts";
-import { ContainerdExits } from "./containerd-exits.ts";
+import { ContainerdTaskEvents } from "./containerd-task-events.ts";
 import { findNodeAgent, isLocalAddress, type NodeAgent } from "./node-agent.ts";
 import { PortForwards } from "./port-forwards.ts";
 import { NET_INIT_IMAGE, resolveImage } from "./project-images.ts";
@@ -52,7 +52,7 @@ interface Connected {
   nodes: V1Node[];
   access: PodAccess;
   nodeAgent: NodeAgent | null;
-  exits: ContainerdExits | null;
+  taskEvents: ContainerdTaskEvents | null;
   /** The API server is the project's own cluster's. */
   ownCluster: boolean;
 }
@@ -127,7 +127,7 @@ export class KubernetesRuntime implements PodRuntime {
       netInitImage,
       access: connected.access,
       nodeAgent: connected.nodeAgent,
-      exits: connected.exits,
+      taskEvents: connected.taskEvents,
       kubeletStats: new KubeletStats(connected.connection),
       portForwards: this.portForwards,
       ...(this.options.containerLogMaxBytes ? { containerLogMaxBytes: this.options.containerLogMaxBytes } : {}),
@@ -172,7 +172,7 @@ export class KubernetesRuntime implements PodRuntime {
       else await deleteLabelled(connected.connection, namespace, `${LABEL_RUN_ID}=${labelValue(runId)}`);
     }
     this.namespaces.clear();
-    connected.exits?.stop();
+    connected.taskEvents?.stop();
     this.connecting = null;
   }
 
@@ -224,11 +224,11 @@ export class KubernetesRuntime implements PodRuntime {
     ];
     const agent = onNode ? findNodeAgent(candidates) : null;
     const nodeAgent = agent?.agent ?? null;
-    const exits = agent && existsSync(CTR) ? new ContainerdExits(CTR, agent.socket) : null;
-    exits?.start();
+    const taskEvents = agent && existsSync(CTR) ? new ContainerdTaskEvents(CTR, agent.socket) : null;
+    taskEvents?.start();
     const requested = this.options.podAccess ?? "auto";
     const access: PodAccess = requested === "auto" ? (onNode ? "pod-ip" : "port-forward") : requested;
-    return { connection, serverVersion, nodes, access, nodeAgent, exits, ownCluster };
+    return { connection, serverVersion, nodes, access, nodeAgent, taskEvents, ownCluster };
   }
 
   private namespaceFor(runId: string): Promise<{ namespace: string; watch: NamespaceWatch; created: boolean }> {

@@ -35,18 +35,33 @@ function describe(exit: { code: number | null; signal: string | null }): string 
   return exit.signal ? `on signal ${exit.signal}` : `with code ${exit.code}`;
 }
 
+/** Exact process start and exit times by container id, where the node's runtime tells them. */
+export interface TaskTimes {
+  startOf(containerId: string): number | undefined;
+  exitOf(containerId: string): number | undefined;
+}
+
+const NO_TASK_TIMES: TaskTimes = { startOf: () => undefined, exitOf: () => undefined };
+
 export class PodStatusTracker {
   private readonly observed = new Map<string, Observed>();
   private readonly podEvents: PodEvent[] = [];
   private podReady = false;
   private lastPod: V1Pod | null = null;
+  /**
+   * When the kubelet started the pod's first container: times to started and ready count
+   * from here, as the other runtimes count from the start of their first container —
+   * scheduling, the sandbox, its network and the runtime's NAT init container are the
+   * cluster's start-up, not the sidecar's.
+   */
+  private firstStartAtMs: number | null = null;
 
   constructor(
     private readonly containers: readonly TrackedContainer[],
     /** performance.now() when the pod was requested: event times and times to start/ready count from it. */
     private readonly createdAtMs: number,
-    /** When an instance really exited (performance.now() scale), where the node's runtime says (containerd-exits.ts). */
-    private readonly exitTimeOf: (containerId: string) => number | undefined = () => undefined,
+    /** When an instance really started and exited (performance.now() scale), where the node's runtime says (containerd-task-events.ts). */
+    private readonly taskTimes: TaskTimes = NO_TASK_TIMES,
   ) {
     for (const c of containers) {
       this.observed.set(c.name, {
@@ -86,12 +101,14 @@ export class PodStatusTracker {
       const exit = exitOf(previousExit);
       Object.assign(status, { state: "exited", exitCode: exit.code, exitSignal: exit.signal, ready: false, started: false });
       seen.reportedExitOf = previousExit.containerID;
-      record(tracked.name, "exited", describe(exit), this.exitTimeOf(previousExit.containerID));
+      record(tracked.name, "exited", describe(exit), this.taskTimes.exitOf(previousExit.containerID));
     }
     if (id !== null && id !== seen.containerId && (api.state?.running || api.state?.terminated)) {
       if (api.restartCount > status.restartCount) record(tracked.name, "restarting", `restart ${api.restartCount} by the kubelet`);
       seen.containerId = id;
-      record(tracked.name, "starting");
+      const startedAtMs = this.taskTimes.startOf(id);
+      this.firstStartAtMs ??= startedAtMs ?? atMs;
+      record(tracked.name, "starting", undefined, startedAtMs);
     }
     status.restartCount = api.restartCount;
     seen.waiting = api.state?.waiting ? { reason: api.state.waiting.reason ?? "Waiting", message: api.state.waiting.message ?? "" } : null;
@@ -106,19 +123,19 @@ export class PodStatusTracker {
       status.exitSignal = exit.signal;
       if (seen.reportedExitOf !== id) {
         seen.reportedExitOf = id;
-        record(tracked.name, "exited", describe(exit), id ? this.exitTimeOf(id) : undefined);
+        record(tracked.name, "exited", describe(exit), id ? this.taskTimes.exitOf(id) : undefined);
       }
     } else if (api.state?.waiting && status.state !== "exited") {
       status.state = "waiting";
     }
     const started = api.started === true && Boolean(api.state?.running);
     if (started && !status.started) {
-      status.timeToStartedMs ??= atMs - this.createdAtMs;
+      status.timeToStartedMs ??= atMs - (this.firstStartAtMs ?? this.createdAtMs);
       record(tracked.name, "started");
     }
     status.started = started;
     if (api.ready !== status.ready) {
-      if (api.ready) status.timeToReadyMs ??= atMs - this.createdAtMs;
+      if (api.ready) status.timeToReadyMs ??= atMs - (this.firstStartAtMs ?? this.createdAtMs);
       record(tracked.name, api.ready ? "ready" : "not-ready");
       status.ready = api.ready;
     }
