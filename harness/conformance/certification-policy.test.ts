@@ -32,7 +32,7 @@ describe("the suite's default policy", () => {
     expect(policy.thresholds).toEqual({
       lifecycle: { timeToReadyMs: 5_000, maxProbeSlackMs: 1_000, failFastMs: 1_000, recoveryMs: 10_000, sigtermExitMs: 5_000 },
       proxy: { streamLagMs: 200, streamMinSpanRatio: 0.5, streamMinGapRatio: 0.5 },
-      resources: { idleMemoryMiB: 128, cpuPer1kRps: 0.5, soakGrowthMiB: 16 },
+      resources: { idleMemoryMiB: 128, cpuPer1kRps: 1, soakGrowthMiB: 16 },
     });
     expect(policy.suite).toEqual(DEFAULT_SUITE_CONFIG);
     expect(policy.suite.triesPerExpectation).toBe(44);
@@ -42,7 +42,7 @@ describe("the suite's default policy", () => {
     expect(await loadPolicy(null)).toEqual(suitePolicy());
     const record = policyRecord(suitePolicy(), "/project");
     expect(record).toMatchObject({ source: "suite-defaults", file: null, sha256: null, suiteConfig: { version: SUITE_CONFIG_VERSION, values: DEFAULT_SUITE_CONFIG } });
-    expect(record.thresholds.resources.cpuPer1kRps).toBe(0.5);
+    expect(record.thresholds.resources.cpuPer1kRps).toBe(1);
   });
 });
 

@@ -49,11 +49,12 @@ const resourcesThresholds = z
     // Istio's default sidecar memory request (global.proxy.resources.requests.memory:
     // 128Mi): a sidecar idling above what the platform reserves for it overcommits every node.
     idleMemoryMiB: positiveNumber.default(128).meta({ description: "resources.idle-memory: the sidecar's memory when the pod is ready and idle." }),
-    // Istio publishes 0.20 vCPU per 1000 req/s for its Envoy sidecar (1.24, at 1000 req/s);
-    // this check runs at 200 req/s, where fixed per-wakeup costs are not amortised (Envoy
-    // measures 0.23–0.39 here). 0.5 is also Istio's default sidecar CPU request (100m)
-    // spent at the check's 200 req/s.
-    cpuPer1kRps: positiveNumber.default(0.5).meta({ description: "resources.cpu-per-1k-rps: vCPU the sidecar spends per 1000 requests per second." }),
+    // 1 ms of CPU per request: 5× what Istio publishes for its Envoy sidecar (0.20 vCPU per
+    // 1000 req/s, 1.24, at 1000 req/s). The figure is measured on the certifying machine at
+    // 200 req/s, where contention inflates CPU time per request (caches, SMT siblings):
+    // Envoy measured 0.22 on a quiet 2-core VM and up to 0.44 on a loaded one here, so a
+    // tighter default would fail the reference proxy on a busy CI machine.
+    cpuPer1kRps: positiveNumber.default(1).meta({ description: "resources.cpu-per-1k-rps: vCPU the sidecar spends per 1000 requests per second." }),
     // 16 MiB between the first and last quarter of the soak (2400 requests apart at
     // 200 req/s) is ~7 KiB kept per request: above allocator and GC noise, far below
     // what retaining even half of each 16 KiB request body adds.

@@ -48,7 +48,7 @@ describe("boundary fixtures", () => {
     expect(args("lifecycle.sigterm-honoured")).toEqual([["--delay-ms", "3000"], ["--delay-ms", "7500"]]);
     expect(args("proxy.streaming-not-buffered")).toEqual([["--delay-ms", "60"], ["--delay-ms", "300"]]);
     expect(args("resources.idle-memory")).toEqual([["--memory-mib", "77"], ["--memory-mib", "192"]]);
-    expect(args("resources.cpu-per-1k-rps")).toEqual([["--cpu-ms-per-request", "0.3"], ["--cpu-ms-per-request", "0.75"]]);
+    expect(args("resources.cpu-per-1k-rps")).toEqual([["--cpu-ms-per-request", "0.6"], ["--cpu-ms-per-request", "1.5"]]);
     // 16 MiB over the 2400 requests between the soak's first- and last-quarter centres.
     expect(args("resources.memory-soak-bounded")).toEqual([["--leak-kib", "4.1"], ["--leak-kib", "10.24"]]);
     // ready-late's manifest: readiness period 500 ms (under the 1000 ms cap) + 150 ms timing slack; inside: within the slack alone.

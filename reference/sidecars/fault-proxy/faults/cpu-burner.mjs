@@ -2,7 +2,7 @@
 // close to the good proxy's): after each response it spins until the process has used
 // --cpu-ms-per-request (default 4) ms of CPU per request since its first one — about that
 // many vCPU per 1000 req/s, whatever the proxying itself costs below it — against the
-// policy's bound (0.5 by default, 2 for the Node fixtures).
+// policy's bound (1 by default, 2 for the Node fixtures).
 export const CPU_MS_PER_REQUEST = 4;
 
 export function spin(ms) {
