@@ -169,12 +169,13 @@ function loadgenBundle() {
 }
 
 /**
- * The files a cluster pod runs from the project (tracked files of reference/ and
- * scenarios/, and the Go sidecar's binary), as a tar with fixed owners and times, so
+ * The files a cluster pod runs from the project (tracked files of reference/,
+ * scenarios/ and the runtime tests' fixtures, and the Go sidecar's binary), as a tar with fixed owners and times, so
  * that the same tree gives the same bytes (and the same image hash).
  */
 function sourceTar() {
-  const tracked = spawnSync("git", ["ls-files", "-z", "--", "reference", "scenarios"], { cwd: root, encoding: "utf8" });
+  // The runtimes' test fixtures too: the kubernetes runtime's own tests run them in pods.
+  const tracked = spawnSync("git", ["ls-files", "-z", "--", "reference", "scenarios", "harness/runtime/local/fixtures"], { cwd: root, encoding: "utf8" });
   if (tracked.status !== 0) throw new BuildError("the cluster images copy the project's tracked files: run this in a git checkout");
   const files = tracked.stdout.split("\0").filter((file) => file && existsSync(join(root, file)));
   files.push(relative(root, auxProxyBinary()));

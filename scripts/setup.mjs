@@ -5,7 +5,8 @@
 // the Go request-guard sidecar of `sidecar-bench compare`, and Caddy (built from its Go
 // module into .venv/bin, beside Envoy, for scenarios/sidecars/caddy.yaml). With --docker (what `npm test`
 // passes), also what the docker runtime's tests need: a Docker engine and the project's
-// images (docker-setup.mjs).
+// images (docker-setup.mjs). With --kubernetes (also `npm test`'s), the project's own
+// single-node cluster for the kubernetes runtime's tests (kubernetes-setup.mjs).
 // Plain Node with no dependencies, since it runs before `npm ci`.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,6 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDockerForTests } from "./docker-setup.mjs";
+import { finishKubernetesSetup, startKubernetesBuild } from "./kubernetes-setup.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const say = (line) => process.stderr.write(`setup: ${line}\n`);
@@ -107,11 +109,15 @@ function ensureCaddy() {
 
 try {
   ensureNodeModules();
+  // The longest step (the cluster's Go build) runs beside the rest.
+  const kubernetesBuild = process.argv.includes("--kubernetes") ? startKubernetesBuild({ root, say }) : null;
   ensurePythonEnvironment();
   ensureGoSidecar();
   ensureCaddy();
   // After the Go builds: the aux-proxy and caddy images hold their binaries.
-  if (process.argv.includes("--docker")) ensureDockerForTests({ root, say });
+  if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureDockerForTests({ root, say });
+  // After the images: the cluster imports them.
+  await finishKubernetesSetup({ root, say, build: kubernetesBuild });
 } catch (error) {
   say(`failed: ${error.message}`);
   process.exit(1);

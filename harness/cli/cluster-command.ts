@@ -6,12 +6,13 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { clusterLayout, KUBERNETES_VERSION } from "../cluster/cluster-layout.ts";
 import { clusterDown, clusterStatus, clusterUp } from "../cluster/local-cluster.ts";
+import { ensureKubernetesBinaries } from "../cluster/kubernetes-build.ts";
 import { PAUSE_IMAGE, clusterImages } from "../cluster/project-cluster-images.ts";
 import { resolveImage } from "../runtime/kubernetes/project-images.ts";
 import { userKubeconfigPath } from "../cluster/user-kubeconfig.ts";
 
 export interface ClusterCommandInput {
-  action: "up" | "down" | "status";
+  action: "up" | "down" | "status" | "build";
   projectRoot: string;
   /** SIDECAR_BENCH_CLUSTER_DIR, if set. */
   clusterDir?: string;
@@ -32,6 +33,11 @@ export async function clusterCommand(input: ClusterCommandInput): Promise<number
       process.stdout.write(status.running ? `cluster running: Kubernetes ${status.serverVersion}; kubeconfig ${status.kubeconfig}\n` : `cluster not running (sidecar-bench cluster up starts it)\n`);
     }
     return status.running ? 0 : 1;
+  }
+  if (input.action === "build") {
+    const result = await ensureKubernetesBinaries(layout, say);
+    say(`Kubernetes ${KUBERNETES_VERSION} binaries ${result.built ? `built in ${result.seconds.toFixed(0)} s` : "cached"} in ${layout.binDir}`);
+    return 0;
   }
   if (input.action === "down") {
     const result = await clusterDown({ layout, userKubeconfig: input.userKubeconfig, say });

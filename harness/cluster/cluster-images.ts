@@ -87,5 +87,23 @@ export async function syncImages(layout: ClusterLayout, references: readonly str
   await importFromDocker(layout, wanted);
   for (const reference of wanted) imported[reference] = dockerImageId(reference)!;
   writeFileSync(layout.importedImagesFile, `${JSON.stringify(imported, null, 2)}\n`);
+  pruneSuperseded(layout, wanted, imported);
   return wanted;
+}
+
+/**
+ * The project's images are tagged by content: each change of the source tree imports a new
+ * tag. Older tags of the same project repository are removed from containerd (a running
+ * container keeps its snapshot), so the node's disk does not fill with superseded builds.
+ */
+function pruneSuperseded(layout: ClusterLayout, importedNow: readonly string[], imported: Record<string, string>): void {
+  const repositoryOf = (reference: string) => reference.replace(/^docker\.io\//, "").replace(/:[^/:]+$/, "");
+  const keep = new Set(importedNow.map(containerdName));
+  const repositories = new Set(importedNow.filter((r) => r.startsWith("sidecar-bench/")).map(repositoryOf));
+  for (const name of containerdImages(layout)) {
+    if (keep.has(name) || !repositories.has(repositoryOf(name))) continue;
+    spawnSync("ctr", ctrArgs(layout, "images", "remove", name), { stdio: "ignore" });
+    for (const reference of Object.keys(imported)) if (containerdName(reference) === name) delete imported[reference];
+  }
+  writeFileSync(layout.importedImagesFile, `${JSON.stringify(imported, null, 2)}\n`);
 }

@@ -23,19 +23,23 @@ function epochMs(rfc3339: string): number {
 
 /**
  * One line of `ctr events` ("2026-12-06 20:25:28.186924530 +0000 UTC k8s.io /tasks/exit {…}"):
- * a task's start (timed by the line's own timestamp) or exit (by its exited_at); null otherwise.
+ * a task's start (timed by the line's own timestamp) or exit (by its exited_at); null
+ * otherwise, and for the exit of a process exec'd in the container.
  */
 export function parseTaskEvent(line: string, nowMs: () => number = () => performance.now(), epochNowMs: () => number = () => Date.now()): TaskEvent | null {
   const match = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) \+0000 UTC \S+ \/tasks\/(start|exit) (\{.*\})$/.exec(line.trim());
   if (!match) return null;
   const [, date, time, type, json] = match;
-  let body: { container_id?: string; exit_status?: number; exited_at?: string };
+  let body: { container_id?: string; id?: string; exit_status?: number; exited_at?: string };
   try {
     body = JSON.parse(json!) as typeof body;
   } catch {
     return null;
   }
   if (!body.container_id) return null;
+  // An exec'd process (an exec probe, `kubectl exec`) exits under its container's id with
+  // its own exec id as `id`: that is not the container's exit.
+  if (type === "exit" && body.id !== undefined && body.id !== body.container_id) return null;
   const wallMs = type === "exit" && body.exited_at ? epochMs(body.exited_at) : epochMs(`${date}T${time}Z`);
   if (Number.isNaN(wallMs)) return null;
   const atMs = nowMs() - (epochNowMs() - wallMs);

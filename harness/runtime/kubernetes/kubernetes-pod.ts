@@ -423,13 +423,27 @@ export class KubernetesPod implements StartedPod {
 
   private async startError(container: string, what: string): Promise<PodStartError> {
     await sleep(300); // the log stream's last lines
-    const lines = this.logs(container, START_ERROR_LOG_LINES);
+    let lines = this.logs(container, START_ERROR_LOG_LINES);
+    // A container that died at once may be gone before its log could be followed: ask the API once.
+    if (lines.length === 0) lines = await this.readLogOnce(container);
     const warnings = [...new Set(this.warnings)].slice(-5);
     const shown = [
       warnings.length ? `\nevents of pod ${this.context.namespace}/${this.podName}:\n  ${warnings.join("\n  ")}` : "",
       lines.length ? `\nlast log lines of "${container}":\n  ${lines.join("\n  ")}` : "",
     ].join("");
     return new PodStartError(`pod ${this.spec.name}: container "${container}" ${what}${shown}`, container, lines);
+  }
+
+  /** The container's last lines as the kubelet kept them (its current or, after a restart, previous instance). */
+  private async readLogOnce(container: string): Promise<string[]> {
+    const { core } = this.context.connection;
+    const request = { name: this.podName, namespace: this.context.namespace, container: this.containerNames[container]!, tailLines: START_ERROR_LOG_LINES };
+    for (const previous of [false, true]) {
+      const text = await core.readNamespacedPodLog({ ...request, previous }).catch(() => "");
+      const lines = String(text).split("\n").filter(Boolean);
+      if (lines.length > 0) return lines;
+    }
+    return [];
   }
 
   private host(): string {

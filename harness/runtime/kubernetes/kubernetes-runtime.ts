@@ -13,7 +13,7 @@ import type { OpenLoopDriver } from "../../load/open-loop-driver.ts";
 import type { GeneratorPlacement, PodRuntime, PodSpec, StartPodOptions, StartedPod } from "../pod-runtime.ts";
 import { startInClusterGenerator } from "./in-cluster-generator.ts";
 import { ownerAlive } from "../local/run-labels.ts";
-import { syncImages } from "../../cluster/cluster-images.ts";
+import { dockerImageId, syncImages } from "../../cluster/cluster-images.ts";
 import { PORTS, type ClusterLayout } from "../../cluster/cluster-layout.ts";
 import { KubeConnection, firstLine, type KubernetesTarget } from "./kube-connection.ts";
 import { KubeletStats } from "./kubelet-stats.ts";
@@ -113,7 +113,9 @@ export class KubernetesRuntime implements PodRuntime {
     const netInitImage = resolveImage(NET_INIT_IMAGE, "sidecar-bench-net");
     for (const image of [...Object.values(images), netInitImage]) this.images.add(image.image);
     if (connected.ownCluster && this.options.localCluster) {
-      await syncImages(this.options.localCluster, [...new Set([...Object.values(images), netInitImage].filter((i) => i.project).map((i) => i.image))]);
+      // What the local engine has goes to the node; what it lacks, the kubelet reports (ErrImageNeverPull, with how to load it).
+      const local = [...new Set([...Object.values(images), netInitImage].filter((i) => i.project).map((i) => i.image))].filter((image) => dockerImageId(image) !== null);
+      await syncImages(this.options.localCluster, local);
     }
     this.portForwards ??= new PortForwards(connected.connection);
     const pod: KubernetesPod = new KubernetesPod(spec, {

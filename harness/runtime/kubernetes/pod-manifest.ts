@@ -56,7 +56,7 @@ export interface PodManifests {
   configMap: V1ConfigMap | null;
 }
 
-/** The ms figures of a probe as Kubernetes' whole seconds (never faster than the spec asks, never below 1 s). */
+/** The ms figures of a probe as Kubernetes' whole seconds: the nearest period, never below 1 s; a timeout never shorter than the spec's. */
 export function probeSeconds(probe: ProbeSpec): { periodSeconds: number; timeoutSeconds: number } {
   return {
     periodSeconds: Math.max(MIN_PROBE_PERIOD_S, Math.round(probe.periodMs / 1000)),
@@ -99,7 +99,9 @@ export function readinessProbe(probe: ProbeSpec, container: ContainerSpec): V1Pr
 /** Limits as requests too (Guaranteed when both are set), so the scheduler counts what the cgroup enforces. */
 export function resourceRequirements(container: ContainerSpec): V1ResourceRequirements | undefined {
   const limits: Record<string, string> = {};
-  if (container.resources?.memoryMiB !== undefined) limits["memory"] = `${Math.round(container.resources.memoryMiB)}Mi`;
+  const memoryMiB = container.resources?.memoryMiB;
+  // A fraction of a MiB in bytes, as the other runtimes set it: rounded to whole MiB, 0.4 would be "0Mi", which is no limit at all.
+  if (memoryMiB !== undefined) limits["memory"] = Number.isInteger(memoryMiB) ? `${memoryMiB}Mi` : String(Math.round(memoryMiB * 1024 * 1024));
   if (container.resources?.cpus !== undefined) limits["cpu"] = `${Math.max(1, Math.round(container.resources.cpus * 1000))}m`;
   return Object.keys(limits).length === 0 ? undefined : { limits, requests: { ...limits } };
 }

@@ -23,7 +23,10 @@ interface Observed {
   reportedExitOf: string | null;
 }
 
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+// The first name of a number is the one Node reports for a process it ran (SIGABRT, not
+// SIGIOT; SIGIO, not SIGPOLL), so every runtime names a signal alike.
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
+for (const [name, number] of Object.entries(constants.signals)) if (!SIGNAL_NAMES.has(number)) SIGNAL_NAMES.set(number, name as NodeJS.Signals);
 
 /** Container runtimes report death by signal N as exit code 128 + N. */
 export function exitOf(terminated: V1ContainerStateTerminated): { code: number | null; signal: NodeJS.Signals | null } {
@@ -104,9 +107,10 @@ export class PodStatusTracker {
       record(tracked.name, "exited", describe(exit), this.taskTimes.exitOf(previousExit.containerID));
     }
     if (id !== null && id !== seen.containerId && (api.state?.running || api.state?.terminated)) {
-      if (api.restartCount > status.restartCount) record(tracked.name, "restarting", `restart ${api.restartCount} by the kubelet`);
-      seen.containerId = id;
       const startedAtMs = this.taskTimes.startOf(id);
+      // The kubelet restarted it when the new instance started: stamped alike, the restart precedes the start.
+      if (api.restartCount > status.restartCount) record(tracked.name, "restarting", `restart ${api.restartCount} by the kubelet`, startedAtMs);
+      seen.containerId = id;
       this.firstStartAtMs ??= startedAtMs ?? atMs;
       record(tracked.name, "starting", undefined, startedAtMs);
     }
