@@ -140,7 +140,7 @@ describe("sidecar-bench certify (vitest-driven, fake checks)", () => {
     const cases: Array<[string[], RegExp]> = [
       [[join(root, "harness/conformance/fixtures/malformed-sidecar.yaml")], /malformed-sidecar\.yaml:10:\d+ spec\.proxy\.upstraem: unknown key "upstraem" \(did you mean "upstream"\?\)/],
       [[join(root, "reference/sidecars/no-such.yaml")], /file not found: .*no-such\.yaml/],
-      [[envoy, "--runtime", "kubernetes"], /--runtime kubernetes: the "kubernetes" runtime is not available in this version; use "local", "docker"/],
+      [[envoy, "--runtime", "nomad"], /--runtime nomad: the "nomad" runtime is not available in this version; use "local", "docker", "kubernetes"/],
       [[envoy, "--profile", "telemetry"], /--profile telemetry: envoy does not declare the telemetry role \(spec\.roles: proxy\); profiles that apply: lifecycle, proxy, resources/],
       [[envoy, "--profile", "proxy,bogus"], /--profile: unknown profile "bogus"/],
       [[envoy, "--policy", join(root, "harness/conformance/fixtures/malformed-policy.yaml")], /malformed-policy\.yaml:9:5 spec\.resources\.idleMemoryMib: unknown key "idleMemoryMib" \(did you mean "idleMemoryMiB"\?\)/],
