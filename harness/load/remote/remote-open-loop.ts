@@ -92,6 +92,8 @@ export class RemoteOpenLoop {
     const abort = () => this.send({ type: "abort", id });
     signal?.addEventListener("abort", abort, { once: true });
     this.send(roundMessage(id, round));
+    // Already aborted (the run was interrupted between rounds): the round stops at once, as in-process.
+    if (signal?.aborted) abort();
     try {
       return await results;
     } finally {

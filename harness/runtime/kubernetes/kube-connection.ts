@@ -72,9 +72,28 @@ export class KubeConnection {
   }
 }
 
-/** The first line of an error from the client (its messages carry whole response bodies). */
+/** The first line of an error from the client (its messages carry whole response bodies): the API's own message where there is one. */
 export function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const body = /"message":"((?:[^"\\]|\\.)*)"/.exec(text);
-  return (body ? body[1]!.replace(/\\"/g, '"') : text).split("\n")[0]!.slice(0, 300);
+  const message = statusMessage((error as { body?: unknown } | null)?.body) ?? body?.[1]!.replace(/\\"/g, '"');
+  return (message ?? text).split("\n")[0]!.slice(0, 300);
+}
+
+/**
+ * The message of the API's Status in an ApiException's body. The client keeps the body as
+ * the response's text for the status codes its generated code does not list (404, 409,
+ * 422, …), and its error message then holds that text JSON-escaped once more.
+ */
+function statusMessage(body: unknown): string | undefined {
+  let status = body;
+  if (typeof body === "string") {
+    try {
+      status = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const message = (status as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : undefined;
 }
