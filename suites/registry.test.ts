@@ -1,6 +1,8 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { detectionProbability } from "../harness/conformance/detection-claim.ts";
+import { DEFAULT_SUITE_CONFIG } from "../harness/conformance/suite-config.ts";
 import { registryProblems } from "../harness/conformance/validate-registry.ts";
 import { CONFORMANCE_TESTS, testById, testsOfProfile } from "./registry.ts";
 
@@ -17,5 +19,15 @@ describe("the conformance registry", () => {
     const first = CONFORMANCE_TESTS[0]!;
     expect(testById(first.id)).toBe(first);
     expect(() => testById("proxy.no-such-test")).toThrow(/no conformance test "proxy\.no-such-test" \(proxy: /);
+  });
+
+  it("states detection power: every proxy check and both watching lifecycle checks try each expectation often enough to catch a fault on 10% of requests with ≥ 99%", () => {
+    const exchanges = CONFORMANCE_TESTS.filter((t) => t.detection.basis === "exchanges");
+    expect(exchanges.map((t) => t.id)).toEqual(expect.arrayContaining([...testsOfProfile("proxy").map((t) => t.id), "lifecycle.no-traffic-before-ready", "lifecycle.fails-fast-while-down"]));
+    for (const test of exchanges) {
+      const tries = test.detection.fixedTries ? test.detection.triesPerExpectation : DEFAULT_SUITE_CONFIG.triesPerExpectation;
+      expect(detectionProbability(0.1, tries), `${test.id}: ${tries} tries`).toBeGreaterThanOrEqual(0.99);
+    }
+    for (const test of CONFORMANCE_TESTS.filter((t) => t.detection.basis === "observation")) expect(test.detection.unit, test.id).not.toBe("");
   });
 });
