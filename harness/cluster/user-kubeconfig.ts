@@ -40,7 +40,8 @@ function read(path: string): KubeconfigDocument {
 function write(path: string, doc: KubeconfigDocument): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.sidecar-bench-${process.pid}`;
-  writeFileSync(temp, stringify(doc), { mode: 0o600 });
+  // kubectl reads YAML 1.1, where a plain on, no, y… is a boolean: written as 1.1, such strings are quoted.
+  writeFileSync(temp, stringify(doc, { version: "1.1" }), { mode: 0o600 });
   renameSync(temp, path);
 }
 
