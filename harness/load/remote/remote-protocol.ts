@@ -71,7 +71,7 @@ export function resultMessage(id: number, results: OpenLoopResult[]): GeneratorM
 
 export function resultsOf(message: Extract<GeneratorMessage, { type: "result" }>): OpenLoopResult[] {
   return message.results.map(({ summary, histograms }) => ({
-    summary,
+    summary: nullsToNaN(summary),
     histograms: {
       latency: decodeHistogram(histograms.latency),
       serviceTime: decodeHistogram(histograms.serviceTime),
@@ -79,6 +79,19 @@ export function resultsOf(message: Extract<GeneratorMessage, { type: "result" }>
       clientQueue: decodeHistogram(histograms.clientQueue),
     },
   }));
+}
+
+/**
+ * JSON has no NaN: a summary's figures of nothing (percentiles of a target without one ok
+ * response, pacing of a round that sent nothing) arrive as null. A summary holds no null
+ * of its own, so each is NaN again, as the harness's own open loop reports it (a null
+ * would pass for 0 in arithmetic).
+ */
+function nullsToNaN<T>(value: T): T {
+  if (value === null) return Number.NaN as T;
+  if (typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(nullsToNaN) as T;
+  return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, nullsToNaN(entry)])) as T;
 }
 
 /** Splits a byte stream into lines, across chunk boundaries. */
