@@ -29,14 +29,17 @@ export const TOKEN_INTERVAL_MS = 40;
  * proxy section (defaults and their sources: harness/scenario/policy-schema.ts):
  * - TTFT and every later token at most streamLagMs (200) behind their direct arrival:
  *   five token intervals, far above scheduling jitter on a busy 2-core VM (tens of ms),
- *   below the ≈ 440 ms a proxy that buffers the whole stream adds to the first token;
+ *   below the ≈ 440 ms a proxy that buffers the whole stream adds to the first token.
+ *   One token per stream is forgiven: a loaded machine stalls a process now and then
+ *   (good-proxy's worst of 44 × 12 tokens reached 224 ms with the rest of its stream
+ *   within 160 ms), while a proxy that holds tokens back holds more than one;
  * - the stream spans ≥ streamMinSpanRatio (50%) of its direct duration, and the median
  *   inter-token gap is ≥ streamMinGapRatio (50%) of the direct one: a proxy that flushes
  *   in batches delivers most tokens with gaps near 0, even when its first token is on time.
  */
 export type StreamBounds = Pick<PolicyThresholds["proxy"], "streamLagMs" | "streamMinSpanRatio" | "streamMinGapRatio">;
 /** Streams at once through the sidecar (and as many directly): below the 8 connections a small proxy may serve. */
-const STREAM_CONCURRENCY = 6;
+const STREAM_CONCURRENCY = 4;
 /** Per 11 tries: one kept-alive and one fresh connection alone, nine in concurrent groups (a group takes one stream's time). */
 const STREAM_DELIVERIES: readonly Delivery[] = ["keep-alive", "fresh-connection", ...Array<Delivery>(9).fill("concurrent")];
 
@@ -97,6 +100,7 @@ function shape(arrivalsMs: number[]) {
 export interface StreamVerdict {
   problems: string[];
   ttftLagMs: number;
+  /** The largest token lag but one (the one stall forgiven). */
   maxLagMs: number;
   spanRatio: number;
   gapRatio: number;
@@ -108,14 +112,18 @@ export function judgeStream(direct: StreamTiming, viaSidecar: StreamTiming, boun
   const want = shape(direct.arrivalsMs);
   const got = shape(viaSidecar.arrivalsMs);
   const lagsMs = viaSidecar.arrivalsMs.map((t, i) => t - (direct.arrivalsMs[i] ?? Number.NaN));
-  const maxLag = lagsMs.reduce((worst, lag, i) => (lag > worst.lagMs ? { index: i, lagMs: lag } : worst), { index: -1, lagMs: -Infinity });
+  // The tokens after the first by lag, worst first: the worst is forgiven, the next is judged.
+  const byLag = lagsMs.map((lagMs, index) => ({ index, lagMs })).slice(1).sort((a, b) => b.lagMs - a.lagMs);
+  const maxLag = byLag[1] ?? byLag[0] ?? { index: -1, lagMs: -Infinity };
   const problems: string[] = [];
   if (viaSidecar.status !== direct.status) problems.push(`status ${viaSidecar.status}, directly ${direct.status}`);
   if (viaSidecar.contentType !== direct.contentType) problems.push(`content-type ${JSON.stringify(viaSidecar.contentType)}, directly ${JSON.stringify(direct.contentType)}`);
   const difference = firstDifference(direct.body, viaSidecar.body);
   if (difference) problems.push(`${viaSidecar.arrivalsMs.length} events whose bytes differ from the direct ${direct.arrivalsMs.length}: ${formatDifference(difference)}`);
   if (!(got.ttftMs <= want.ttftMs + streamLagMs)) problems.push(`first token after ${round(got.ttftMs)} ms, directly ${round(want.ttftMs)} ms (bound: +${streamLagMs} ms)`);
-  if (maxLag.index > 0 && !(maxLag.lagMs <= streamLagMs)) problems.push(`token ${maxLag.index} arrived ${round(maxLag.lagMs)} ms after its direct arrival (bound: ${streamLagMs} ms)`);
+  if (maxLag.index > 0 && !(maxLag.lagMs <= streamLagMs)) {
+    problems.push(`token ${maxLag.index} arrived ${round(maxLag.lagMs)} ms after its direct arrival, and ${round(byLag[0]!.lagMs)} ms the worst (bound: ${streamLagMs} ms, one token per stream excepted)`);
+  }
   if (!(got.spanMs >= streamMinSpanRatio * want.spanMs)) problems.push(`tokens spread over ${round(got.spanMs)} ms, directly ${round(want.spanMs)} ms (bound: ≥ ${streamMinSpanRatio * 100}%)`);
   if (!(got.medianGapMs >= streamMinGapRatio * want.medianGapMs)) problems.push(`median inter-token gap ${round(got.medianGapMs)} ms, directly ${round(want.medianGapMs)} ms (bound: ≥ ${streamMinGapRatio * 100}%)`);
   return { problems, ttftLagMs: got.ttftMs - want.ttftMs, maxLagMs: maxLag.lagMs, spanRatio: got.spanMs / want.spanMs, gapRatio: got.medianGapMs / want.medianGapMs };
@@ -182,7 +190,7 @@ export const streamingNotBuffered: ConformanceTest = {
       { connections: STREAM_CONCURRENCY },
     );
 
-    const worstText = `worst: first token +${round(worst.ttftLagMs)} ms, a token +${round(worst.maxLagMs)} ms behind direct, span ${round(worst.spanRatio * 100, 0)}%, median gap ${round(worst.gapRatio * 100, 0)}% of direct`;
+    const worstText = `worst: first token +${round(worst.ttftLagMs)} ms, a token +${round(worst.maxLagMs)} ms behind direct (one per stream excepted), span ${round(worst.spanRatio * 100, 0)}%, median gap ${round(worst.gapRatio * 100, 0)}% of direct`;
     const evidence = {
       ...tally.evidence(),
       bounds: { streamLagMs, streamMinSpanRatio, streamMinGapRatio },
