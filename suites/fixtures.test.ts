@@ -2,7 +2,8 @@
 // registry, its faulty fixture must make exactly that test fail while every other core
 // test of the fixture's profiles passes (or is skipped / not-supported); and the
 // well-behaved good-proxy must pass everything. On the local runtime for every fixture,
-// and on docker for the subset fixtureTestsFor picks (why: fixture-plan-runtimes.ts).
+// and on docker and kubernetes for the subsets fixtureTestsFor picks (why:
+// fixture-plan-runtimes.ts; on kubernetes each fixture against its own check only).
 //
 // This is the expensive part of CI, so: in-process through the same runCheck as certify
 // (no vitest per fixture), one fixture at a time (2 cores; checks time things; the
@@ -25,7 +26,8 @@
 // says why).
 //
 // The docker part skips, saying why, when no engine is reachable; under
-// SIDECAR_BENCH_REQUIRE_DOCKER=1 (CI) it fails instead.
+// SIDECAR_BENCH_REQUIRE_DOCKER=1 (CI) it fails instead. Likewise the kubernetes part,
+// on the project's own cluster, and SIDECAR_BENCH_REQUIRE_KUBERNETES=1.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -35,7 +37,7 @@ import type { ConformanceTest } from "../harness/conformance/conformance-test.ts
 import { loadPolicy } from "../harness/conformance/certification-policy.ts";
 import { PRIMARY_MANIFEST } from "../harness/conformance/entry-options.ts";
 import { fixturePlan } from "../harness/conformance/fixture-plan.ts";
-import { type FixtureRuntime, boundaryFixturesFor, fixtureTestsFor } from "../harness/conformance/fixture-plan-runtimes.ts";
+import { type FixtureRuntime, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "../harness/conformance/fixture-plan-runtimes.ts";
 import { runConformance } from "../harness/conformance/run-conformance.ts";
 import { selectTests } from "../harness/conformance/select-tests.ts";
 import type { VerdictRecord } from "../harness/conformance/verdict-record.ts";
@@ -43,6 +45,9 @@ import type { PodRuntime } from "../harness/runtime/pod-runtime.ts";
 import { DockerRuntime } from "../harness/runtime/docker/docker-runtime.ts";
 import { dockerTestEngine, ensureProjectImage } from "../harness/runtime/docker/docker-test-engine.ts";
 import { LocalRuntime } from "../harness/runtime/local/local-runtime.ts";
+import { KubernetesRuntime } from "../harness/runtime/kubernetes/kubernetes-runtime.ts";
+import { kubernetesTestCluster } from "../harness/runtime/kubernetes/kubernetes-test-cluster.ts";
+import { clusterLayout } from "../harness/cluster/cluster-layout.ts";
 import { loadManifest, type LoadedManifest, type SidecarManifest } from "../harness/scenario/index.ts";
 import { CONFORMANCE_TESTS, testById } from "./registry.ts";
 import { BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./support/boundary-fixtures.ts";
@@ -72,8 +77,15 @@ function budgetMs(tests: readonly { timeoutMs: number }[]): number {
   return tests.reduce((sum, t) => sum + t.timeoutMs + 15_000, 30_000);
 }
 
+/** Whether the kubernetes part runs: null, or why it skips; a missing cluster under REQUIRE_KUBERNETES is a failure. */
+const kubernetes = await kubernetesTestCluster().then(
+  (cluster) => ({ skipReason: cluster.skipReason, failure: null, kubeconfig: cluster.kubeconfig }),
+  (error: Error) => ({ skipReason: null, failure: error, kubeconfig: "" }),
+);
+
 function newRuntime(name: FixtureRuntime): PodRuntime {
   const workDir = mkdtempSync(join(tmpdir(), `sb-fixtures-${name}-`));
+  if (name === "kubernetes") return new KubernetesRuntime({ workDir, projectRoot: root, target: { kubeconfig: kubernetes.kubeconfig }, localCluster: clusterLayout() });
   return name === "docker" ? new DockerRuntime({ workDir }) : new LocalRuntime({ workDir, extraPath: [join(root, ".venv", "bin")] });
 }
 
@@ -123,13 +135,14 @@ function fixtureSuite(name: FixtureRuntime): void {
         `${test.faultyFixture} fails ${test.id} and no other core test`,
         async () => {
           const [own] = await certifyInProcess(test.faultyFixture, () => [test]);
+          expect(own!.verdict, `${test.faultyFixture} should make ${test.id} fail on ${name}; ${describeRecord(own!)}`).toBe("failed");
+          if (!checksCollateral(name)) return;
           const records = await certifyInProcess(
             test.faultyFixture,
             (fixture) => fixturePlan(test, CONFORMANCE_TESTS, fixture.manifest).filter((t) => t.id !== test.id),
             undefined,
             collateralPolicy,
           );
-          expect(own!.verdict, `${test.faultyFixture} should make ${test.id} fail on ${name}; ${describeRecord(own!)}`).toBe("failed");
           const collateral = records.filter((r) => r.level === "core" && r.verdict === "failed");
           expect(collateral.map(describeRecord), `${test.faultyFixture} should break only ${test.id} on ${name}`).toEqual([]);
         },
@@ -139,7 +152,8 @@ function fixtureSuite(name: FixtureRuntime): void {
     }
   });
 
-  describe("boundary fixtures: each threshold-based check passes just inside its threshold and fails just past it", () => {
+  // Declared only where there are pairs: an empty describe fails the file (none on docker or kubernetes).
+  if (boundaries.length > 0) describe("boundary fixtures: each threshold-based check passes just inside its threshold and fails just past it", () => {
     const expected: Record<BoundarySide, VerdictRecord["verdict"]> = { inside: "passed", outside: "failed" };
     for (const boundary of boundaries) {
       for (const side of ["inside", "outside"] as const) {
@@ -197,4 +211,17 @@ if (docker.failure) {
   describe.skip(`docker runtime (skipped: ${docker.skipReason})`, () => fixtureSuite("docker"));
 } else {
   describe("docker runtime", () => fixtureSuite("docker"));
+}
+
+if (kubernetes.failure) {
+  describe("kubernetes runtime", () => {
+    it("has the project's cluster to run the fixtures on (SIDECAR_BENCH_REQUIRE_KUBERNETES is set)", () => {
+      throw kubernetes.failure;
+    });
+  });
+} else if (kubernetes.skipReason) {
+  console.warn(`kubernetes fixture tests skipped: ${kubernetes.skipReason}`);
+  describe.skip(`kubernetes runtime (skipped: ${kubernetes.skipReason})`, () => fixtureSuite("kubernetes"));
+} else {
+  describe("kubernetes runtime", () => fixtureSuite("kubernetes"));
 }

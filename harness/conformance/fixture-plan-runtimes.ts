@@ -10,9 +10,17 @@
 // cores: these 7 and good-proxy took 6.1 min on docker; a docker certification costs
 // 1.0–1.5× a local one (a pause container and one engine container per pod container),
 // so all 20 would add some 12 min. bench/runtime-parity.ts certifies every fixture on both.
+// Kubernetes: one per mechanism the kubelet owns there — readiness as the API reports it
+// (ready-late), restarts by the kubelet (slow-restart), the grace period and SIGKILL
+// (ignore-sigterm), the termination order of native sidecars (quits-early), time to
+// ready counted from the kubelet's start (slow-start), bytes over the pod network through
+// the NAT init container (buffer-stream), and accounting from the node's cgroups
+// (fat-idle) — each against its own check only: a pod on the cluster takes ~5 s to start
+// and ~3 s to stop (whole-second probes, the kubelet's relist), so collateral checks are
+// left to good-proxy's full run there and to bench/runtime-parity.ts.
 import type { ConformanceTest } from "./conformance-test.ts";
 
-export type FixtureRuntime = "local" | "docker";
+export type FixtureRuntime = "local" | "docker" | "kubernetes";
 
 export const DOCKER_FIXTURES: readonly string[] = [
   "reference/sidecars/ignore-sigterm.yaml",
@@ -23,6 +31,21 @@ export const DOCKER_FIXTURES: readonly string[] = [
   "reference/sidecars/fat-idle.yaml",
   "reference/sidecars/cpu-burner.yaml",
 ];
+
+export const KUBERNETES_FIXTURES: readonly string[] = [
+  "reference/sidecars/ready-late.yaml",
+  "reference/sidecars/slow-restart.yaml",
+  "reference/sidecars/ignore-sigterm.yaml",
+  "reference/sidecars/quits-early.yaml",
+  "reference/sidecars/slow-start.yaml",
+  "reference/sidecars/buffer-stream.yaml",
+  "reference/sidecars/fat-idle.yaml",
+];
+
+/** Whether the fixture suite also runs the fixture's collateral checks on `runtime` (see KUBERNETES_FIXTURES). */
+export function checksCollateral(runtime: FixtureRuntime): boolean {
+  return runtime !== "kubernetes";
+}
 
 /**
  * The boundary pairs (suites/support/boundary-fixtures.ts) the suite runs on `runtime`:
@@ -40,7 +63,8 @@ export function boundaryFixturesFor<B extends { check: string }>(runtime: Fixtur
 /** The tests whose faulty fixtures the suite runs on `runtime`, in registry order. */
 export function fixtureTestsFor(runtime: FixtureRuntime, registry: readonly ConformanceTest[]): ConformanceTest[] {
   if (runtime === "local") return [...registry];
-  const unknown = DOCKER_FIXTURES.filter((fixture) => !registry.some((t) => t.faultyFixture === fixture));
-  if (unknown.length > 0) throw new Error(`DOCKER_FIXTURES names fixtures no test of the registry uses: ${unknown.join(", ")}`);
-  return registry.filter((t) => DOCKER_FIXTURES.includes(t.faultyFixture));
+  const [list, listName] = runtime === "docker" ? [DOCKER_FIXTURES, "DOCKER_FIXTURES"] : [KUBERNETES_FIXTURES, "KUBERNETES_FIXTURES"];
+  const unknown = list.filter((fixture) => !registry.some((t) => t.faultyFixture === fixture));
+  if (unknown.length > 0) throw new Error(`${listName} names fixtures no test of the registry uses: ${unknown.join(", ")}`);
+  return registry.filter((t) => list.includes(t.faultyFixture));
 }
