@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CONFORMANCE_TESTS } from "../../suites/registry.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
 import { BOUNDARY_FIXTURES } from "../../suites/support/boundary-fixtures.ts";
-import { DOCKER_FIXTURES, boundaryFixturesFor, fixtureTestsFor } from "./fixture-plan-runtimes.ts";
+import { DOCKER_FIXTURES, KUBERNETES_FIXTURES, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "./fixture-plan-runtimes.ts";
 
 describe("fixtureTestsFor", () => {
   it("runs every fixture on the local runtime", () => {
@@ -20,6 +20,14 @@ describe("fixtureTestsFor", () => {
     expect(boundaryFixturesFor("local", BOUNDARY_FIXTURES, CONFORMANCE_TESTS)).toEqual([...BOUNDARY_FIXTURES]);
     expect(boundaryFixturesFor("docker", BOUNDARY_FIXTURES, CONFORMANCE_TESTS)).toEqual([]);
     expect(() => boundaryFixturesFor("local", [{ check: "lifecycle.no-such-check" }], CONFORMANCE_TESTS)).toThrow(/registry does not have: lifecycle\.no-such-check/);
+  });
+
+  it("runs on kubernetes one fixture per mechanism the kubelet owns, each against its own check only, covering every profile", () => {
+    const kubernetes = fixtureTestsFor("kubernetes", CONFORMANCE_TESTS);
+    expect(kubernetes.map((t) => t.faultyFixture).sort()).toEqual([...KUBERNETES_FIXTURES].sort());
+    expect(new Set(kubernetes.map((t) => t.profile))).toEqual(new Set(CONFORMANCE_TESTS.map((t) => t.profile)));
+    expect(boundaryFixturesFor("kubernetes", BOUNDARY_FIXTURES, CONFORMANCE_TESTS)).toEqual([]);
+    expect([checksCollateral("local"), checksCollateral("docker"), checksCollateral("kubernetes")]).toEqual([true, true, false]);
   });
 
   it("refuses a docker fixture the registry does not know", () => {
