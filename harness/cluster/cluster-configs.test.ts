@@ -76,8 +76,9 @@ describe("cniConfig", () => {
 describe("kubeletConfig", () => {
   const config = parse(kubeletConfig(layout)) as Record<string, unknown>;
 
-  it("serves and reports health on 127.0.0.1 only, no read-only port, no anonymous access", () => {
-    expect(config).toMatchObject({ kind: "KubeletConfiguration", apiVersion: "kubelet.config.k8s.io/v1beta1", address: "127.0.0.1", port: PORTS.kubelet, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort: PORTS.kubeletHealthz });
+  it("serves on an address of this host that reaches no other (loopback or the pods' bridge), health on 127.0.0.1, no read-only port, no anonymous access", () => {
+    expect(config).toMatchObject({ kind: "KubeletConfiguration", apiVersion: "kubelet.config.k8s.io/v1beta1", port: PORTS.kubelet, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort: PORTS.kubeletHealthz });
+    expect(["127.0.0.1", BRIDGE_ADDRESS]).toContain(config["address"]);
     expect(config["authentication"]).toMatchObject({ anonymous: { enabled: false }, x509: { clientCAFile: "/srv/sb/state/pki/ca.crt" } });
     expect([config["tlsCertFile"], config["tlsPrivateKeyFile"]]).toEqual(["/srv/sb/state/pki/kubelet-serving.crt", "/srv/sb/state/pki/kubelet-serving.key"]);
   });
