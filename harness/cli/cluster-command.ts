@@ -12,7 +12,7 @@ import { resolveImage } from "../runtime/kubernetes/project-images.ts";
 import { userKubeconfigPath } from "../cluster/user-kubeconfig.ts";
 
 export interface ClusterCommandInput {
-  action: "up" | "down" | "status" | "build";
+  action: "up" | "down" | "status" | "build" | "images";
   projectRoot: string;
   /** SIDECAR_BENCH_CLUSTER_DIR, if set. */
   clusterDir?: string;
@@ -33,6 +33,11 @@ export async function clusterCommand(input: ClusterCommandInput): Promise<number
       process.stdout.write(status.running ? `cluster running: Kubernetes ${status.serverVersion}; kubeconfig ${status.kubeconfig}\n` : `cluster not running (sidecar-bench cluster up starts it)\n`);
     }
     return status.running ? 0 : 1;
+  }
+  if (input.action === "images") {
+    // For `kind load docker-image $(sidecar-bench cluster images)` and the like.
+    process.stdout.write(`${clusterImages(input.projectRoot).join("\n")}\n`);
+    return 0;
   }
   if (input.action === "build") {
     const result = await ensureKubernetesBinaries(layout, say);

@@ -142,12 +142,14 @@ withKubernetesFlags(program
 
 program
   .command("cluster")
-  .description("a real single-node Kubernetes cluster on this machine for --runtime kubernetes: up (build, start, import images), down (stop, restore the host), status, build (the binaries only)")
-  .argument("<action>", "up, down, status or build")
+  .description("a real single-node Kubernetes cluster on this machine for --runtime kubernetes: up (build, start, import images), down (stop, restore the host), status, build (the binaries only), images (the project's images a cluster needs, e.g. for kind load docker-image)")
+  .argument("<action>", "up, down, status, build or images")
   .option("--no-kubeconfig", "leave the user's kubeconfig alone (up adds and selects the context sidecar-bench; down removes it)")
   .option("--json", "status: machine-readable")
   .action(async (action: string, flags: { kubeconfig: boolean; json?: boolean }) => {
-    if (action !== "up" && action !== "down" && action !== "status" && action !== "build") throw new UsageError(`cluster: expected up, down, status or build, found "${action}"`);
+    if (action !== "up" && action !== "down" && action !== "status" && action !== "build" && action !== "images") {
+      throw new UsageError(`cluster: expected up, down, status, build or images, found "${action}"`);
+    }
     const clusterDir = process.env["SIDECAR_BENCH_CLUSTER_DIR"] || undefined;
     process.exitCode = await clusterCommand({
       action,

@@ -92,7 +92,11 @@ export function kubeletConfig(layout: ClusterLayout): string {
   return stringify({
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
-    address: "127.0.0.1",
+    // The pods' bridge address (this host's, reaching nothing beyond it), not 127.0.0.1: the
+    // API server refuses to proxy to a loopback node address, and its node proxy is how a
+    // harness off the node reads the kubelet's stats. Callers need this cluster's client
+    // certificates (anonymous access is off).
+    address: BRIDGE_ADDRESS,
     port: PORTS.kubelet,
     readOnlyPort: 0,
     healthzBindAddress: "127.0.0.1",
@@ -156,8 +160,8 @@ export function daemonCommands(layout: ClusterLayout): DaemonCommand[] {
         `--tls-private-key-file=${pki("apiserver.key")}`,
         `--kubelet-client-certificate=${pki("apiserver-kubelet-client.crt")}`,
         `--kubelet-client-key=${pki("apiserver-kubelet-client.key")}`,
-        // The node's Hostname is "localhost": the kubelet serves on 127.0.0.1 only.
-        "--kubelet-preferred-address-types=Hostname,InternalIP",
+        // The node's InternalIP is the pods' bridge address, where the kubelet serves.
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
         `--service-account-issuer=https://kubernetes.default.svc`,
         `--service-account-key-file=${pki("sa.pub")}`,
         `--service-account-signing-key-file=${pki("sa.key")}`,

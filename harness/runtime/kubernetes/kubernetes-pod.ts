@@ -6,6 +6,7 @@
 // (node-agent.ts) when the harness runs on it, else from exec and the kubelet's stats.
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join, relative, isAbsolute } from "node:path";
+import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import { admitPodAddress } from "../../load/target-guard.ts";
@@ -31,6 +32,7 @@ const POD_LOCALHOST = "127.0.0.1";
 export const IMAGE_SOURCE_ROOT = "/opt/sidecar-bench";
 const READY_POLL_MS = 20;
 const START_ERROR_LOG_LINES = 20;
+const EXEC_TIMEOUT_MS = 10_000;
 /** The kubelet's generic PLEG relists containers every second: a (re)started one is noticed up to this late. */
 const KUBELET_RELIST_MS = 1_000;
 /** From the kubelet's probe result to the watch event (status manager, API server, watch). */
@@ -222,15 +224,48 @@ export class KubernetesPod implements StartedPod {
     return this.follower(container).log.usage();
   }
 
-  /** kill(2) from the node on the container's process (see node-agent.ts); no other way reaches PID-namespace peers. */
+  /**
+   * From the node: kill(2) on the container's process (node-agent.ts), at once. Elsewhere:
+   * `kill` run by exec inside the pod, which shares one PID namespace (pod-manifest.ts),
+   * on the container's first process, found by the identity every container carries in its
+   * environment — delivered a round trip later; a failure is noted in the container's log.
+   */
   signal(container: string, sig: NodeJS.Signals): void {
     const running = this.running.get(container);
-    if (!this.context.nodeAgent) {
-      throw new Error(`signals to containers need the harness on the node its pods run on (a CRI socket and crictl there); ${this.spec.name}/${container} runs on ${this.nodeName ?? "another node"}`);
+    if (this.context.nodeAgent) {
+      if (!running?.pid) throw new Error(`pod ${this.spec.name}: container "${container}" has no running process to signal`);
+      process.kill(running.pid, sig);
+      this.follower(container).log.note(`${sig} sent from the node to pid ${running.pid}`);
+      return;
     }
-    if (!running?.pid) throw new Error(`pod ${this.spec.name}: container "${container}" has no running process to signal`);
-    process.kill(running.pid, sig);
-    this.follower(container).log.note(`${sig} sent from the node to pid ${running.pid}`);
+    this.signalByExec(container, sig).then(
+      (via) => this.follower(container).log.note(`${sig} sent by exec in container "${via}"`),
+      (error: Error) => this.follower(container).log.note(`${sig} could not be sent: ${error.message}`),
+    );
+  }
+
+  private async signalByExec(container: string, sig: NodeJS.Signals): Promise<string> {
+    // Processes of the target (not this shell, nor its children) by their identity; the first is the container's own.
+    const script = [
+      'self=$$; found=""',
+      'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = "$self" ] && continue',
+      '  if tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qx "$2" && tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qx "$3"; then',
+      '    [ "$(cut -d" " -f4 < "$d/stat" 2>/dev/null)" = "$self" ] || found="$found $p"; fi',
+      "done",
+      'first=$(for p in $found; do echo "$p"; done | sort -n | head -n 1)',
+      '[ -n "$first" ] || { echo "no process of the container" >&2; exit 3; }',
+      'kill -s "$1" "$first"',
+    ].join("\n");
+    const args = [sig.replace(/^SIG/, ""), `${ENV_POD}=${this.spec.name}`, `${ENV_CONTAINER}=${container}`];
+    // Any container with a shell can do it (the pod shares one PID namespace); the target's own first.
+    const order = [container, ...this.spec.containers.map((c) => c.name).filter((name) => name !== container)];
+    const failures: string[] = [];
+    for (const via of order) {
+      const outcome = await execOnce(this.context.connection, this.context.namespace, this.podName, this.containerNames[via]!, ["sh", "-c", script, "sidecar-bench-signal", ...args]);
+      if (outcome.ok) return via;
+      failures.push(`${via}: ${outcome.detail}`);
+    }
+    throw new Error(`no container of pod ${this.spec.name} could run kill (${failures.join("; ")})`);
   }
 
   /**
@@ -500,6 +535,25 @@ function readRendered(dir: string): Record<string, string> {
     // nothing rendered
   }
   return files;
+}
+
+/** Runs a command in a container through the API (exec), bounded in time; ok on exit status 0. */
+async function execOnce(connection: KubeConnection, namespace: string, pod: string, container: string, command: string[]): Promise<{ ok: boolean; detail: string }> {
+  const stderr = new PassThrough();
+  let errors = "";
+  stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${EXEC_TIMEOUT_MS} ms` }), EXEC_TIMEOUT_MS);
+    connection.exec
+      .exec(namespace, pod, container, command, null, stderr, null, false, (status) => {
+        clearTimeout(timer);
+        resolve(status.status === "Success" ? { ok: true, detail: "" } : { ok: false, detail: (errors.trim() || status.message || "failed").split("\n")[0]! });
+      })
+      .catch((error: unknown) => {
+        clearTimeout(timer);
+        resolve({ ok: false, detail: firstLine(error) });
+      });
+  });
 }
 
 /** What to do about a container that cannot start, by the kubelet's reason. */

@@ -44,6 +44,12 @@ export interface KubernetesRuntimeOptions {
   localCluster: ClusterLayout | null;
   /** Cap of each container's log file under workDir (the kubelet caps its own). */
   containerLogMaxBytes?: number;
+  /**
+   * Whether the harness acts from the node its pods run on (default: when every node's
+   * address is this machine's). false makes it work as from elsewhere — port-forward,
+   * signals by exec, the kubelet's stats — which is how its tests cover a remote cluster.
+   */
+  onNode?: boolean;
 }
 
 interface Connected {
@@ -91,7 +97,7 @@ export class KubernetesRuntime implements PodRuntime {
       serverVersion: c.serverVersion,
       nodes: c.nodes.map((n) => ({ name: n.metadata?.name ?? "?", kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? "?", containerRuntime: n.status?.nodeInfo?.containerRuntimeVersion ?? "?" })),
       podAccess: c.access === "pod-ip" ? "pod addresses, from the node" : "port-forward through the API server",
-      signals: c.nodeAgent ? "kill(2) from the node on the container's process (found through CRI: crictl inspect)" : "unavailable (the harness is not on the node)",
+      signals: c.nodeAgent ? "kill(2) from the node on the container's process (found through CRI: crictl inspect)" : "kill by exec inside the pod (one PID namespace), on the container's first process",
       accounting: c.nodeAgent ? c.nodeAgent.accounting() : "kubelet stats summary",
     };
   }
@@ -219,7 +225,7 @@ export class KubernetesRuntime implements PodRuntime {
     const nodes = (await connection.core.listNode()).items;
     const layout = this.options.localCluster;
     const ownCluster = layout !== null && connection.server === `https://127.0.0.1:${PORTS.apiserver}`;
-    const onNode = nodes.length > 0 && nodes.every((n) => (n.status?.addresses ?? []).some((a) => a.type === "InternalIP" && isLocalAddress(a.address)));
+    const onNode = this.options.onNode ?? (nodes.length > 0 && nodes.every((n) => (n.status?.addresses ?? []).some((a) => a.type === "InternalIP" && isLocalAddress(a.address))));
     const candidates = [
       ...(layout ? [{ crictl: join(layout.binDir, "crictl"), socket: layout.containerdSocket }] : []),
       ...(layout ? [{ crictl: join(layout.binDir, "crictl"), socket: "/run/containerd/containerd.sock" }] : []),
