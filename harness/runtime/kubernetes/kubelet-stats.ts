@@ -19,8 +19,9 @@ export class KubeletStats {
     if (!node) throw new Error(`pod ${namespace}/${pod} is not on a node yet: no stats`);
     let summary: Summary;
     try {
-      const text = await this.connection.core.connectGetNodeProxyWithPath({ name: node, path: "stats/summary" });
-      summary = JSON.parse(text) as Summary;
+      // The client parses a JSON answer itself (declared as a string).
+      const answer: unknown = await this.connection.core.connectGetNodeProxyWithPath({ name: node, path: "stats/summary" });
+      summary = (typeof answer === "string" ? JSON.parse(answer) : answer) as Summary;
     } catch (error) {
       throw new Error(`the kubelet of ${node} gave no stats summary: ${firstLine(error)}`);
     }

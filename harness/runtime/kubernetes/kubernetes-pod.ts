@@ -199,13 +199,14 @@ export class KubernetesPod implements StartedPod {
           memoryBytes: counters.memoryBytes,
           source: agent.cgroupVersion() ?? "kubernetes",
           ...(counters.throttledPeriods !== undefined ? { throttledPeriods: counters.throttledPeriods, throttledUs: counters.throttledUs } : {}),
-          oomKills: counters.oomKills,
+          // Ended instances as the kubelet reports them, plus kills inside the running one.
+          oomKills: this.tracker.oomKillsOf(container) + counters.oomKills,
           sampledAtMs: Date.now(),
         };
       }
     }
     const sample = await this.context.kubeletStats.container(this.nodeName ?? "", this.context.namespace, this.podName, this.containerNames[container]!);
-    return { ...sample, source: "kubernetes", sampledAtMs: Date.now() };
+    return { ...sample, oomKills: this.tracker.oomKillsOf(container), source: "kubernetes", sampledAtMs: Date.now() };
   }
 
   /** The kubelet's relist period, then one startup and one readiness probe period (whole seconds), then the API's report. */
@@ -401,6 +402,19 @@ export class KubernetesPod implements StartedPod {
     }
   }
 
+  /**
+   * When the kubelet sent its "Killing" (a main's SIGTERM follows at once), as well as the
+   * harness can tell: the event reaches it a watch round trip later, possibly after the
+   * node's runtime already timed the container's exit, so the time is capped at that exit;
+   * and a stop the harness asked for cannot have begun before its delete request.
+   */
+  private killingAnnouncedAtMs(container: string, seenAtMs: number): number {
+    const id = this.tracker.containerId(container);
+    const exitedAtMs = id ? this.context.taskEvents?.exitOf(id) : undefined;
+    const atMs = Math.min(seenAtMs, exitedAtMs ?? Number.POSITIVE_INFINITY);
+    return this.stopBeganAtMs === null ? atMs : Math.max(this.stopBeganAtMs, atMs);
+  }
+
   /** onCreated, once: when the pod has an address and its ports are reachable from here. */
   private announceCreated(): void {
     if (this.podIP === null || !this.reachable || !this.onCreated) return;
@@ -429,9 +443,10 @@ export class KubernetesPod implements StartedPod {
     const kubernetesName = /\{([^}]+)\}/.exec(fieldPath)?.[1];
     const container = kubernetesName ? this.specByKubernetesName.get(kubernetesName)?.name : undefined;
     if (event.reason === "Killing" && container) {
-      if (this.specByKubernetesName.get(kubernetesName!)?.kind === "main") this.tracker.note(container, "sigterm", atMs, event.message ?? undefined);
+      const announcedAtMs = this.killingAnnouncedAtMs(container, atMs);
+      if (this.specByKubernetesName.get(kubernetesName!)?.kind === "main") this.tracker.note(container, "sigterm", announcedAtMs, event.message ?? undefined);
       else {
-        this.pendingSidecarTerms.set(container, atMs);
+        this.pendingSidecarTerms.set(container, announcedAtMs);
         this.resolveSidecarTerms();
       }
     }

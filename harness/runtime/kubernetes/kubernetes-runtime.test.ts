@@ -191,18 +191,42 @@ describeKubernetes("kubernetes runtime on the project's cluster", () => {
   }, 90_000);
 });
 
-describeKubernetes("kubernetes runtime reached through port-forward", () => {
-  it("serves each container through a local forwarded port", async () => {
-    const runtime = newRuntime("port-forward");
+describeKubernetes("kubernetes runtime as from a harness off the node", () => {
+  it("reaches pods through port-forward, signals them by exec and reads the kubelet's stats", async () => {
+    const runtime = new KubernetesRuntime({
+      workDir: mkdtempSync(join(tmpdir(), "sb-k8s-remote-")),
+      projectRoot: root,
+      target: { kubeconfig: cluster.kubeconfig },
+      localCluster: clusterLayout(),
+      onNode: false,
+    });
     try {
-      const started = await runtime.startPod({ name: "forwarded", runId: `${runId}-pf`, terminationGracePeriodMs: 1_000, containers: [container("main", "main", 8171)] });
+      const described = await runtime.describe();
+      expect(described).toMatchObject({ podAccess: "port-forward through the API server", accounting: "kubelet stats summary" });
+      expect(described.signals).toMatch(/^kill by exec inside the pod/);
+      const started = await runtime.startPod({
+        name: "remote",
+        runId: `${runId}-remote`,
+        terminationGracePeriodMs: 1_000,
+        containers: [container("side", "sidecar", 8171), container("main", "main", 8172)],
+      });
       const url = started.url("main", "http");
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(await (await fetch(`${url}/`)).text()).toMatch(/^main \d+$/);
+      // SIGKILL by exec: the kubelet restarts the sidecar, the main keeps running.
+      started.signal("side", "SIGKILL");
+      await expect.poll(() => started.status().find((s) => s.name === "side")?.restartCount, { timeout: 30_000, interval: 200 }).toBe(1);
+      expect(started.logs("side").join("\n")).toMatch(/SIGKILL sent by exec in container/);
+      expect(started.status().find((s) => s.name === "main")?.restartCount).toBe(0);
+      // The kubelet's summary knows a container after its next housekeeping (seconds).
+      await expect
+        .poll(() => started.stats("main").then((stats) => stats.memoryBytes, () => 0), { timeout: 60_000, interval: 1_000 })
+        .toBeGreaterThan(1024 * 1024);
+      expect((await started.stats("main")).source).toBe("kubernetes");
     } finally {
       await runtime.stopAll();
     }
-  }, 90_000);
+  }, 150_000);
 });
 
 describeKubernetes("kubernetes runtime: a killed harness", () => {

@@ -21,6 +21,8 @@ interface Observed {
   waiting: { reason: string; message: string } | null;
   /** The exit already turned into an event (by container id), so it is reported once. */
   reportedExitOf: string | null;
+  /** Instances (container ids) the kernel's OOM killer ended, as the kubelet reports them. */
+  oomKilled: Set<string>;
 }
 
 // The first name of a number is the one Node reports for a process it ran (SIGABRT, not
@@ -72,6 +74,7 @@ export class PodStatusTracker {
         containerId: null,
         waiting: null,
         reportedExitOf: null,
+        oomKilled: new Set(),
       });
     }
   }
@@ -98,6 +101,9 @@ export class PodStatusTracker {
     const seen = this.observed.get(tracked.name)!;
     const { status } = seen;
     const id = api.containerID ?? null;
+    for (const terminated of [api.lastState?.terminated, api.state?.terminated]) {
+      if (terminated?.reason === "OOMKilled" && terminated.containerID) seen.oomKilled.add(terminated.containerID);
+    }
     // An earlier instance that died between two snapshots shows only as lastState.
     const previousExit = api.lastState?.terminated;
     if (previousExit?.containerID && seen.reportedExitOf !== previousExit.containerID && seen.containerId === previousExit.containerID) {
@@ -148,6 +154,11 @@ export class PodStatusTracker {
   /** Adds an event the API does not show in the pod's status (the kubelet's "Killing", a stop request). */
   note(container: string, type: PodEvent["type"], atMs: number, detail?: string): void {
     this.podEvents.push({ atMs: atMs - this.createdAtMs, container, type, ...(detail ? { detail } : {}) });
+  }
+
+  /** How many instances of the container the OOM killer ended (each restart is a new cgroup, whose own counter starts at 0). */
+  oomKillsOf(name: string): number {
+    return this.observed.get(name)?.oomKilled.size ?? 0;
   }
 
   statuses(): ContainerStatus[] {
