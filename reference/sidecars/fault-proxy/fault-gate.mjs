@@ -7,11 +7,12 @@
 //                       first request of a client connection), chunked-request (a request
 //                       body without Content-Length), status-5xx (an upstream 5xx answer);
 //                       or only in the container's first start in a pod: first-start
-//                       (restarts are honest, restart-marker.mjs tells them apart).
+//                       (restarts are honest, restart-marker.mjs tells them apart); or
+//                       only after a restart: restart (the first start is honest).
 // The gate wraps the request-path hooks (requestHeaders, requestBody, response); a
 // request counts when a hook would change something, and once decided, the decision
 // holds for every hook of that request. Of the other hooks, startup and ready follow
-// first-start; the rest (sigterm, …) are not gated.
+// first-start and restart; the rest (sigterm, …) are not gated.
 import { randomInt } from "node:crypto";
 
 export const CONDITIONS = Object.freeze({
@@ -19,6 +20,7 @@ export const CONDITIONS = Object.freeze({
   "chunked-request": (req) => req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined,
   "status-5xx": (_req, status) => status !== undefined && status >= 500 && status <= 599,
   "first-start": (_req, _status, _gate, ctx) => !ctx.isRestart(),
+  restart: (_req, _status, _gate, ctx) => ctx.isRestart(),
 });
 
 const samePairs = (a, b) => a.length === b.length && a.every(([name, value], i) => name === b[i][0] && value === b[i][1]);
@@ -40,8 +42,8 @@ export function createGate({ every = 1, when, phase: fixedPhase }) {
     note(req) {
       if (!firstRequest.has(req.socket)) firstRequest.set(req.socket, req);
     },
-    /** Whether the faults act in this start of the container at all (only first-start says no, in a restart). */
-    activeInThisStart: (ctx) => when !== "first-start" || !ctx.isRestart(),
+    /** Whether the faults act in this start of the container at all (first-start: not in a restart; restart: not in the first start). */
+    activeInThisStart: (ctx) => (when === "first-start" ? !ctx.isRestart() : when === "restart" ? ctx.isRestart() : true),
     /** Whether a change the faults would make to this request is made. */
     applies(req, status, ctx) {
       const known = decided.get(req);
@@ -97,7 +99,7 @@ export function gatedFault(fault, gate) {
   if (fault.startup) gated.startup = (ctx, plan) => (gate.activeInThisStart(ctx) ? fault.startup(ctx, plan) : undefined);
   if (fault.ready) gated.ready = (ctx, ready) => (gate.activeInThisStart(ctx) ? fault.ready(ctx, ready) : ready);
   // The start is told apart at once, so the marker of a first start is written before any restart.
-  if (gate.when === "first-start") gated.restartAware = true;
+  if (gate.when === "first-start" || gate.when === "restart") gated.restartAware = true;
   return gated;
 }
 

@@ -83,9 +83,20 @@ describe("fault gate", () => {
     expect(gated.response!({ req: fakeRequest(), status: 200, headers: [] }, restarted)).toBeUndefined();
   });
 
+  it("--fault-when restart: every hook acts after a restart only", () => {
+    const gated = gatedFault({ name: "late", ready: () => false, response: () => ({ status: 502 }) }, createGate({ when: "restart" }));
+    expect(gated.restartAware).toBe(true);
+    const first = { isRestart: () => false };
+    const restarted = { isRestart: () => true };
+    expect(gated.ready!(first, true)).toBe(true);
+    expect(gated.ready!(restarted, true)).toBe(false);
+    expect(gated.response!({ req: fakeRequest(), status: 200, headers: [] }, first)).toBeUndefined();
+    expect(gated.response!({ req: fakeRequest(), status: 200, headers: [] }, restarted)).toEqual({ status: 502 });
+  });
+
   it("rejects a bad rate or an unknown condition, naming the option", () => {
     expect(() => createGate({ every: 0 })).toThrow("--fault-every: expected a whole number ≥ 1, got 0");
     expect(() => createGate({ every: 2.5 })).toThrow("--fault-every: expected a whole number ≥ 1, got 2.5");
-    expect(() => createGate({ when: "sometimes" })).toThrow('--fault-when: unknown condition "sometimes"; expected one of fresh-connection, chunked-request, status-5xx, first-start');
+    expect(() => createGate({ when: "sometimes" })).toThrow('--fault-when: unknown condition "sometimes"; expected one of fresh-connection, chunked-request, status-5xx, first-start, restart');
   });
 });
