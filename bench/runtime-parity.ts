@@ -1,4 +1,4 @@
-// Do the local and docker runtimes reach the same verdicts? Through the real CLI, one
+// Do the runtimes (local, docker, kubernetes) reach the same verdicts? Through the real CLI, one
 // command at a time (checks time things; 2 cores): `certify --no-performance` of Envoy,
 // good-proxy and every faulty fixture in reference/sidecars/, and `run
 // scenarios/default.yaml` (its full 20 rounds), on each runtime. Prints a markdown table (and,
@@ -6,7 +6,9 @@
 //
 //   node --import tsx bench/runtime-parity.ts [--only envoy,leaky,default,...] [--runtimes local,docker] [--out DIR]
 //
-// Needs a Docker engine and the images (node scripts/build-images.mjs). ≈ 1.5 h for everything on 2 cores.
+// Needs a Docker engine and the images (node scripts/build-images.mjs); kubernetes, a
+// cluster in the current context (sidecar-bench cluster up). ≈ 1.5 h for everything on
+// local and docker on 2 cores; a kubernetes certification takes 2–3× a local one.
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
