@@ -1,7 +1,6 @@
 // Ctrl-C during `run --runtime docker`: the run stops within seconds (the engine's
 // stats API once made this take minutes), keeps its finished trials, exits 130, and
 // leaves no container or network of the run behind.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -10,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { connectDockerEngine } from "../runtime/docker/docker-engine.ts";
 import { LABEL_RUN_ID } from "../runtime/docker/docker-labels.ts";
 import { dockerTestEngine, ensureProjectImage } from "../runtime/docker/docker-test-engine.ts";
-import { measuredTrials, readResults, waitFor } from "./fixtures/run-progress.ts";
+import { interruptRun, readResults } from "./fixtures/run-progress.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = join(root, "bin", "sidecar-bench.js");
@@ -23,37 +22,22 @@ describe.skipIf(engine.skipReason !== null)("sidecar-bench run --runtime docker,
   it("on Ctrl-C stops and removes the run's containers and network, keeps the finished trials and exits 130", async () => {
     for (const image of ["primary-fastapi", "envoy", "node-sidecars"] as const) ensureProjectImage(image);
     const outDir = mkdtempSync(join(tmpdir(), "sb-docker-sigint-"));
-    const child = spawn(process.execPath, [bin, "run", join(root, "harness", "cli", "fixtures", "long.yaml"), "--runtime", "docker", "--out", outDir], {
-      cwd: root,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((settle) => child.once("exit", (code) => settle(code)));
-    try {
-      await waitFor(() => measuredTrials(outDir) >= 2, 120_000);
-    } catch (error) {
-      child.kill("SIGINT");
-      await exited;
-      throw new Error(`${(error as Error).message}; stderr: ${stderr}`);
-    }
-    const runId = readResults(outDir).runId;
     const { dockerode } = await connectDockerEngine();
-    const filters = JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
-    expect((await dockerode.listContainers({ all: true, filters })).length).toBeGreaterThan(0);
-
-    const signalledMs = performance.now();
-    child.kill("SIGINT");
-    const code = await exited;
-    const stopMs = performance.now() - signalledMs;
-    expect(code, stderr).toBe(130);
-    expect(stopMs).toBeLessThan(MAX_STOP_MS);
+    const filters = (runId: string) => JSON.stringify({ label: [`${LABEL_RUN_ID}=${runId}`] });
+    const run = await interruptRun(bin, [join(root, "harness", "cli", "fixtures", "long.yaml"), "--runtime", "docker"], outDir, {
+      cwd: root,
+      minTrials: 2,
+      startTimeoutMs: 120_000,
+      whileRunning: async (runId) => expect((await dockerode.listContainers({ all: true, filters: filters(runId) })).length).toBeGreaterThan(0),
+    });
+    expect(run.exitCode, run.stderr).toBe(130);
+    expect(run.stopMs).toBeLessThan(MAX_STOP_MS);
     const results = readResults(outDir);
     expect(results.status).toBe("interrupted");
     expect(results.environment.runtime).toBe("docker");
     expect(results.trials.filter((t) => !t.warmup).length).toBeGreaterThanOrEqual(2);
     expect(readFileSync(join(outDir, "report.md"), "utf8")).toContain("**interrupted**");
-    expect(await dockerode.listContainers({ all: true, filters })).toEqual([]);
-    expect(await dockerode.listNetworks({ filters })).toEqual([]);
+    expect(await dockerode.listContainers({ all: true, filters: filters(run.runId) })).toEqual([]);
+    expect(await dockerode.listNetworks({ filters: filters(run.runId) })).toEqual([]);
   }, 240_000);
 });

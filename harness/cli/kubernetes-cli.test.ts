@@ -2,7 +2,6 @@
 // scenario to the end (the in-cluster generator, the report naming the cluster), Ctrl-C
 // mid-run (exit 130, finished trials kept, nothing of the run left on the cluster), and a
 // cluster that does not answer (a bounded error naming it).
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -12,7 +11,7 @@ import { KubeConnection } from "../runtime/kubernetes/kube-connection.ts";
 import { runNamespace } from "../runtime/kubernetes/kube-names.ts";
 import { kubernetesTestCluster } from "../runtime/kubernetes/kubernetes-test-cluster.ts";
 import { runToEnd } from "./fixtures/run-cli.ts";
-import { measuredTrials, readResults, waitFor } from "./fixtures/run-progress.ts";
+import { interruptRun, readResults } from "./fixtures/run-progress.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = join(root, "bin", "sidecar-bench.js");
@@ -51,31 +50,18 @@ describe.skipIf(cluster.skipReason !== null)("sidecar-bench run --runtime kubern
 
   it("on Ctrl-C stops the pods and the generator, deletes the run's namespace, keeps the finished trials and exits 130", async () => {
     const outDir = mkdtempSync(join(tmpdir(), "sb-k8s-sigint-"));
-    const child = spawn(process.execPath, [bin, "run", join(fixtures, "long.yaml"), "--runtime", "kubernetes", "--kubeconfig", cluster.kubeconfig, "--out", outDir], {
+    const run = await interruptRun(bin, [join(fixtures, "long.yaml"), "--runtime", "kubernetes", "--kubeconfig", cluster.kubeconfig], outDir, {
       cwd: root,
-      stdio: ["ignore", "ignore", "pipe"],
+      minTrials: 2,
+      startTimeoutMs: 180_000,
+      whileRunning: async (runId) => expect(await namespaceGone(runId)).toBe(false),
     });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((settle) => child.once("exit", (code) => settle(code)));
-    try {
-      await waitFor(() => measuredTrials(outDir) >= 2, 180_000);
-    } catch (error) {
-      child.kill("SIGINT");
-      await exited;
-      throw new Error(`${(error as Error).message}; stderr: ${stderr}`);
-    }
-    const runId = readResults(outDir).runId;
-    expect(await namespaceGone(runId)).toBe(false);
-    const signalledMs = performance.now();
-    child.kill("SIGINT");
-    const code = await exited;
-    expect(code, stderr).toBe(130);
-    expect(performance.now() - signalledMs).toBeLessThan(MAX_STOP_MS);
+    expect(run.exitCode, run.stderr).toBe(130);
+    expect(run.stopMs).toBeLessThan(MAX_STOP_MS);
     const results = readResults(outDir);
     expect(results.status).toBe("interrupted");
     expect(results.trials.filter((t) => !t.warmup).length).toBeGreaterThanOrEqual(2);
-    expect(await namespaceGone(runId)).toBe(true);
+    expect(await namespaceGone(run.runId)).toBe(true);
   }, 300_000);
 });
 

@@ -1,15 +1,13 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { connectDockerEngine } from "./docker-engine.ts";
 import { LABEL_RUN_ID } from "./docker-labels.ts";
 import { DockerRuntime } from "./docker-runtime.ts";
 import { dockerTestEngine, ensureProjectImage } from "./docker-test-engine.ts";
+import { killHarnessHoldingPod } from "../fixtures/killed-harness.ts";
 
-const holdPod = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "hold-pod.ts");
 const engine = await dockerTestEngine();
 if (engine.skipReason) console.warn(`docker reaping tests skipped: ${engine.skipReason}`);
 const describeDocker = engine.skipReason ? describe.skip : describe;
@@ -19,16 +17,7 @@ describeDocker("docker runtime: a killed harness", () => {
 
   it("leaves containers and a network that the next run reaps, and nothing after that", async () => {
     const runId = `test-killed-${process.pid}-${Date.now()}`;
-    const harness = spawn(process.execPath, ["--import", "tsx", holdPod, mkdtempSync(join(tmpdir(), "sb-docker-killed-")), runId], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const exited = new Promise((done) => harness.once("exit", done));
-    await new Promise<void>((started, failed) => {
-      harness.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("started") && started());
-      harness.once("exit", (code) => failed(new Error(`hold-pod exited with ${code} before starting its pod`)));
-    });
-    harness.kill("SIGKILL");
-    await exited;
+    await killHarnessHoldingPod("docker", runId);
 
     const { dockerode } = await connectDockerEngine();
     const filters = { label: [`${LABEL_RUN_ID}=${runId}`] };

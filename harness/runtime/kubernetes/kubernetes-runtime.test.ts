@@ -2,7 +2,6 @@
 // (`npm test` starts it; kubernetes-test-cluster.ts says when these skip). What is
 // checked is that the runtime reports what the kubelet did — native-sidecar start order,
 // readiness, restarts, the stop order and the grace period — and cleans up after itself.
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +15,7 @@ import { LABEL_RUN_ID, runNamespace } from "./kube-names.ts";
 import { KubernetesPod } from "./kubernetes-pod.ts";
 import { KubernetesRuntime } from "./kubernetes-runtime.ts";
 import { kubernetesTestCluster } from "./kubernetes-test-cluster.ts";
+import { killHarnessHoldingPod } from "../fixtures/killed-harness.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..", "..");
@@ -232,16 +232,7 @@ describeKubernetes("kubernetes runtime as from a harness off the node", () => {
 describeKubernetes("kubernetes runtime: a killed harness", () => {
   it("leaves a namespace that the next run reaps", async () => {
     const killedRun = `${runId}-killed`;
-    const harness = spawn(process.execPath, ["--import", "tsx", join(here, "fixtures", "hold-pod.ts"), mkdtempSync(join(tmpdir(), "sb-k8s-killed-")), killedRun, cluster.kubeconfig], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const exited = new Promise((done) => harness.once("exit", done));
-    await new Promise<void>((started, failed) => {
-      harness.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("started") && started());
-      harness.once("exit", (code) => failed(new Error(`hold-pod exited with ${code} before starting its pod`)));
-    });
-    harness.kill("SIGKILL");
-    await exited;
+    await killHarnessHoldingPod("kubernetes", killedRun, cluster.kubeconfig);
     const { core } = KubeConnection.load({ kubeconfig: cluster.kubeconfig });
     const namespace = runNamespace(killedRun);
     expect((await core.listNamespacedPod({ namespace })).items).toHaveLength(1);
