@@ -2,7 +2,7 @@
 // fault's magnitude set from the effective policy (a fault-proxy option: --delay-ms,
 // --memory-mib, --cpu-ms-per-request, --leak-kib) just inside the threshold, where the
 // check must pass, and just past it, where it must fail. They show each check's
-// resolution, not only that it can fail; the fixture suite (suites/fixtures.test.ts)
+// resolution, not only that it can fail; the fixture suite (suites/fixtures-local.test.ts)
 // runs each against its own check only.
 //
 // Not threshold-based, so without a boundary pair: startup-probe-reflects-readiness

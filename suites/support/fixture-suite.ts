@@ -1,3 +1,4 @@
+// The fixture suite, shared by suites/fixtures-{local,docker,kubernetes}.test.ts.
 // "A check that cannot fail is a defect" (DESIGN.md, Conformance): for every test in the
 // registry, its faulty fixture must make exactly that test fail while every other core
 // test of the fixture's profiles passes (or is skipped / not-supported); and the
@@ -6,8 +7,9 @@
 // fixture-plan-runtimes.ts; on kubernetes each fixture against its own check only).
 //
 // This is the expensive part of CI, so: in-process through the same runCheck as certify
-// (no vitest per fixture), one fixture at a time (2 cores; checks time things; the
-// docker runs follow the local ones in this one file), no performance run, and per
+// (no vitest per fixture), one fixture at a time within a runtime's file (2 cores;
+// checks time things), one file per runtime (suites/fixtures-<runtime>.test.ts) so the
+// two test workers share them, no performance run, and per
 // fixture only its own test, its profile's core tests and the lifecycle core tests
 // (fixturePlan says why: all profiles took 15.4 min). The fixture's own test runs with the
 // policy's tries; the collateral ones with COLLATERAL_TRIES per expectation: a fixture's
@@ -33,28 +35,27 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConformanceTest } from "../harness/conformance/conformance-test.ts";
-import { loadPolicy } from "../harness/conformance/certification-policy.ts";
-import { PRIMARY_MANIFEST } from "../harness/conformance/entry-options.ts";
-import { fixturePlan } from "../harness/conformance/fixture-plan.ts";
-import { type FixtureRuntime, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "../harness/conformance/fixture-plan-runtimes.ts";
-import { runConformance } from "../harness/conformance/run-conformance.ts";
-import { selectTests } from "../harness/conformance/select-tests.ts";
-import type { VerdictRecord } from "../harness/conformance/verdict-record.ts";
-import type { PodRuntime } from "../harness/runtime/pod-runtime.ts";
-import { DockerRuntime } from "../harness/runtime/docker/docker-runtime.ts";
-import { dockerTestEngine, ensureProjectImage } from "../harness/runtime/docker/docker-test-engine.ts";
-import { LocalRuntime } from "../harness/runtime/local/local-runtime.ts";
-import { KubernetesRuntime } from "../harness/runtime/kubernetes/kubernetes-runtime.ts";
-import { kubernetesTestCluster } from "../harness/runtime/kubernetes/kubernetes-test-cluster.ts";
-import { clusterLayout } from "../harness/cluster/cluster-layout.ts";
-import { loadManifest, type LoadedManifest, type SidecarManifest } from "../harness/scenario/index.ts";
-import { CONFORMANCE_TESTS, testById } from "./registry.ts";
-import { BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./support/boundary-fixtures.ts";
-import { DETECTION_FIXTURES, LEGITIMATE_VARIANTS } from "./support/detection-fixtures.ts";
-import { FIXTURE_POLICY } from "./support/real-pod-check.ts";
+import type { ConformanceTest } from "../../harness/conformance/conformance-test.ts";
+import { loadPolicy } from "../../harness/conformance/certification-policy.ts";
+import { PRIMARY_MANIFEST } from "../../harness/conformance/entry-options.ts";
+import { fixturePlan } from "../../harness/conformance/fixture-plan.ts";
+import { type FixtureRuntime, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "../../harness/conformance/fixture-plan-runtimes.ts";
+import { runConformance } from "../../harness/conformance/run-conformance.ts";
+import { selectTests } from "../../harness/conformance/select-tests.ts";
+import type { VerdictRecord } from "../../harness/conformance/verdict-record.ts";
+import type { PodRuntime } from "../../harness/runtime/pod-runtime.ts";
+import { DockerRuntime } from "../../harness/runtime/docker/docker-runtime.ts";
+import { ensureProjectImage } from "../../harness/runtime/docker/docker-test-engine.ts";
+import { LocalRuntime } from "../../harness/runtime/local/local-runtime.ts";
+import { KubernetesRuntime } from "../../harness/runtime/kubernetes/kubernetes-runtime.ts";
+import { clusterLayout } from "../../harness/cluster/cluster-layout.ts";
+import { loadManifest, type LoadedManifest, type SidecarManifest } from "../../harness/scenario/index.ts";
+import { CONFORMANCE_TESTS, testById } from "../registry.ts";
+import { BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./boundary-fixtures.ts";
+import { DETECTION_FIXTURES, LEGITIMATE_VARIANTS } from "./detection-fixtures.ts";
+import { FIXTURE_POLICY } from "./real-pod-check.ts";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const primary = await loadManifest(join(root, PRIMARY_MANIFEST), "Primary");
 const GOOD_PROXY = "reference/sidecars/good-proxy.yaml";
 const policy = await loadPolicy(join(root, FIXTURE_POLICY));
@@ -62,11 +63,6 @@ const policy = await loadPolicy(join(root, FIXTURE_POLICY));
 const COLLATERAL_TRIES = 12;
 const collateralPolicy = { ...policy, suite: { ...policy.suite, triesPerExpectation: COLLATERAL_TRIES } };
 
-/** Whether the docker part runs: null, or why it skips; a missing engine under REQUIRE_DOCKER is a failure. */
-const docker = await dockerTestEngine().then(
-  (engine) => ({ skipReason: engine.skipReason, failure: null }),
-  (error: Error) => ({ skipReason: null, failure: error }),
-);
 
 function describeRecord(record: VerdictRecord): string {
   return `${record.id} ${record.verdict}: ${record.message}`;
@@ -77,20 +73,16 @@ function budgetMs(tests: readonly { timeoutMs: number }[]): number {
   return tests.reduce((sum, t) => sum + t.timeoutMs + 15_000, 30_000);
 }
 
-/** Whether the kubernetes part runs: null, or why it skips; a missing cluster under REQUIRE_KUBERNETES is a failure. */
-const kubernetes = await kubernetesTestCluster().then(
-  (cluster) => ({ skipReason: cluster.skipReason, failure: null, kubeconfig: cluster.kubeconfig }),
-  (error: Error) => ({ skipReason: null, failure: error, kubeconfig: "" }),
-);
 
-function newRuntime(name: FixtureRuntime): PodRuntime {
+function newRuntime(name: FixtureRuntime, kubeconfig: string | undefined): PodRuntime {
   const workDir = mkdtempSync(join(tmpdir(), `sb-fixtures-${name}-`));
-  if (name === "kubernetes") return new KubernetesRuntime({ workDir, projectRoot: root, target: { kubeconfig: kubernetes.kubeconfig }, localCluster: clusterLayout() });
+  if (name === "kubernetes") return new KubernetesRuntime({ workDir, projectRoot: root, target: kubeconfig ? { kubeconfig } : {}, localCluster: clusterLayout() });
   return name === "docker" ? new DockerRuntime({ workDir }) : new LocalRuntime({ workDir, extraPath: [join(root, ".venv", "bin")] });
 }
 
-function fixtureSuite(name: FixtureRuntime): void {
-  const runtime = newRuntime(name);
+/** `kubeconfig`: the cluster the kubernetes suite runs on (the project's own, kubernetes-test-cluster.ts). */
+export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
+  const runtime = newRuntime(name, kubeconfig);
   const runId = `fixtures-${name}-${process.pid}-${Date.now()}`;
   const tests = fixtureTestsFor(name, CONFORMANCE_TESTS);
   const boundaries = boundaryFixturesFor(name, BOUNDARY_FIXTURES, CONFORMANCE_TESTS);
@@ -198,30 +190,26 @@ function fixtureSuite(name: FixtureRuntime): void {
   });
 }
 
-describe("local runtime", () => fixtureSuite("local"));
-
-if (docker.failure) {
-  describe("docker runtime", () => {
-    it("has a Docker engine to run the fixtures on (SIDECAR_BENCH_REQUIRE_DOCKER is set)", () => {
-      throw docker.failure;
+/**
+ * Declares the suite for a container runtime: it runs when the runtime is here, skips
+ * saying why when not, and fails when the runtime is required (SIDECAR_BENCH_REQUIRE_*) but missing.
+ */
+export function runtimeFixtureSuite(
+  name: Exclude<FixtureRuntime, "local">,
+  availability: { skipReason: string | null; failure: Error | null; kubeconfig?: string },
+  what: string,
+): void {
+  if (availability.failure) {
+    const failure = availability.failure;
+    describe(`${name} runtime`, () => {
+      it(`has ${what} to run the fixtures on (the runtime is required)`, () => {
+        throw failure;
+      });
     });
-  });
-} else if (docker.skipReason) {
-  console.warn(`docker fixture tests skipped: ${docker.skipReason}`);
-  describe.skip(`docker runtime (skipped: ${docker.skipReason})`, () => fixtureSuite("docker"));
-} else {
-  describe("docker runtime", () => fixtureSuite("docker"));
-}
-
-if (kubernetes.failure) {
-  describe("kubernetes runtime", () => {
-    it("has the project's cluster to run the fixtures on (SIDECAR_BENCH_REQUIRE_KUBERNETES is set)", () => {
-      throw kubernetes.failure;
-    });
-  });
-} else if (kubernetes.skipReason) {
-  console.warn(`kubernetes fixture tests skipped: ${kubernetes.skipReason}`);
-  describe.skip(`kubernetes runtime (skipped: ${kubernetes.skipReason})`, () => fixtureSuite("kubernetes"));
-} else {
-  describe("kubernetes runtime", () => fixtureSuite("kubernetes"));
+  } else if (availability.skipReason) {
+    console.warn(`${name} fixture tests skipped: ${availability.skipReason}`);
+    describe.skip(`${name} runtime (skipped: ${availability.skipReason})`, () => fixtureSuite(name, availability.kubeconfig));
+  } else {
+    describe(`${name} runtime`, () => fixtureSuite(name, availability.kubeconfig));
+  }
 }
