@@ -5,6 +5,7 @@
 // The harness drives it through one exec session for the whole run: rounds in on stdin,
 // results out on stdout (remote-open-loop.ts). Placement: on the node of the pods under
 // test (default) or on another one, as Istio's benchmarks place their client.
+import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -18,6 +19,7 @@ import { KubernetesPod, type ResolvedImage } from "./kubernetes-pod.ts";
 
 const CONTAINER = "loadgen";
 const READY_TIMEOUT_MS = 120_000;
+const UNSCHEDULABLE_GIVE_UP_MS = 10_000;
 const ENTRY = ["node", "/opt/sidecar-bench/loadgen.mjs"];
 
 export interface GeneratorOptions {
@@ -62,11 +64,15 @@ export function generatorPod(options: GeneratorOptions, name: string): V1Pod {
 
 export async function startInClusterGenerator(options: GeneratorOptions, signal?: AbortSignal): Promise<OpenLoopDriver & { pod: string; node: string }> {
   const { core } = options.connection;
-  const name = dnsLabel(`sidecar-bench-loadgen-${options.runId}`);
+  // Unique per generator: a run may start another while the last one's deletion is still under way.
+  const name = dnsLabel(`sidecar-bench-loadgen-${randomBytes(3).toString("hex")}-${options.runId}`);
   await core.createNamespacedPod({ namespace: options.namespace, body: generatorPod(options, name) }).catch((error: unknown) => {
     throw new Error(`cannot create the load generator pod ${options.namespace}/${name}: ${firstLine(error)}`);
   });
-  const node = await waitRunning(options, name, signal);
+  const node = await waitRunning(options, name, signal).catch(async (error: unknown) => {
+    await core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    throw error;
+  });
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderrLines: string[] = [];
@@ -99,6 +105,7 @@ export async function startInClusterGenerator(options: GeneratorOptions, signal?
 async function waitRunning(options: GeneratorOptions, name: string, signal?: AbortSignal): Promise<string> {
   const deadline = performance.now() + READY_TIMEOUT_MS;
   let last = "Pending";
+  let unschedulableSinceMs: number | null = null;
   while (performance.now() < deadline && !signal?.aborted) {
     const pod = await options.connection.core.readNamespacedPod({ name, namespace: options.namespace });
     const status = pod.status?.containerStatuses?.[0];
@@ -109,8 +116,11 @@ async function waitRunning(options: GeneratorOptions, name: string, signal?: Abo
     }
     const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
     last = unscheduled ? `unschedulable: ${unscheduled.message ?? unscheduled.reason}` : (waiting?.reason ?? pod.status?.phase ?? "Pending");
+    unschedulableSinceMs = unscheduled ? (unschedulableSinceMs ?? performance.now()) : null;
+    // The scheduler retries, but a cluster that does not change while the run waits will not place it.
+    if (unschedulableSinceMs !== null && performance.now() - unschedulableSinceMs > UNSCHEDULABLE_GIVE_UP_MS) break;
     await sleep(200);
   }
   const hint = last.startsWith("unschedulable") && options.placement === "other-node" ? " (placement other-node needs a second node)" : "";
-  throw new Error(`load generator pod ${options.namespace}/${name} not running within ${READY_TIMEOUT_MS / 1000} s: ${last}${hint}`);
+  throw new Error(`load generator pod ${options.namespace}/${name} not running: ${last}${hint}`);
 }

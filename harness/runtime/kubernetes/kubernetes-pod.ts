@@ -33,6 +33,12 @@ export const IMAGE_SOURCE_ROOT = "/opt/sidecar-bench";
 const READY_POLL_MS = 20;
 const START_ERROR_LOG_LINES = 20;
 const EXEC_TIMEOUT_MS = 10_000;
+/**
+ * A pod the scheduler keeps reporting unschedulable (no node fits its requests, its
+ * placement) is given up after this, whatever the start-up bound: the scheduler retries,
+ * but a cluster that does not change while the run waits will not place it.
+ */
+const UNSCHEDULABLE_GIVE_UP_MS = 10_000;
 /** The kubelet's generic PLEG relists containers every second: a (re)started one is noticed up to this late. */
 const KUBELET_RELIST_MS = 1_000;
 /** From the kubelet's probe result to the watch event (status manager, API server, watch). */
@@ -96,6 +102,8 @@ export class KubernetesPod implements StartedPod {
   private onCreated: ((pod: StartedPod) => void) | undefined;
   /** Set once the pod exists and, with port-forward access, its ports are forwarded. */
   private reachable = false;
+  /** When the scheduler was first seen reporting the pod unschedulable (see waitReady). */
+  private unschedulableSinceMs: number | null = null;
   /** What onCreated threw: it fails the start. */
   private createdCallbackError: Error | null = null;
 
@@ -345,6 +353,8 @@ export class KubernetesPod implements StartedPod {
     if (this.stopBeganAtMs !== null) {
       for (const event of added.filter((e) => e.type === "exited")) {
         const exitedAtMs = this.createdAtMs + event.atMs;
+        // Its SIGTERM came before it, whenever the harness learned of it.
+        this.tracker.capLast(event.container, "sigterm", exitedAtMs);
         if (event.detail === "on signal SIGKILL") this.tracker.note(event.container, "sigkill", exitedAtMs, "still running at the end of the grace period");
         this.tracker.note(event.container, "stopped", exitedAtMs, event.detail);
       }
@@ -462,6 +472,10 @@ export class KubernetesPod implements StartedPod {
       const exited = this.tracker.statuses().find((s) => s.state === "exited");
       if (exited) throw await this.startError(exited.name, `exited ${exited.exitSignal ? `on signal ${exited.exitSignal}` : `with code ${exited.exitCode}`} before the pod became ready`);
       if (this.deleted) throw await this.startError(this.spec.containers[0]!.name, "was deleted before it became ready");
+      const unschedulable = this.unschedulableFor(performance.now());
+      if (unschedulable && unschedulable.forMs > UNSCHEDULABLE_GIVE_UP_MS) {
+        throw await this.startError(this.spec.containers[0]!.name, `cannot start: the pod was not scheduled for ${Math.round(unschedulable.forMs / 1000)} s (${unschedulable.reason})`);
+      }
       if (performance.now() > deadline) {
         const notReady = this.tracker.statuses().find((s) => !s.ready) ?? this.tracker.statuses()[0]!;
         const scheduled = this.nodeName ? "" : " (never scheduled)";
@@ -469,6 +483,17 @@ export class KubernetesPod implements StartedPod {
       }
       await sleep(READY_POLL_MS);
     }
+  }
+
+  /** Since when the scheduler has reported the pod unschedulable, and why (its condition's message). */
+  private unschedulableFor(nowMs: number): { forMs: number; reason: string } | null {
+    const condition = this.tracker.lastSnapshot()?.status?.conditions?.find((c) => c.type === "PodScheduled");
+    if (condition?.status !== "False" || condition.reason !== "Unschedulable") {
+      this.unschedulableSinceMs = null;
+      return null;
+    }
+    this.unschedulableSinceMs ??= nowMs;
+    return { forMs: nowMs - this.unschedulableSinceMs, reason: condition.message ?? condition.reason };
   }
 
   private async startError(container: string, what: string): Promise<PodStartError> {

@@ -140,6 +140,14 @@ describeKubernetes("kubernetes runtime on the project's cluster", () => {
     expect((failure as Error).message).toMatch(/container "missing" cannot start: ErrImageNeverPull.*sidecar-bench\/not-built:v1.*(ctr -n k8s.io images import|kind load docker-image)/s);
   }, 60_000);
 
+  it("gives up on a pod no node can take, naming the scheduler's reason, without waiting out the start-up bound", async () => {
+    const began = performance.now();
+    const failure = await runtime.startPod(pod([container("greedy", "main", 8135, [], { resources: { cpus: 64 } })])).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PodStartError);
+    expect((failure as Error).message).toMatch(/cannot start: the pod was not scheduled for \d+ s \(.*Insufficient cpu/);
+    expect(performance.now() - began).toBeLessThan(25_000);
+  }, 60_000);
+
   it("reads a container's CPU, memory and throttling from its cgroup on the node", async () => {
     const started = await runtime.startPod(
       pod([container("busy", "main", 8141, ["--alloc-mib", "64", "--burn-cpu-ms", "3000"], { resources: { cpus: 0.2, memoryMiB: 256 } })]),
@@ -179,6 +187,15 @@ describeKubernetes("kubernetes runtime on the project's cluster", () => {
       await target.stop();
     }
   }, 120_000);
+
+  it("says why a generator placed on another node cannot run on a one-node cluster", async () => {
+    const target = await runtime.startPod(pod([container("alone", "main", 8155)]));
+    try {
+      await expect(runtime.openLoopDriver(runId, { placement: "other-node" })).rejects.toThrow(/load generator pod .* not running: unschedulable: .*\(placement other-node needs a second node\)/);
+    } finally {
+      await target.stop();
+    }
+  }, 90_000);
 
   it("deletes the run's namespace, pods and ConfigMaps on stopAll", async () => {
     const other = newRuntime();

@@ -380,3 +380,16 @@ describe("exitOf", () => {
     expect(exitOf({ exitCode: 0, signal: 9 })).toEqual({ code: null, signal: "SIGKILL" });
   });
 });
+
+describe("PodStatusTracker.capLast", () => {
+  it("moves an event the harness learned of late back before what it caused, never later", () => {
+    const tracker = new PodStatusTracker([{ name: "app", kubernetesName: "app", kind: "main" }], 1_000);
+    tracker.note("app", "sigterm", 1_200, "Stopping container app");
+    tracker.capLast("app", "sigterm", 1_150);
+    expect(tracker.events()).toEqual([{ atMs: 150, container: "app", type: "sigterm", detail: "Stopping container app" }]);
+    tracker.capLast("app", "sigterm", 1_180);
+    expect(tracker.events()[0]!.atMs).toBe(150);
+    tracker.capLast("app", "ready", 1_000);
+    expect(tracker.events()).toHaveLength(1);
+  });
+});

@@ -161,6 +161,16 @@ export class PodStatusTracker {
     return this.observed.get(name)?.oomKilled.size ?? 0;
   }
 
+  /**
+   * Moves the container's last event of `type` back to `atMs` (performance.now() scale) when
+   * it is later: an event the harness learned of late (the kubelet's "Killing" reaches it a
+   * watch round trip after the fact) cannot have followed what it caused.
+   */
+  capLast(container: string, type: PodEvent["type"], atMs: number): void {
+    const event = [...this.podEvents].reverse().find((e) => e.container === container && e.type === type);
+    if (event && event.atMs > atMs - this.createdAtMs) event.atMs = atMs - this.createdAtMs;
+  }
+
   statuses(): ContainerStatus[] {
     return this.containers.map((c) => ({ ...this.observed.get(c.name)!.status }));
   }
