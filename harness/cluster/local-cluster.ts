@@ -8,6 +8,7 @@
 // as it was (host-changes.ts). Both are idempotent.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { BRIDGE_ADDRESS, BRIDGE_NAME, CONTEXT_NAME, KUBERNETES_VERSION, NODE_NAME, POD_SUBNET, type ClusterLayout } from "./cluster-layout.ts";
@@ -132,6 +133,8 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterUpRes
   ensurePodBridge();
   // The sandbox image must be there before the kubelet runs its first pod.
   const pauseImported = await syncImages(layout, [options.pauseImage]);
+  // A kubelet refuses to start on a CPU manager checkpoint of another policy (an older config).
+  if (runningPid(layout, byName.get("kubelet")!) === null) rmSync(join(layout.kubeletRootDir, "cpu_manager_state"), { force: true });
   await start("kubelet");
   await waitNodeReady(layout, NODE_READY_TIMEOUT_MS);
   const nodeReadySeconds = (performance.now() - daemonsBegan) / 1000;

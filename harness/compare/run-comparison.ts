@@ -83,7 +83,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
   const comparison = requireComparison(scenario);
   const seed = options.seed ?? spec.seed;
   const columns = Object.fromEntries(COLUMNS.map((c) => [c, comparison[c]])) as Record<Column, string>;
-  const pinning = planPinning(spec.pinning.mode);
+  const pinning = (await runtime.pinningPlan?.(spec.pinning.mode)) ?? planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const cpuSet = pinning.podCpus ? { cpuSet: pinning.podCpus } : {};
   const request = buildInferRequest({ model: scenario.primary.manifest.spec.model.name, ...spec.workload.request }, deriveSeed(seed, "payload"));

@@ -83,7 +83,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   const arms = [BASELINE_VARIANT, ...variants.map((v) => v.name), ...(aaArm ? [aaArm] : [])];
   const perArmMs = armDurationMs(spec.workload.load, spec.trials.durationMs, spec.trials.minRequests);
   const steps = planSteps({ load: spec.workload.load, trials: spec.trials, arms, rounds, seed, perArmMs });
-  const pinning = planPinning(spec.pinning.mode);
+  const pinning = (await runtime.pinningPlan?.(spec.pinning.mode)) ?? planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const request = buildInferRequest(
     { model: scenario.primary.manifest.spec.model.name, ...spec.workload.request },

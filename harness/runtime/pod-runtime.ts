@@ -1,5 +1,6 @@
 // The one interface every runtime (local processes, docker, kubernetes) implements.
 // Callers see a spec → a started pod → a stopped pod; nothing runtime-specific leaks out.
+import type { PinningPlan } from "../experiment/cpu-pinning.ts";
 import type { OpenLoopDriver } from "../load/open-loop-driver.ts";
 
 /** Where a probe looks. `port` is a port name of the same container. */
@@ -199,6 +200,12 @@ export interface PodRuntime {
    * the harness sends them itself. The caller closes the driver.
    */
   openLoopDriver?(runId: string, options: { placement: GeneratorPlacement; signal?: AbortSignal }): Promise<OpenLoopDriver>;
+  /**
+   * How a runtime that places the load generator itself keeps it and the pods apart
+   * (DESIGN rule 10), asked before the pods start. Absent: the harness is the generator and
+   * pins itself and the pods (experiment/cpu-pinning.ts).
+   */
+  pinningPlan?(mode: "split" | "none"): Promise<PinningPlan>;
 }
 
 export class PodStartError extends Error {

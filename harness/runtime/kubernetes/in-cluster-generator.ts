@@ -18,6 +18,8 @@ import { KubernetesPod, type ResolvedImage } from "./kubernetes-pod.ts";
 
 
 const CONTAINER = "loadgen";
+/** The generator's heap at 70 000 req/s (its measured ceiling) with room to spare. */
+const GENERATOR_MEMORY = "512Mi";
 const READY_TIMEOUT_MS = 120_000;
 const UNSCHEDULABLE_GIVE_UP_MS = 10_000;
 const ENTRY = ["node", "/opt/sidecar-bench/loadgen.mjs"];
@@ -29,8 +31,11 @@ export interface GeneratorOptions {
   labels: Record<string, string>;
   image: ResolvedImage;
   placement: GeneratorPlacement;
-  /** CPU the generator pod requests (no limit: throttling would show as latency). */
-  cpuRequest: string;
+  /**
+   * Whole CPUs for a Guaranteed generator pod (requests = limits: the static CPU manager
+   * gives it those CPUs alone), or null: half a core requested, no limit.
+   */
+  exclusiveCpus: number | null;
 }
 
 /** The generator pod: idle until the harness execs the generator in it. */
@@ -55,7 +60,10 @@ export function generatorPod(options: GeneratorOptions, name: string): V1Pod {
           imagePullPolicy: options.image.imagePullPolicy,
           // Idle until exec'd; ends at once on SIGTERM.
           command: ["node", "-e", "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1 << 30)"],
-          resources: { requests: { cpu: options.cpuRequest, memory: "128Mi" } },
+          resources:
+            options.exclusiveCpus === null
+              ? { requests: { cpu: "500m", memory: GENERATOR_MEMORY } }
+              : { requests: { cpu: String(options.exclusiveCpus), memory: GENERATOR_MEMORY }, limits: { cpu: String(options.exclusiveCpus), memory: GENERATOR_MEMORY } },
         },
       ],
     },

@@ -129,13 +129,14 @@ export class KubernetesPod implements StartedPod {
   /** Creates the pod and waits until the kubelet reports it Ready; on failure deletes it and throws a PodStartError. */
   async start(options: { readyTimeoutMs?: number; onCreated?: (pod: StartedPod) => void } = {}): Promise<void> {
     this.onCreated = options.onCreated;
+    const { rendering, configFiles } = this.render();
     const { pod, configMap } = podManifests({
       spec: this.spec,
       podName: this.podName,
       namespace: this.context.namespace,
       containerNames: this.containerNames,
-      rendering: this.render(),
-      configFiles: this.configFiles,
+      rendering,
+      configFiles,
       labels: this.context.labels,
       netInitImage: this.context.netInitImage,
     });
@@ -182,10 +183,6 @@ export class KubernetesPod implements StartedPod {
   address(): string {
     if (this.podIP === null) throw new Error(`pod ${this.spec.name} has no address yet`);
     return this.podIP;
-  }
-
-  node(): string | null {
-    return this.nodeName;
   }
 
   status(): ContainerStatus[] {
@@ -538,10 +535,8 @@ export class KubernetesPod implements StartedPod {
     return follower;
   }
 
-  private configFiles: Record<string, string> = {};
-
-  /** Commands and env with templates rendered: declared ports, the pod's localhost, files into the ConfigMap. */
-  private render(): Record<string, ContainerRendering> {
+  /** Commands and env with templates rendered (declared ports, the pod's localhost), and the rendered files for the ConfigMap. */
+  private render(): { rendering: Record<string, ContainerRendering>; configFiles: Record<string, string> } {
     const ports = Object.fromEntries(this.spec.containers.map((c) => [c.name, { ...c.ports }]));
     const configDir = join(this.context.podDir, "config");
     const rendering: Record<string, ContainerRendering> = {};
@@ -562,8 +557,7 @@ export class KubernetesPod implements StartedPod {
         ...(workingDir ? { workingDir } : {}),
       };
     }
-    this.configFiles = readRendered(configDir);
-    return rendering;
+    return { rendering, configFiles: readRendered(configDir) };
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Namespace, V1Node } from "@kubernetes/client-node";
 import type { OpenLoopDriver } from "../../load/open-loop-driver.ts";
+import type { PinningPlan } from "../../experiment/cpu-pinning.ts";
 import type { GeneratorPlacement, PodRuntime, PodSpec, StartPodOptions, StartedPod } from "../pod-runtime.ts";
 import { startInClusterGenerator } from "./in-cluster-generator.ts";
 import { ownerAlive } from "../local/run-labels.ts";
@@ -28,8 +29,8 @@ import { NET_INIT_IMAGE, resolveImage } from "./project-images.ts";
 const NAMESPACE_GONE_TIMEOUT_MS = 60_000;
 const SERVICE_ACCOUNT_WAIT_MS = 5_000;
 const LOADGEN_IMAGE = "sidecar-bench/loadgen:latest";
-/** Half a core reserved for the generator (no limit: CFS throttling would show as latency). */
-const GENERATOR_CPU_REQUEST = "500m";
+/** One whole CPU: what the kubelet's static CPU manager hands a Guaranteed pod for itself. */
+const EXCLUSIVE_GENERATOR_CPUS = 1;
 /** containerd's own client (Debian's containerd package), for the runtime's event stream. */
 const CTR = "/usr/bin/ctr";
 
@@ -80,6 +81,8 @@ export class KubernetesRuntime implements PodRuntime {
   private readonly namespaces = new Map<string, Promise<{ namespace: string; watch: NamespaceWatch; created: boolean }>>();
   private portForwards: PortForwards | null = null;
   private readonly generators = new Set<OpenLoopDriver>();
+  /** Whole CPUs the generator pod asks for as a Guaranteed pod (pinningPlan "split", the default), or null. */
+  private generatorCpus: number | null = EXCLUSIVE_GENERATOR_CPUS;
   private readonly images = new Set<string>();
 
   constructor(private readonly options: KubernetesRuntimeOptions) {}
@@ -146,6 +149,29 @@ export class KubernetesRuntime implements PodRuntime {
     return pod;
   }
 
+  /**
+   * The benchmark's generator is a pod, so the harness pins nothing. In "split" mode the
+   * generator pod asks for one whole CPU as a Guaranteed pod: where the node's kubelet
+   * runs the static CPU manager (the project's cluster does) that CPU is the generator's
+   * alone and the pods under test run on the others; elsewhere it is a CFS share. The
+   * description says which the node does (its kubelet's configz).
+   */
+  async pinningPlan(mode: "split" | "none"): Promise<PinningPlan> {
+    this.generatorCpus = mode === "split" ? EXCLUSIVE_GENERATOR_CPUS : null;
+    if (mode === "none") return { mode, loadGeneratorCpus: [], podCpus: undefined, description: "no pinning (requested): the load generator pod and the pods under test share the node's CPUs" };
+    const { connection, nodes } = await this.connect();
+    const policies = await Promise.all(nodes.map((node) => kubeletCpuManagerPolicy(connection, node.metadata?.name ?? "")));
+    const exclusive = policies.length > 0 && policies.every((policy) => policy === "static");
+    return {
+      mode,
+      loadGeneratorCpus: [],
+      podCpus: undefined,
+      description: exclusive
+        ? "the load generator pod holds 1 CPU of its own (Guaranteed QoS, the kubelet's static CPU manager); the pods under test share the node's other CPUs"
+        : `the load generator pod is Guaranteed 1 CPU, but the node's kubelet does not pin (CPU manager policy ${[...new Set(policies)].join(", ") || "unknown"}): it and the pods under test share the node's CPUs`,
+    };
+  }
+
   /** A generator pod in the run's namespace, placed relative to its pods under test (in-cluster-generator.ts). */
   async openLoopDriver(runId: string, options: { placement: GeneratorPlacement; signal?: AbortSignal }): Promise<OpenLoopDriver> {
     const connected = await this.connect();
@@ -153,7 +179,7 @@ export class KubernetesRuntime implements PodRuntime {
     const image = resolveImage(LOADGEN_IMAGE, "loadgen");
     if (connected.ownCluster && this.options.localCluster) await syncImages(this.options.localCluster, [image.image]);
     const driver = await startInClusterGenerator(
-      { connection: connected.connection, namespace, runId, labels: runLabels(runId, this.owner), image, placement: options.placement, cpuRequest: GENERATOR_CPU_REQUEST },
+      { connection: connected.connection, namespace, runId, labels: runLabels(runId, this.owner), image, placement: options.placement, exclusiveCpus: this.generatorCpus },
       options.signal,
     );
     this.generators.add(driver);
@@ -274,6 +300,17 @@ export class KubernetesRuntime implements PodRuntime {
     const watch = new NamespaceWatch(connection, namespace, `${LABEL_RUN_ID}=${labelValue(runId)}`);
     await watch.open();
     return { namespace, watch, created: !given };
+  }
+}
+
+/** The node's kubelet's CPU manager policy ("none", "static"), from its configz through the API server; null when it will not say. */
+async function kubeletCpuManagerPolicy(connection: KubeConnection, node: string): Promise<string | null> {
+  try {
+    const answer: unknown = await connection.core.connectGetNodeProxyWithPath({ name: node, path: "configz" });
+    const config = (typeof answer === "string" ? JSON.parse(answer) : answer) as { kubeletconfig?: { cpuManagerPolicy?: string } };
+    return config.kubeletconfig?.cpuManagerPolicy ?? "none";
+  } catch {
+    return null;
   }
 }
 
