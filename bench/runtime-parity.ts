@@ -1,6 +1,6 @@
 // Do the runtimes (local, docker, kubernetes) reach the same verdicts? Through the real CLI, one
 // command at a time (checks time things; 2 cores): `certify --no-performance` of Envoy,
-// good-proxy and every faulty fixture in reference/sidecars/, and `run
+// Caddy, good-proxy and every faulty fixture in reference/sidecars/, and `run
 // scenarios/default.yaml` (its full 20 rounds), on each runtime. Prints a markdown table (and,
 // for every row that differs, which verdicts differ and why) on stdout; progress on stderr.
 //
@@ -44,6 +44,7 @@ function targets(): Target[] {
     .sort((a, b) => (a === "good-proxy.yaml" ? -1 : b === "good-proxy.yaml" ? 1 : a.localeCompare(b)));
   return [
     { name: "envoy", kind: "certify", file: "scenarios/sidecars/envoy.yaml" },
+    { name: "caddy", kind: "certify", file: "scenarios/sidecars/caddy.yaml" },
     ...fixtures.map((f): Target => ({ name: basename(f, ".yaml"), kind: "certify", file: `reference/sidecars/${f}` })),
     { name: "default", kind: "run", file: "scenarios/default.yaml" },
   ];
