@@ -2,8 +2,9 @@
 // it reads rounds from stdin, runs each with the same runInterleavedOpenLoop the harness
 // runs locally, and writes the results to stdout, one JSON line each. It exits when its
 // stdin ends (the harness's exec session closed), so it never outlives its harness.
-// Targets come from the harness, which admits only pods its own run created; here they
-// are pod addresses, hence allowRemote.
+// Targets come from the harness, whose RemoteOpenLoop admits only loopback and the pods
+// its own run created; here they are pod addresses this process cannot vouch for, hence
+// allowRemote.
 import { hostname } from "node:os";
 import { runInterleavedOpenLoop } from "../open-loop.ts";
 import { LineSplitter, REMOTE_PROTOCOL_VERSION, resultMessage, roundOptionsOf, type GeneratorMessage, type HarnessMessage } from "./remote-protocol.ts";

@@ -197,6 +197,26 @@ describe("RemoteOpenLoop on stand-in streams", () => {
     await expect(waiting).rejects.toThrow("gen: the generator's stream failed: websocket closed");
   });
 
+  it("refuses a round whose target is neither loopback nor a pod this run created, before it leaves", async () => {
+    const [input, output] = [new PassThrough(), new PassThrough()];
+    const remote = new RemoteOpenLoop(input, output, "gen");
+    output.write(hello);
+    await remote.ready();
+    const sent: string[] = [];
+    input.on("data", (chunk: Buffer) => sent.push(chunk.toString()));
+    await expect(remote.run(round(["http://127.0.0.1:1", "http://10.0.0.7:8080"]))).rejects.toThrow(/refusing to send load to 10\.0\.0\.7/);
+    await sleep(10);
+    expect(sent).toEqual([]);
+  });
+
+  it("skips JSON lines that are no message (null, a number)", async () => {
+    const output = new PassThrough();
+    const remote = new RemoteOpenLoop(new PassThrough(), output, "gen");
+    output.write("null\n42\n");
+    output.write(hello);
+    expect(await remote.ready()).toEqual({ node: "n1", pid: 7 });
+  });
+
   it("an error without a round's id fails no round", async () => {
     const [input, output] = [new PassThrough(), new PassThrough()];
     const remote = new RemoteOpenLoop(input, output, "gen");

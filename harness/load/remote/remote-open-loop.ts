@@ -3,6 +3,7 @@
 // last words if its stream ends.
 import type { Readable, Writable } from "node:stream";
 import type { OpenLoopResult } from "../open-loop.ts";
+import { assertLoadTarget } from "../target-guard.ts";
 import { LineSplitter, REMOTE_PROTOCOL_VERSION, resultsOf, roundMessage, type GeneratorMessage, type HarnessMessage, type RoundOptions } from "./remote-protocol.ts";
 
 const HELLO_TIMEOUT_MS = 30_000;
@@ -48,6 +49,7 @@ export class RemoteOpenLoop {
         } catch {
           continue; // not ours (a runtime's notice on the stream)
         }
+        if (typeof message !== "object" || message === null) continue; // JSON, but not a message ("null", a number)
         if (message.type === "hello") {
           clearTimeout(helloTimer);
           if (message.protocol === REMOTE_PROTOCOL_VERSION) greet(message);
@@ -56,12 +58,10 @@ export class RemoteOpenLoop {
           const waiting = this.waiting.get(message.id);
           this.waiting.delete(message.id);
           waiting?.resolve(resultsOf(message));
-        } else if (message.type === "error") {
-          const failure = new RemoteGeneratorError(`${where}: ${message.message}`);
-          if (message.id === null) continue;
+        } else if (message.type === "error" && message.id !== null) {
           const waiting = this.waiting.get(message.id);
           this.waiting.delete(message.id);
-          waiting?.reject(failure);
+          waiting?.reject(new RemoteGeneratorError(`${where}: ${message.message}`));
         }
       }
     });
@@ -83,7 +83,12 @@ export class RemoteOpenLoop {
     return { node: hello.node, pid: hello.pid };
   }
 
+  /**
+   * The generator sends to any address it is given (it cannot know which pods this run
+   * created), so the target guard holds here, in the harness, before a round leaves.
+   */
   async run(options: RoundOptions & { signal?: AbortSignal }): Promise<OpenLoopResult[]> {
+    for (const target of options.targets) assertLoadTarget(target.url);
     await this.ready();
     if (this.ended) throw this.ended;
     const id = this.nextId++;
