@@ -45,6 +45,8 @@ const KUBELET_RELIST_MS = 1_000;
 const STATUS_REPORT_ALLOWANCE_MS = 250;
 /** Beyond the grace period: the kubelet's own stop work and the API's deletion. */
 const STOP_MARGIN_MS = 30_000;
+/** How often a stop asks the API whether the pod is gone, beside the watch. */
+const POD_GONE_ASK_MS = 1_000;
 
 export interface ResolvedImage {
   image: string;
@@ -193,9 +195,9 @@ export class KubernetesPod implements StartedPod {
   }
 
   async stats(container: string): Promise<ContainerStats> {
-    const running = this.running.get(container);
+    const running = this.liveProcess(container);
     const agent = this.context.nodeAgent;
-    if (agent && running?.pid) {
+    if (agent && running) {
       const reader = agent.cgroupReader(running.pid);
       const counters = reader?.();
       if (counters) {
@@ -237,11 +239,21 @@ export class KubernetesPod implements StartedPod {
    * environment — delivered a round trip later; a failure is noted in the container's log.
    */
   signal(container: string, sig: NodeJS.Signals): void {
-    const running = this.running.get(container);
     if (this.context.nodeAgent) {
-      if (!running?.pid) throw new Error(`pod ${this.spec.name}: container "${container}" has no running process to signal`);
-      process.kill(running.pid, sig);
-      this.follower(container).log.note(`${sig} sent from the node to pid ${running.pid}`);
+      const known = this.running.get(container);
+      if (!known?.pid) throw new Error(`pod ${this.spec.name}: container "${container}" has no running process to signal`);
+      const running = this.liveProcess(container);
+      // As on the other runtimes, an ended container is not signalled: its pid may already be another process's.
+      if (!running) {
+        this.follower(container).log.note(`${sig} not sent: the container has exited`);
+        return;
+      }
+      try {
+        process.kill(running.pid, sig);
+        this.follower(container).log.note(`${sig} sent from the node to pid ${running.pid}`);
+      } catch (error) {
+        this.follower(container).log.note(`${sig} not sent to pid ${running.pid}: ${(error as Error).message}`);
+      }
       return;
     }
     this.signalByExec(container, sig).then(
@@ -295,7 +307,7 @@ export class KubernetesPod implements StartedPod {
       await sleep(READY_POLL_MS);
     }
     const deadline = performance.now() + this.spec.terminationGracePeriodMs + spec.startupTimeoutMs + STOP_MARGIN_MS;
-    while (!(this.statusOf(container).restartCount > before && this.statusOf(container).started && this.running.get(container)?.pid)) {
+    while (!(this.statusOf(container).restartCount > before && this.statusOf(container).started && this.processKnown(container))) {
       if (performance.now() > deadline) throw new Error(`pod ${this.spec.name}: the kubelet did not start "${container}" again within ${Math.round((deadline - graceDeadline) / 1000)} s`);
       await sleep(READY_POLL_MS);
     }
@@ -315,14 +327,19 @@ export class KubernetesPod implements StartedPod {
     this.stopBeganAtMs = began;
     const { core } = this.context.connection;
     const { namespace } = this.context;
-    await core.deleteNamespacedPod({ name: this.podName, namespace }).catch(() => undefined);
+    await core.deleteNamespacedPod({ name: this.podName, namespace }).catch((error: { code?: number }) => {
+      // Never created (the API refused it), or already gone.
+      if (error.code === 404) this.deleted = true;
+    });
     const deadline = began + this.spec.terminationGracePeriodMs + STOP_MARGIN_MS;
+    let nextAskAtMs = began + POD_GONE_ASK_MS;
     while (!this.deleted && performance.now() < deadline) {
       await sleep(READY_POLL_MS);
-      // The watch may have missed the end (reconnecting): ask once a second.
-      if (Math.floor((performance.now() - began) / 1000) !== Math.floor((performance.now() - began - READY_POLL_MS) / 1000)) {
+      // The watch may have missed the end (reconnecting): ask the API itself now and then.
+      if (performance.now() >= nextAskAtMs) {
         const gone = await core.readNamespacedPod({ name: this.podName, namespace }).then(() => false, (error: { code?: number }) => error.code === 404);
         if (gone) this.deleted = true;
+        nextAskAtMs = performance.now() + POD_GONE_ASK_MS;
       }
     }
     await core.deleteNamespacedConfigMap({ name: `${this.podName}-config`, namespace }).catch(() => undefined);
@@ -434,6 +451,19 @@ export class KubernetesPod implements StartedPod {
     }
   }
 
+  /** Off the node there is no pid to learn (signals go by exec); on it, a container's process must be known before the pod counts as started. */
+  private processKnown(container: string): boolean {
+    return !this.context.nodeAgent || Boolean(this.running.get(container)?.pid);
+  }
+
+  /** The container's process while its current instance runs: once it has exited (as the node's runtime or the API says), its pid may be reused. */
+  private liveProcess(container: string): { containerId: string; pid: number } | null {
+    const running = this.running.get(container);
+    if (!running?.pid) return null;
+    if (this.context.taskEvents?.exitOf(running.containerId) !== undefined || this.statusOf(container).state === "exited") return null;
+    return { containerId: running.containerId, pid: running.pid };
+  }
+
   private learnProcess(container: string, containerId: string): void {
     const entry: Running = { containerId, pid: null };
     this.running.set(container, entry);
@@ -462,7 +492,7 @@ export class KubernetesPod implements StartedPod {
 
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    while (!this.tracker.isReady() || this.spec.containers.some((c) => !this.running.get(c.name)?.pid && this.context.nodeAgent)) {
+    while (!this.tracker.isReady() || this.spec.containers.some((c) => !this.processKnown(c.name))) {
       if (this.createdCallbackError) throw this.createdCallbackError;
       const stuck = this.tracker.stuck()[0];
       if (stuck) throw await this.startError(stuck.name, `cannot start: ${stuck.reason}${stuck.message ? ` (${stuck.message})` : ""}${hintFor(stuck.reason)}`);
@@ -577,16 +607,30 @@ async function execOnce(connection: KubeConnection, namespace: string, pod: stri
   let errors = "";
   stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${EXEC_TIMEOUT_MS} ms` }), EXEC_TIMEOUT_MS);
+    let socket: { close(): void } | null = null;
+    let settled = false;
+    const settle = (outcome: { ok: boolean; detail: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    // A session that never answers is closed, not left open beside the run.
+    const timer = setTimeout(() => {
+      settle({ ok: false, detail: `no answer within ${EXEC_TIMEOUT_MS} ms` });
+      socket?.close();
+    }, EXEC_TIMEOUT_MS);
     connection.exec
       .exec(namespace, pod, container, command, null, stderr, null, false, (status) => {
-        clearTimeout(timer);
-        resolve(status.status === "Success" ? { ok: true, detail: "" } : { ok: false, detail: (errors.trim() || status.message || "failed").split("\n")[0]! });
+        settle(status.status === "Success" ? { ok: true, detail: "" } : { ok: false, detail: (errors.trim() || status.message || "failed").split("\n")[0]! });
       })
-      .catch((error: unknown) => {
-        clearTimeout(timer);
-        resolve({ ok: false, detail: firstLine(error) });
-      });
+      .then(
+        (opened) => {
+          socket = opened;
+          if (settled) opened.close();
+        },
+        (error: unknown) => settle({ ok: false, detail: firstLine(error) }),
+      );
   });
 }
 
