@@ -16,13 +16,14 @@ import { firstLine, type KubeConnection } from "./kube-connection.ts";
 import { LABEL_ROLE, LABEL_RUN_ID, dnsLabel, labelValue } from "./kube-names.ts";
 import { KubernetesPod, type ResolvedImage } from "./kubernetes-pod.ts";
 
-
 const CONTAINER = "loadgen";
 /** The generator's heap at 70 000 req/s (its measured ceiling) with room to spare. */
 const GENERATOR_MEMORY = "512Mi";
 const READY_TIMEOUT_MS = 120_000;
 const UNSCHEDULABLE_GIVE_UP_MS = 10_000;
 const ENTRY = ["node", "/opt/sidecar-bench/loadgen.mjs"];
+/** The generator's last stderr lines kept for an error (its stream may run for the whole run). */
+const STDERR_LINES_KEPT = 20;
 
 export interface GeneratorOptions {
   connection: KubeConnection;
@@ -74,11 +75,12 @@ export async function startInClusterGenerator(options: GeneratorOptions, signal?
   const { core } = options.connection;
   // Unique per generator: a run may start another while the last one's deletion is still under way.
   const name = dnsLabel(`sidecar-bench-loadgen-${randomBytes(3).toString("hex")}-${options.runId}`);
+  const deletePod = () => core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
   await core.createNamespacedPod({ namespace: options.namespace, body: generatorPod(options, name) }).catch((error: unknown) => {
     throw new Error(`cannot create the load generator pod ${options.namespace}/${name}: ${firstLine(error)}`);
   });
   const node = await waitRunning(options, name, signal).catch(async (error: unknown) => {
-    await core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    await deletePod();
     throw error;
   });
   const stdin = new PassThrough();
@@ -86,11 +88,29 @@ export async function startInClusterGenerator(options: GeneratorOptions, signal?
   const stderrLines: string[] = [];
   const stderr = new PassThrough();
   stderr.setEncoding("utf8");
-  stderr.on("data", (chunk: string) => stderrLines.push(...chunk.split("\n").filter(Boolean).slice(-20)));
-  const socket = await options.connection.exec.exec(options.namespace, name, CONTAINER, ENTRY, stdout, stderr, stdin, false);
-  socket.on("close", () => stdout.end());
-  const remote = new RemoteOpenLoop(stdin, stdout, `load generator pod ${options.namespace}/${name}`, () => stderrLines.slice(-10));
-  await remote.ready();
+  stderr.on("data", (chunk: string) => {
+    stderrLines.push(...chunk.split("\n").filter(Boolean));
+    stderrLines.splice(0, stderrLines.length - STDERR_LINES_KEPT);
+  });
+  let socket: Awaited<ReturnType<typeof options.connection.exec.exec>>;
+  let remote: RemoteOpenLoop;
+  try {
+    socket = await options.connection.exec.exec(options.namespace, name, CONTAINER, ENTRY, stdout, stderr, stdin, false);
+  } catch (error) {
+    await deletePod();
+    throw new Error(`cannot run the load generator in pod ${options.namespace}/${name}: ${firstLine(error)}`);
+  }
+  try {
+    socket.on("close", () => stdout.end());
+    remote = new RemoteOpenLoop(stdin, stdout, `load generator pod ${options.namespace}/${name}`, () => stderrLines.slice(-10));
+    await remote.ready();
+  } catch (error) {
+    // A generator that does not greet (another protocol, a crash) leaves neither its session nor its pod behind.
+    stdin.end();
+    socket.close();
+    await deletePod();
+    throw error;
+  }
   return {
     pod: name,
     node,
@@ -105,7 +125,7 @@ export async function startInClusterGenerator(options: GeneratorOptions, signal?
     async close() {
       stdin.end();
       socket.close();
-      await core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await deletePod();
     },
   };
 }
@@ -115,7 +135,9 @@ async function waitRunning(options: GeneratorOptions, name: string, signal?: Abo
   let last = "Pending";
   let unschedulableSinceMs: number | null = null;
   while (performance.now() < deadline && !signal?.aborted) {
-    const pod = await options.connection.core.readNamespacedPod({ name, namespace: options.namespace });
+    const pod = await options.connection.core.readNamespacedPod({ name, namespace: options.namespace }).catch((error: unknown) => {
+      throw new Error(`load generator pod ${options.namespace}/${name}: the API did not answer: ${firstLine(error)}`);
+    });
     const status = pod.status?.containerStatuses?.[0];
     if (status?.state?.running && pod.spec?.nodeName) return pod.spec.nodeName;
     const waiting = status?.state?.waiting;
@@ -129,6 +151,7 @@ async function waitRunning(options: GeneratorOptions, name: string, signal?: Abo
     if (unschedulableSinceMs !== null && performance.now() - unschedulableSinceMs > UNSCHEDULABLE_GIVE_UP_MS) break;
     await sleep(200);
   }
+  if (signal?.aborted) throw new Error(`load generator pod ${options.namespace}/${name}: the run was interrupted before it ran`);
   const hint = last.startsWith("unschedulable") && options.placement === "other-node" ? " (placement other-node needs a second node)" : "";
   throw new Error(`load generator pod ${options.namespace}/${name} not running: ${last}${hint}`);
 }
