@@ -112,4 +112,8 @@ describe("firstLine", () => {
     expect(firstLine("x".repeat(400))).toHaveLength(300);
     expect(firstLine(undefined)).toBe("undefined");
   });
+
+  it("the message of an error event that is no Error (a WebSocket's, from exec or port-forward)", () => {
+    expect(firstLine({ type: "error", message: "Unexpected server response: 403", error: new Error("x") })).toBe("Unexpected server response: 403");
+  });
 });

@@ -74,7 +74,9 @@ export class KubeConnection {
 
 /** The first line of an error from the client (its messages carry whole response bodies): the API's own message where there is one. */
 export function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  // A failed exec or port-forward rejects with the WebSocket's ErrorEvent, which carries a message but is no Error.
+  const own = (error as { message?: unknown } | null)?.message;
+  const text = error instanceof Error ? error.message : typeof own === "string" ? own : String(error);
   const body = /"message":"((?:[^"\\]|\\.)*)"/.exec(text);
   const message = statusMessage((error as { body?: unknown } | null)?.body) ?? body?.[1]!.replace(/\\"/g, '"');
   return (message ?? text).split("\n")[0]!.slice(0, 300);
