@@ -53,7 +53,7 @@ export const keepAliveReuse: ConformanceTest = {
   timeoutMs: 30_000,
   detection: exchangeClaim(
     DEFAULT_SUITE_CONFIG.triesPerExpectation,
-    `request after the previous one on the same client connection (five kinds of request, 2xx and 4xx answers, ${PAUSES} idle pauses of ${DEFAULT_SUITE_CONFIG.keepAliveIdleMs} ms)`,
+    `request after the previous one on the same client connection (five kinds of request, 2xx and 4xx answers, ${PAUSES} idle pauses of the suite config's keepAliveIdleMs)`,
   ),
   async run(context) {
     const { keepAliveIdleMs, exchangeTimeoutMs } = context.config;
