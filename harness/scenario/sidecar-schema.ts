@@ -1,5 +1,7 @@
 // kind: Sidecar — one helper container, what it claims (roles, features) and what it
-// may cost (budgets). Conformance profiles and resource verdicts read these claims.
+// says it costs (budgets). Roles and features decide which conformance tests apply;
+// budgets are claims a certificate reports against the measured figures, never the
+// bounds of a verdict (the certifier's policy sets those: policy-schema.ts).
 import { z } from "zod";
 import { checkContainerSpec, containerSpecShape, declaredPorts, undeclaredPortMessage } from "./container-schema.ts";
 import { API_VERSION, EVEN_WITH_FIELD_ISSUES, asRecord, componentMetadata, dnsLabel, portName, portRef, positiveNumber, repeats } from "./fields.ts";
@@ -60,7 +62,7 @@ const sidecarSpec = z
         timeToReadyMs: positiveNumber.optional(),
       })
       .optional()
-      .meta({ description: "Limits the resource and overhead verdicts check against." }),
+      .meta({ description: "What the sidecar claims it costs: certify reports each claim against the measured figure (claim holds / exceeded); the certifier's policy, not these, decides the verdicts." }),
   })
   .superRefine((spec, ctx) => {
     const raw = asRecord(spec) ?? {};
