@@ -1,11 +1,13 @@
 // One watch per kind of object a run cares about (its pods, and the events about them) in
 // its namespace, kept open for the whole run and reopened from the last resourceVersion
-// when the server closes it; each object goes to whoever subscribed to its name.
+// when the server closes it (from now, when that version is gone); each object goes to
+// whoever subscribed to its name.
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import type { KubeConnection } from "./kube-connection.ts";
-import { firstLine } from "./kube-connection.ts";
 
 const REOPEN_DELAY_MS = 200;
+/** HTTP 410 Gone: the resourceVersion to resume from has been compacted away. */
+const GONE = 410;
 
 type Listener<T> = (type: "ADDED" | "MODIFIED" | "DELETED", object: T, atMs: number) => void;
 
@@ -15,7 +17,6 @@ class ObjectWatch<T extends { metadata?: { name?: string; resourceVersion?: stri
   private resourceVersion: string | undefined;
   private closed = false;
   private opening: Promise<void> | null = null;
-  lastError: string | null = null;
 
   constructor(
     private readonly connection: KubeConnection,
@@ -25,7 +26,7 @@ class ObjectWatch<T extends { metadata?: { name?: string; resourceVersion?: stri
     private readonly keyOf: (object: T) => string | undefined,
   ) {}
 
-  /** Opens the watch on first use. */
+  /** `listener` gets every change of the object named `key` from now on (once open() has run); the returned function unsubscribes. */
   subscribe(key: string, listener: Listener<T>): () => void {
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
@@ -46,6 +47,12 @@ class ObjectWatch<T extends { metadata?: { name?: string; resourceVersion?: stri
       query,
       (type, object: T) => {
         const atMs = performance.now();
+        if (type === "ERROR") {
+          // The API server answers a watch from a compacted version with an ERROR event (a
+          // Status with code 410) and ends it: resuming from that version would fail forever.
+          if ((object as { code?: number } | null)?.code === GONE) this.resourceVersion = undefined;
+          return;
+        }
         if (object?.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
         if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
         const key = this.keyOf(object);
@@ -53,14 +60,19 @@ class ObjectWatch<T extends { metadata?: { name?: string; resourceVersion?: stri
       },
       (error: unknown) => {
         if (this.closed) return;
-        if (error) this.lastError = firstLine(error);
-        // 410 Gone: the version is too old to resume from; start over from now.
-        if (error && /\b410\b|too old/i.test(String((error as Error).message ?? error))) this.resourceVersion = undefined;
-        setTimeout(() => {
-          this.opening = this.connect().catch((e: unknown) => void (this.lastError = firstLine(e)));
-        }, REOPEN_DELAY_MS).unref();
+        // The same refusal as the request's HTTP status (the client's error message is only "Gone").
+        if ((error as { statusCode?: number } | null)?.statusCode === GONE) this.resourceVersion = undefined;
+        this.reopenLater();
       },
     );
+  }
+
+  /** Reopens after a pause; a reopen that fails (the API server down a while) is tried again, until close(). */
+  private reopenLater(): void {
+    setTimeout(() => {
+      if (this.closed) return;
+      this.opening = this.connect().catch(() => this.reopenLater());
+    }, REOPEN_DELAY_MS).unref();
   }
 
   close(): void {
