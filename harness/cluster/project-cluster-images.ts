@@ -4,10 +4,9 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { NET_INIT_IMAGE, resolveImage } from "../runtime/kubernetes/project-images.ts";
+import { LOADGEN_IMAGE, NET_INIT_IMAGE, resolveImage } from "../runtime/kubernetes/project-images.ts";
 
 export const PAUSE_IMAGE = "sidecar-bench/pause:latest";
-export const LOADGEN_IMAGE = "sidecar-bench/loadgen:latest";
 const MANIFEST_ROOTS = ["scenarios", "reference"];
 const SKIPPED_DIRS = new Set(["node_modules", ".venv", "__pycache__", "bin", ".git"]);
 

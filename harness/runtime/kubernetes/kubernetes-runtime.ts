@@ -24,11 +24,10 @@ import { NamespaceWatch } from "./namespace-watch.ts";
 import { ContainerdTaskEvents } from "./containerd-task-events.ts";
 import { findNodeAgent, isLocalAddress, type NodeAgent } from "./node-agent.ts";
 import { PortForwards } from "./port-forwards.ts";
-import { NET_INIT_IMAGE, resolveImage } from "./project-images.ts";
+import { LOADGEN_IMAGE, NET_INIT_IMAGE, resolveImage } from "./project-images.ts";
 
 const NAMESPACE_GONE_TIMEOUT_MS = 60_000;
 const SERVICE_ACCOUNT_WAIT_MS = 5_000;
-const LOADGEN_IMAGE = "sidecar-bench/loadgen:latest";
 /** One whole CPU: what the kubelet's static CPU manager hands a Guaranteed pod for itself. */
 const EXCLUSIVE_GENERATOR_CPUS = 1;
 /** containerd's own client (Debian's containerd package), for the runtime's event stream. */
@@ -103,15 +102,6 @@ export class KubernetesRuntime implements PodRuntime {
       signals: c.nodeAgent ? "kill(2) from the node on the container's process (found through CRI: crictl inspect)" : "kill by exec inside the pod (one PID namespace), on the container's first process",
       accounting: c.nodeAgent ? c.nodeAgent.accounting() : "kubelet stats summary",
     };
-  }
-
-  /** "cgroup-v1 (the node's container cgroups)" or "kubelet stats summary". */
-  async accountingSource(): Promise<string> {
-    return (await this.describe()).accounting;
-  }
-
-  async connection(): Promise<KubeConnection> {
-    return (await this.connect()).connection;
   }
 
   async startPod(spec: PodSpec, options: StartPodOptions = {}): Promise<StartedPod> {
@@ -295,10 +285,17 @@ export class KubernetesRuntime implements PodRuntime {
       } catch (error) {
         throw new Error(`cannot create namespace ${namespace}: ${firstLine(error)}`);
       }
-      await ensureDefaultServiceAccount(connection, namespace);
     }
     const watch = new NamespaceWatch(connection, namespace, `${LABEL_RUN_ID}=${labelValue(runId)}`);
-    await watch.open();
+    try {
+      if (!given) await ensureDefaultServiceAccount(connection, namespace);
+      await watch.open();
+    } catch (error) {
+      // stopAll deletes only namespaces whose preparation succeeded: one made for nothing goes now.
+      watch.close();
+      if (!given) await connection.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+      throw error;
+    }
     return { namespace, watch, created: !given };
   }
 }

@@ -13,6 +13,8 @@ const DOCKER_CLI = existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
 const PROJECT_REPOSITORY = /^sidecar-bench\/([a-z0-9-]+)(?::([\w.-]+))?$/;
 /** The image of the NAT init container: the project's base (a shell and iptables). */
 export const NET_INIT_IMAGE = "sidecar-bench/base:latest";
+/** The in-cluster load generator (in-cluster-generator.ts). */
+export const LOADGEN_IMAGE = "sidecar-bench/loadgen:latest";
 
 export class ImageResolutionError extends Error {
   override name = "ImageResolutionError";
