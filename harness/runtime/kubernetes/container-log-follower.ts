@@ -30,6 +30,8 @@ export class ContainerLogFollower {
   }
 
   private async stream(): Promise<void> {
+    // A follow queued behind the previous instance's stream, which ended after close().
+    if (this.closed) return;
     const sink = new PassThrough();
     sink.on("data", (chunk: Buffer) => this.log.append(chunk));
     const finished = new Promise<void>((resolve) => {
@@ -37,7 +39,13 @@ export class ContainerLogFollower {
       sink.once("error", () => resolve());
     });
     try {
-      this.abort = await this.connection.log.log(this.namespace, this.podName, this.containerName, sink, { follow: true });
+      const abort = await this.connection.log.log(this.namespace, this.podName, this.containerName, sink, { follow: true });
+      // close() ran while the request was under way and aborted nothing: this stream must not outlive it.
+      if (this.closed) {
+        abort.abort();
+        return;
+      }
+      this.abort = abort;
     } catch (error) {
       if (!this.closed) this.log.note(`log stream of the API failed: ${firstLine(error)}`);
       return;
