@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../cli/usage-error.ts";
-import { CONTAINER_LOG_MAX_ENV, DEFAULT_CONTAINER_LOG_MAX_BYTES, containerLogMaxBytes, kubeletLogMaxSize } from "./log-limits.ts";
+import { CONTAINER_LOG_MAX_SIZE } from "../../cluster/cluster-configs.ts";
+import { CONTAINER_LOG_MAX_ENV, DEFAULT_CONTAINER_LOG_MAX_BYTES, containerLogMaxBytes } from "./log-limits.ts";
 
 describe("container log limits", () => {
-  it("defaults to the kubelet's containerLogMaxSize, 10Mi", () => {
+  it("defaults to the kubelet's containerLogMaxSize, 10Mi, as the project's cluster sets it", () => {
     expect(containerLogMaxBytes({})).toBe(10 * 1024 * 1024);
-    expect(kubeletLogMaxSize(DEFAULT_CONTAINER_LOG_MAX_BYTES)).toBe("10Mi");
-    expect(kubeletLogMaxSize(640 * 1024)).toBe("640Ki");
+    expect(CONTAINER_LOG_MAX_SIZE).toBe(`${DEFAULT_CONTAINER_LOG_MAX_BYTES / (1024 * 1024)}Mi`);
   });
 
   it(`reads ${CONTAINER_LOG_MAX_ENV} in MiB, fractions allowed`, () => {

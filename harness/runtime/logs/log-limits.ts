@@ -1,7 +1,8 @@
 // How much of a container's output the runtimes keep: on disk per container (the head and
 // a rolling tail, as capped-log-file.ts lays them out) and in memory for logs(). The disk
 // cap follows the kubelet's containerLogMaxSize, whose default (10Mi) is ours, so a pod
-// keeps as much log on every runtime; the kubernetes runtime configures its kubelet with it.
+// keeps as much log on every runtime; the project's cluster sets its kubelet to the same
+// (harness/cluster/cluster-configs.ts, held equal by log-limits.test.ts).
 import { UsageError } from "../../cli/usage-error.ts";
 
 const MIB = 1024 * 1024;
@@ -29,9 +30,4 @@ export function containerLogMaxBytes(env: NodeJS.ProcessEnv = process.env): numb
     throw new UsageError(`${CONTAINER_LOG_MAX_ENV}: expected a size in MiB ≥ ${MIN_CONTAINER_LOG_MAX_BYTES / MIB} (e.g. 10), found "${text}"`);
   }
   return bytes;
-}
-
-/** The same cap as a kubelet quantity, for KubeletConfiguration.containerLogMaxSize (e.g. "10Mi"). */
-export function kubeletLogMaxSize(bytes: number): string {
-  return bytes % MIB === 0 ? `${bytes / MIB}Mi` : `${Math.floor(bytes / 1024)}Ki`;
 }
