@@ -14,6 +14,8 @@ import type { DaemonCommand } from "./cluster-configs.ts";
 
 const HEALTH_POLL_MS = 200;
 const STOP_GRACE_MS = 15_000;
+/** SIGKILL ends a process at once unless it is stuck in the kernel (uninterruptible I/O). */
+const KILL_WAIT_MS = 10_000;
 const LOG_TAIL_LINES = 15;
 
 export class DaemonError extends Error {
@@ -28,9 +30,11 @@ export function logFile(layout: ClusterLayout, name: string): string {
   return join(layout.logDir, `${name}.log`);
 }
 
+/** The process's argv while it runs; null once it is gone — or a zombie, whose cmdline is empty and which no signal ends. */
 function commandLine(pid: number): string[] | null {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    return argv.length > 0 ? argv : null;
   } catch {
     return null;
   }
@@ -113,17 +117,32 @@ export async function startDaemon(layout: ClusterLayout, daemon: DaemonCommand, 
   return { pid, started };
 }
 
+/** False when the process is already gone (it exited since its pid was read). */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
 /** SIGTERM, then SIGKILL after the grace period. True if it was running. */
 export async function stopDaemon(layout: ClusterLayout, daemon: Pick<DaemonCommand, "name" | "file">): Promise<boolean> {
   const pid = runningPid(layout, daemon);
   rmSync(pidFile(layout, daemon.name), { force: true });
   if (pid === null) return false;
-  process.kill(pid, "SIGTERM");
+  if (!signalIfAlive(pid, "SIGTERM")) return true;
   const deadline = performance.now() + STOP_GRACE_MS;
   while (commandLine(pid) !== null && performance.now() < deadline) await sleep(100);
   if (commandLine(pid) !== null) {
-    process.kill(pid, "SIGKILL");
-    while (commandLine(pid) !== null) await sleep(50);
+    signalIfAlive(pid, "SIGKILL");
+    const killDeadline = performance.now() + KILL_WAIT_MS;
+    while (commandLine(pid) !== null) {
+      if (performance.now() > killDeadline) throw new DaemonError(`${daemon.name} (pid ${pid}) still runs ${KILL_WAIT_MS / 1000} s after SIGKILL (stuck in the kernel?)`);
+      await sleep(50);
+    }
   }
   return true;
 }
