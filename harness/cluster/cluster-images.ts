@@ -55,13 +55,21 @@ function importFromDocker(layout: ClusterLayout, references: string[]): Promise<
     save.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
     load.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
     save.stdout.pipe(load.stdin);
+    // An import that ends early breaks the pipe (EPIPE): its exit code says why; unheard, the error would crash the harness.
+    load.stdin.on("error", () => undefined);
     const timer = setTimeout(() => {
       save.kill("SIGKILL");
       load.kill("SIGKILL");
     }, IMPORT_TIMEOUT_MS);
     let saveCode: number | null = null;
     save.once("exit", (code) => (saveCode = code));
-    load.once("error", (error) => reject(new ImageImportError(`ctr could not run: ${error.message}`)));
+    save.once("error", () => undefined); // no docker CLI: its stream ends, and ctr's import fails on it
+    load.once("error", (error) => {
+      // ctr did not start: nothing reads what docker save writes, so it would block until the timeout.
+      clearTimeout(timer);
+      save.kill("SIGKILL");
+      reject(new ImageImportError(`ctr could not run: ${error.message}`));
+    });
     load.once("exit", (code, signal) => {
       clearTimeout(timer);
       if (code === 0 && saveCode === 0) resolve();
