@@ -62,12 +62,8 @@ export interface ClusterLayout {
 export interface LayoutOptions {
   /** Default /var/lib/sidecar-bench/cluster (SIDECAR_BENCH_CLUSTER_DIR at the CLI edge). */
   stateDir?: string;
-  /** Default $XDG_CACHE_HOME/sidecar-bench or ~/.cache/sidecar-bench. */
+  /** Default ~/.cache/sidecar-bench (the built binaries live under it). */
   cacheDir?: string;
-}
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "sidecar-bench");
 }
 
 export function clusterLayout(options: LayoutOptions = {}): ClusterLayout {
