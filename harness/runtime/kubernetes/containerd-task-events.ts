@@ -68,7 +68,8 @@ export class ContainerdTaskEvents {
       }
     });
     child.on("error", () => undefined);
-    // Never what keeps the harness alive: stop() ends it, and so does the harness's exit.
+    // Never what keeps the harness alive: stop() ends it; a harness that exits without
+    // stop() leaves it until its next event, whose write to the closed pipe ends it (EPIPE).
     child.unref();
     (child.stdout as unknown as { unref?: () => void }).unref?.();
     this.child = child;
