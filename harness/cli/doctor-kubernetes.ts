@@ -41,7 +41,7 @@ export async function kubernetesChecks(projectRoot: string): Promise<DoctorCheck
   try {
     version = await withTimeout(connection.serverVersion(), "the API server");
   } catch (error) {
-    checks.push({ name: "API server", status: "fail", detail: (error as Error).message.split(";")[0]!, fix: "sidecar-bench cluster up, or point --kubeconfig / --context at a running cluster" });
+    checks.push({ name: "API server", status: "fail", detail: (error as Error).message.split(";")[0]!, fix: "sidecar-bench cluster up, or make the current context of KUBECONFIG (or ~/.kube/config) a running cluster; run, certify and compare also take --kubeconfig / --context" });
     return checks;
   }
   checks.push({ name: "API server", status: "ok", detail: `Kubernetes ${version}` });
