@@ -8,10 +8,10 @@
 //   sidecar-bench/aux-proxy        FROM scratch + the Go request-guard sidecar (static, built by scripts/setup.mjs)
 //   sidecar-bench/pause            FROM scratch + images/pause (static Go): the sandbox image of the project's cluster
 //   sidecar-bench/loadgen          base + the host's node + the in-cluster open-loop generator (one esbuild bundle)
+//   sidecar-bench/caddy            FROM scratch + .venv/bin/caddy (static, built by scripts/setup.mjs); also caddy:<version>
 // For clusters, whose nodes have no checkout to mount, primary-fastapi, node-sidecars and
 // aux-proxy also get a self-contained variant :cluster-<hash> (alias :cluster) with the
 // project's source tree at /opt/sidecar-bench (images/cluster-source).
-//   sidecar-bench/caddy            FROM scratch + .venv/bin/caddy (static, built by scripts/setup.mjs); also caddy:<version>
 // Each is tagged :<hash of its inputs> (recipe, Dockerfile, copied files, base) and :latest,
 // the stable tag the project's manifests name in spec.container.image.
 // An image whose hash tag exists is not rebuilt, so a second run costs a few hashes.
@@ -288,7 +288,9 @@ try {
     return result;
   };
   const base = timed("base", buildBase);
-  const clusterVariant = { dockerfileDir: "cluster-source", tagPrefix: "cluster", recipe: () => ({ files: { "source.tar": { text: sourceTar() } } }) };
+  // One tar of the source tree for the three variants (each recipe is asked for it, cached or not).
+  let tar = null;
+  const clusterVariant = { dockerfileDir: "cluster-source", tagPrefix: "cluster", recipe: () => ({ files: { "source.tar": { text: (tar ??= sourceTar()) } } }) };
   for (const name of Object.keys(LAYERS)) {
     if (only !== null && only !== name) continue;
     const layer = timed(name, () => buildLayer(name, base.tag));
