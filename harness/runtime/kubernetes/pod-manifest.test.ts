@@ -219,7 +219,6 @@ describe("podManifests: the pod", () => {
   it("one PID namespace, no service account token, no service links, the node's DNS", () => {
     expect(podSpec).toMatchObject({ shareProcessNamespace: true, automountServiceAccountToken: false, enableServiceLinks: false, dnsPolicy: "Default" });
     expect(podSpec).not.toHaveProperty("nodeSelector");
-    expect(podManifests(input({ nodeSelector: { "kubernetes.io/hostname": "node-2" } })).pod.spec!.nodeSelector).toEqual({ "kubernetes.io/hostname": "node-2" });
   });
 
   it("restartPolicy Never unless the spec says Always", () => {

@@ -15,7 +15,7 @@
 //   check compares are distinct, and no container's command is PID 1 (which would ignore
 //   signals it has no handler for).
 // Each container gets an emptyDir at /tmp that outlives its restarts, as on docker.
-import type { V1ConfigMap, V1Container, V1Pod, V1Probe, V1ResourceRequirements } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Container, V1Pod, V1Probe, V1ResourceRequirements, V1VolumeMount } from "@kubernetes/client-node";
 import type { ContainerSpec, PodSpec, ProbeSpec } from "../pod-runtime.ts";
 import { LABEL_POD, LABEL_ROLE } from "./kube-names.ts";
 
@@ -48,7 +48,6 @@ export interface PodManifestInput {
   labels: Record<string, string>;
   /** The image of the NAT init container (needs sh, iptables). */
   netInitImage: { image: string; imagePullPolicy: ContainerRendering["imagePullPolicy"] };
-  nodeSelector?: Record<string, string>;
 }
 
 export interface PodManifests {
@@ -128,8 +127,8 @@ export function netInitCommand(ports: readonly number[]): string[] {
 function container(spec: ContainerSpec, index: number, input: PodManifestInput, configMapName: string | null): V1Container {
   const rendering = input.rendering[spec.name];
   if (!rendering) throw new Error(`no rendering for container "${spec.name}"`);
-  const volumeMounts = [{ name: tmpVolumeName(index), mountPath: "/tmp" }];
-  if (configMapName && usesConfig(rendering)) volumeMounts.push({ name: "config", mountPath: CONFIG_MOUNT_PATH, readOnly: true } as { name: string; mountPath: string; readOnly: boolean });
+  const volumeMounts: V1VolumeMount[] = [{ name: tmpVolumeName(index), mountPath: "/tmp" }];
+  if (configMapName && usesConfig(rendering)) volumeMounts.push({ name: "config", mountPath: CONFIG_MOUNT_PATH, readOnly: true });
   const resources = resourceRequirements(spec);
   return {
     name: input.containerNames[spec.name]!,
@@ -169,7 +168,6 @@ export function podManifests(input: PodManifestInput): PodManifests {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       dnsPolicy: "Default",
-      ...(input.nodeSelector ? { nodeSelector: input.nodeSelector } : {}),
       initContainers: [
         {
           name: NET_INIT_CONTAINER,
