@@ -29,7 +29,15 @@ export class PortForwards {
     if (!opening) {
       opening = new Promise<number>((resolve, reject) => {
         const server = createServer((socket: Socket) => {
-          this.connection.portForward.portForward(namespace, pod, [port], socket, null, socket).catch(() => socket.destroy());
+          // A client that resets its connection (a request timed out) errors this socket; unheard, that would crash the harness.
+          socket.on("error", () => socket.destroy());
+          this.connection.portForward.portForward(namespace, pod, [port], socket, null, socket).then(
+            (tunnel) => {
+              // The pod's end closed (the API server ends the tunnel): end the client's connection too, rather than leave it open to nothing.
+              if (typeof tunnel !== "function") tunnel.on("close", () => socket.end());
+            },
+            () => socket.destroy(),
+          );
         });
         server.once("error", reject);
         server.listen(0, "127.0.0.1", () => {
