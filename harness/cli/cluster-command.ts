@@ -70,7 +70,15 @@ export async function clusterCommand(input: ClusterCommandInput): Promise<number
     process.stderr.write(`cluster up: ${(error as Error).message}\n`);
     return 1;
   }
-  const result = await clusterUp({ layout, images, pauseImage, userKubeconfig: input.userKubeconfig, say });
+  let result: Awaited<ReturnType<typeof clusterUp>>;
+  try {
+    result = await clusterUp({ layout, images, pauseImage, userKubeconfig: input.userKubeconfig, say });
+  } catch (error) {
+    // Daemons started before the failure keep running, and the host keeps their changes.
+    process.stderr.write(`cluster up: ${(error as Error).message}\n`);
+    say("`sidecar-bench cluster down` stops whatever did start and restores the host");
+    return 1;
+  }
   say(
     `${result.alreadyRunning ? "already running" : "up"}: Kubernetes ${result.serverVersion} (${KUBERNETES_VERSION} binaries ${result.binariesBuilt ? `built in ${result.buildSeconds.toFixed(0)} s` : "cached"}), ` +
       `node Ready after ${result.nodeReadySeconds.toFixed(1)} s, ${result.importedImages.length} image(s) imported in ${result.importSeconds.toFixed(1)} s; total ${((performance.now() - began) / 1000).toFixed(1)} s`,
