@@ -306,9 +306,10 @@ export class KubernetesPod implements StartedPod {
       }
       await sleep(READY_POLL_MS);
     }
-    const deadline = performance.now() + this.spec.terminationGracePeriodMs + spec.startupTimeoutMs + STOP_MARGIN_MS;
+    const againWithinMs = this.spec.terminationGracePeriodMs + spec.startupTimeoutMs + STOP_MARGIN_MS;
+    const deadline = performance.now() + againWithinMs;
     while (!(this.statusOf(container).restartCount > before && this.statusOf(container).started && this.processKnown(container))) {
-      if (performance.now() > deadline) throw new Error(`pod ${this.spec.name}: the kubelet did not start "${container}" again within ${Math.round((deadline - graceDeadline) / 1000)} s`);
+      if (performance.now() > deadline) throw new Error(`pod ${this.spec.name}: the kubelet did not start "${container}" again within ${Math.round(againWithinMs / 1000)} s`);
       await sleep(READY_POLL_MS);
     }
   }
