@@ -33,7 +33,7 @@ export async function kubernetesChecks(projectRoot: string): Promise<DoctorCheck
   try {
     connection = KubeConnection.load({});
   } catch (error) {
-    if (!projectCluster) return [{ name: "cluster", status: "fail", detail: (error as Error).message.split(";")[0]!, fix: "sidecar-bench cluster up (a cluster on this machine), or kind create cluster --config kind-config.yaml" }];
+    if (!projectCluster) return [{ name: "cluster", status: "fail", detail: (error as Error).message.split(";")[0]!, fix: "sidecar-bench cluster up (a cluster on this machine), or kind create cluster --name sidecar-bench --config kind-config.yaml" }];
     connection = KubeConnection.load({ kubeconfig: layout.adminKubeconfig });
   }
   checks.push({ name: "context", status: "info", detail: `${connection.contextName} (${connection.server})${projectCluster ? `; the project's own cluster has its kubeconfig at ${layout.adminKubeconfig}` : ""}` });
@@ -85,7 +85,7 @@ export async function kubernetesChecks(projectRoot: string): Promise<DoctorCheck
       name: `images on ${name}`,
       status: missing.length === 0 ? "ok" : "warn",
       detail: missing.length === 0 ? `all ${wanted.length} of the project's images` : `${wanted.length - missing.length} of ${wanted.length}; missing ${missing.join(", ")}`,
-      ...(missing.length > 0 ? { fix: projectCluster ? "sidecar-bench cluster up (imports them; runs also import what they need)" : `kind load docker-image ${missing.join(" ")}` } : {}),
+      ...(missing.length > 0 ? { fix: projectCluster ? "sidecar-bench cluster up (imports them; runs also import what they need)" : `kind load docker-image --name sidecar-bench ${missing.join(" ")}` } : {}),
     });
   }
   return checks;

@@ -142,7 +142,7 @@ async function waitRunning(options: GeneratorOptions, name: string, signal?: Abo
     if (status?.state?.running && pod.spec?.nodeName) return pod.spec.nodeName;
     const waiting = status?.state?.waiting;
     if (waiting && /ErrImage|ImagePull|InvalidImage|CreateContainer/.test(waiting.reason ?? "")) {
-      throw new Error(`load generator pod ${options.namespace}/${name}: ${waiting.reason}: ${waiting.message ?? ""}; load the image ${options.image.image} on the node (\`sidecar-bench cluster up\` does on its cluster; kind: \`kind load docker-image\`)`);
+      throw new Error(`load generator pod ${options.namespace}/${name}: ${waiting.reason}: ${waiting.message ?? ""}; load the image ${options.image.image} on the node (\`sidecar-bench cluster up\` does on its cluster; kind: \`kind load docker-image --name <cluster> <image>\`)`);
     }
     const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
     last = unscheduled ? `unschedulable: ${unscheduled.message ?? unscheduled.reason}` : (waiting?.reason ?? pod.status?.phase ?? "Pending");

@@ -16,7 +16,7 @@ export class KubernetesUnavailableError extends Error {
   override name = "KubernetesUnavailableError";
 }
 
-export const NO_CLUSTER_HINT = "start one with `sidecar-bench cluster up` (a single-node cluster on this machine) or `kind create cluster --config kind-config.yaml`, or name one with --kubeconfig / --context";
+export const NO_CLUSTER_HINT = "start one with `sidecar-bench cluster up` (a single-node cluster on this machine) or `kind create cluster --name sidecar-bench --config kind-config.yaml`, or name one with --kubeconfig / --context";
 
 export class KubeConnection {
   readonly core: CoreV1Api;

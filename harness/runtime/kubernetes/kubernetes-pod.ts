@@ -638,7 +638,7 @@ async function execOnce(connection: KubeConnection, namespace: string, pod: stri
 /** What to do about a container that cannot start, by the kubelet's reason. */
 function hintFor(reason: string): string {
   if (reason === "ErrImageNeverPull" || reason === "ErrImagePull" || reason === "ImagePullBackOff") {
-    return "; the node lacks the image: on the project's cluster `sidecar-bench cluster up` imports the project's images (or `ctr -n k8s.io images import`), on kind `kind load docker-image <image>`";
+    return "; the node lacks the image: on the project's cluster `sidecar-bench cluster up` imports the project's images (or `ctr -n k8s.io images import`), on kind `kind load docker-image --name <cluster> <image>` (kind-config.yaml names it sidecar-bench)";
   }
   return "";
 }
