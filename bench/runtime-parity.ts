@@ -2,7 +2,8 @@
 // command at a time (checks time things; 2 cores): `certify --no-performance` of Envoy,
 // Caddy, good-proxy and every faulty fixture in reference/sidecars/, and `run
 // scenarios/default.yaml` (its full 20 rounds), on each runtime. Prints a markdown table (and,
-// for every row that differs, which verdicts differ and why) on stdout; progress on stderr.
+// for every row that differs, which verdicts differ and why) on stdout; progress on stderr;
+// each finished row also goes to DIR/rows.md (and DIR/differences.md) at once.
 //
 //   node --import tsx bench/runtime-parity.ts [--only envoy,leaky,default,...] [--runtimes local,docker] [--out DIR]
 //
@@ -10,7 +11,7 @@
 // cluster in the current context (sidecar-bench cluster up). ≈ 1.5 h for everything on
 // local and docker on 2 cores; a kubernetes certification takes 2–3× a local one.
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -156,7 +157,8 @@ async function main(): Promise<void> {
   const all = targets();
   const unknown = (only ?? []).filter((name) => !all.some((t) => t.name === name));
   if (unknown.length > 0) throw new Error(`--only: no target ${unknown.join(", ")} (targets: ${all.map((t) => t.name).join(", ")})`);
-  const chosen = only ? all.filter((t) => only.includes(t.name)) : all;
+  // --only also gives the order (the most telling first, should the run be cut short).
+  const chosen = only ? only.map((name) => all.find((t) => t.name === name)!) : all;
   const outRoot = resolve(values.out ?? join("/tmp", `runtime-parity-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}`));
   mkdirSync(outRoot, { recursive: true });
   process.stderr.write(`runtime parity: ${chosen.length} target(s) × ${runtimes.join(", ")} → ${outRoot}\n`);
@@ -175,7 +177,13 @@ async function main(): Promise<void> {
     }
     const same = outcomes.every((o) => sameVerdicts(o, outcomes[0]!));
     rows.push(`| ${target.file} | ${outcomes.map((o) => cell(result(o, target.kind))).join(" | ")} | ${same ? "yes" : "**no**"} |`);
-    if (!same) notes.push(`**${target.file}** (logs: ${outcomes.map((o) => relative(process.cwd(), `${o.outDir}.log`)).join(", ")})`, ...differences(outcomes, runtimes));
+    // Each finished row is on disk at once: a run cut short keeps what it measured.
+    appendFileSync(join(outRoot, "rows.md"), `${rows.at(-1)}\n`);
+    if (!same) {
+      const found = [`**${target.file}** (logs: ${outcomes.map((o) => relative(process.cwd(), `${o.outDir}.log`)).join(", ")})`, ...differences(outcomes, runtimes)];
+      notes.push(...found);
+      appendFileSync(join(outRoot, "differences.md"), `${found.join("\n")}\n`);
+    }
   }
 
   const lines = [
