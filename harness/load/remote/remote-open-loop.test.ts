@@ -168,6 +168,17 @@ describe("RemoteOpenLoop when the generator goes away", () => {
 describe("RemoteOpenLoop on stand-in streams", () => {
   const hello = `${JSON.stringify({ type: "hello", protocol: REMOTE_PROTOCOL_VERSION, node: "n1", pid: 7 })}\n`;
 
+  /** A RemoteOpenLoop past its greeting, with what it sends collected. */
+  async function greeted(): Promise<{ remote: RemoteOpenLoop; output: PassThrough; sent: string[] }> {
+    const [input, output] = [new PassThrough(), new PassThrough()];
+    const remote = new RemoteOpenLoop(input, output, "gen");
+    output.write(hello);
+    await remote.ready();
+    const sent: string[] = [];
+    input.on("data", (chunk: Buffer) => sent.push(chunk.toString()));
+    return { remote, output, sent };
+  }
+
   it("skips lines that are not its messages (a runtime's notice on the stream)", async () => {
     const output = new PassThrough();
     const remote = new RemoteOpenLoop(new PassThrough(), output, "gen");
@@ -184,12 +195,7 @@ describe("RemoteOpenLoop on stand-in streams", () => {
   });
 
   it("a failing stream fails the rounds waiting, with the stream's error", async () => {
-    const [input, output] = [new PassThrough(), new PassThrough()];
-    const remote = new RemoteOpenLoop(input, output, "gen");
-    output.write(hello);
-    await remote.ready();
-    const sent: string[] = [];
-    input.on("data", (chunk: Buffer) => sent.push(chunk.toString()));
+    const { remote, output, sent } = await greeted();
     const waiting = remote.run(round(["http://127.0.0.1:1"]));
     await sleep(10);
     expect(JSON.parse(sent.join(""))).toMatchObject({ type: "round", id: 1 });
@@ -198,12 +204,7 @@ describe("RemoteOpenLoop on stand-in streams", () => {
   });
 
   it("refuses a round whose target is neither loopback nor a pod this run created, before it leaves", async () => {
-    const [input, output] = [new PassThrough(), new PassThrough()];
-    const remote = new RemoteOpenLoop(input, output, "gen");
-    output.write(hello);
-    await remote.ready();
-    const sent: string[] = [];
-    input.on("data", (chunk: Buffer) => sent.push(chunk.toString()));
+    const { remote, sent } = await greeted();
     await expect(remote.run(round(["http://127.0.0.1:1", "http://10.0.0.7:8080"]))).rejects.toThrow(/refusing to send load to 10\.0\.0\.7/);
     await sleep(10);
     expect(sent).toEqual([]);
@@ -218,10 +219,7 @@ describe("RemoteOpenLoop on stand-in streams", () => {
   });
 
   it("an error without a round's id fails no round", async () => {
-    const [input, output] = [new PassThrough(), new PassThrough()];
-    const remote = new RemoteOpenLoop(input, output, "gen");
-    output.write(hello);
-    await remote.ready();
+    const { remote, output } = await greeted();
     let settled = false;
     const waiting = remote.run(round(["http://127.0.0.1:1"]));
     void waiting.then(() => (settled = true), () => (settled = true));
