@@ -14,13 +14,12 @@ import { RemoteOpenLoop } from "../../load/remote/remote-open-loop.ts";
 import type { GeneratorPlacement, StartedPod } from "../pod-runtime.ts";
 import { firstLine, type KubeConnection } from "./kube-connection.ts";
 import { LABEL_ROLE, LABEL_RUN_ID, dnsLabel, labelValue } from "./kube-names.ts";
-import { KubernetesPod, type ResolvedImage } from "./kubernetes-pod.ts";
+import { KubernetesPod, UNSCHEDULABLE_GIVE_UP_MS, type ResolvedImage } from "./kubernetes-pod.ts";
 
 const CONTAINER = "loadgen";
 /** The generator's heap at 70 000 req/s (its measured ceiling) with room to spare. */
 const GENERATOR_MEMORY = "512Mi";
 const READY_TIMEOUT_MS = 120_000;
-const UNSCHEDULABLE_GIVE_UP_MS = 10_000;
 const ENTRY = ["node", "/opt/sidecar-bench/loadgen.mjs"];
 /** The generator's last stderr lines kept for an error (its stream may run for the whole run). */
 const STDERR_LINES_KEPT = 20;
@@ -147,7 +146,7 @@ async function waitRunning(options: GeneratorOptions, name: string, signal?: Abo
     const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
     last = unscheduled ? `unschedulable: ${unscheduled.message ?? unscheduled.reason}` : (waiting?.reason ?? pod.status?.phase ?? "Pending");
     unschedulableSinceMs = unscheduled ? (unschedulableSinceMs ?? performance.now()) : null;
-    // The scheduler retries, but a cluster that does not change while the run waits will not place it.
+    // As for the pods under test (kubernetes-pod.ts): a cluster that does not change while the run waits will not place it.
     if (unschedulableSinceMs !== null && performance.now() - unschedulableSinceMs > UNSCHEDULABLE_GIVE_UP_MS) break;
     await sleep(200);
   }

@@ -38,7 +38,7 @@ const EXEC_TIMEOUT_MS = 10_000;
  * placement) is given up after this, whatever the start-up bound: the scheduler retries,
  * but a cluster that does not change while the run waits will not place it.
  */
-const UNSCHEDULABLE_GIVE_UP_MS = 10_000;
+export const UNSCHEDULABLE_GIVE_UP_MS = 10_000;
 /** The kubelet's generic PLEG relists containers every second: a (re)started one is noticed up to this late. */
 const KUBELET_RELIST_MS = 1_000;
 /** From the kubelet's probe result to the watch event (status manager, API server, watch). */
