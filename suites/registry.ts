@@ -3,10 +3,20 @@
 // profile's own order within. Reports sort by id; this order is the order they run in.
 import type { ConformanceTest, Profile } from "../harness/conformance/conformance-test.ts";
 import { lifecycleTests } from "./lifecycle/index.ts";
+import { logsTests } from "./logs/index.ts";
 import { proxyTests } from "./proxy/index.ts";
 import { resourcesTests } from "./resources/index.ts";
+import { secretsTests } from "./secrets/index.ts";
+import { telemetryTests } from "./telemetry/index.ts";
 
-export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [...lifecycleTests, ...proxyTests, ...resourcesTests];
+export const CONFORMANCE_TESTS: readonly ConformanceTest[] = [
+  ...lifecycleTests,
+  ...proxyTests,
+  ...resourcesTests,
+  ...telemetryTests,
+  ...logsTests,
+  ...secretsTests,
+];
 
 /** The test with this id; throws naming the ids that exist in its profile. */
 export function testById(id: string): ConformanceTest {

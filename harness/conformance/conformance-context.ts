@@ -12,6 +12,7 @@ import {
 } from "../scenario/index.ts";
 import type { ConformanceContext, PodOptions } from "./conformance-test.ts";
 import { suitePolicy, type EffectivePolicy } from "./certification-policy.ts";
+import { randomSecret, wireRoles } from "../scenario/role-wiring.ts";
 
 export interface ContextInput {
   sidecar: LoadedManifest<SidecarManifest>;
@@ -23,6 +24,8 @@ export interface ContextInput {
   signal?: AbortSignal;
   /** The certification's policy: thresholds and suite config (default: the suite's own). */
   policy?: EffectivePolicy;
+  /** The secret a secrets sidecar fetches from the reference store (default: random per context). */
+  secretValue?: string;
 }
 
 export interface ScopedContext {
@@ -31,24 +34,27 @@ export interface ScopedContext {
   close(): Promise<void>;
 }
 
-export function podSpecFor(input: ContextInput, options: PodOptions = {}): PodSpec {
+export function podSpecFor(input: ContextInput & { secretValue: string }, options: PodOptions = {}): PodSpec {
   const sidecarName = input.sidecar.manifest.metadata.name;
   const primary = toContainerSpec(PRIMARY_CONTAINER, "main", input.primary);
   if (options.primaryEnv) primary.env = { ...primary.env, ...options.primaryEnv };
   const suffix = randomBytes(2).toString("hex");
-  return {
+  const pod: PodSpec = {
     name: `${options.withoutSidecar ? "direct" : sidecarName}-${suffix}`,
     runId: input.runId,
     containers: options.withoutSidecar ? [primary] : [toContainerSpec(sidecarName, "sidecar", input.sidecar), primary],
     terminationGracePeriodMs: options.terminationGracePeriodMs ?? (input.policy ?? suitePolicy()).suite.podGracePeriodMs,
     ...(input.cpuSet ? { cpuSet: [...input.cpuSet] } : {}),
   };
+  // The direct path is the primary alone, as a pod without the sidecar would run it.
+  return options.withoutSidecar ? pod : wireRoles(pod, [input.sidecar.manifest], { runId: input.runId, secretValue: input.secretValue });
 }
 
 /** A fresh context per check, so one check's pods never leak into the next. */
 export function createContext(input: ContextInput): ScopedContext {
   const started: StartedPod[] = [];
   const policy = input.policy ?? suitePolicy();
+  const secretValue = input.secretValue ?? randomSecret();
   const sidecarName = input.sidecar.manifest.metadata.name;
   const listen = input.sidecar.manifest.spec.proxy?.listen;
   const context: ConformanceContext = {
@@ -58,9 +64,10 @@ export function createContext(input: ContextInput): ScopedContext {
     policy: policy.thresholds,
     config: policy.suite,
     signal: input.signal ?? new AbortController().signal,
+    secretValue,
     async startPod(options: PodOptions = {}) {
       const { readyTimeoutMs, onCreated } = options;
-      const pod = await input.runtime.startPod(podSpecFor(input, options), {
+      const pod = await input.runtime.startPod(podSpecFor({ ...input, secretValue }, options), {
         ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
         ...(onCreated ? { onCreated } : {}),
       });

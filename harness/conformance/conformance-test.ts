@@ -58,6 +58,11 @@ export interface ConformanceContext {
   directUrl(pod: StartedPod): string;
   /** Aborted when the certification is interrupted; checks pass it to their loops. */
   signal: AbortSignal;
+  /**
+   * The secret the reference store holds for a secrets sidecar's pods (harness/scenario/role-wiring.ts),
+   * random per check: what the primary's file must hold, and what no log may show.
+   */
+  secretValue: string;
 }
 
 export interface ConformanceTest {

@@ -8,7 +8,7 @@ import { durationMs, positiveInt } from "../scenario/fields.ts";
 import { expected } from "../scenario/issue-messages.ts";
 
 /** Bumped whenever a field is added, removed or changes meaning, so two certificates' configs compare. */
-export const SUITE_CONFIG_VERSION = 1;
+export const SUITE_CONFIG_VERSION = 2;
 
 const ratePerSec = z.int({ error: expected("a whole number of requests per second from 1 to 2000") }).min(1).max(2_000);
 
@@ -50,6 +50,16 @@ export const suiteConfigSchema = z
     keepAliveIdleMs: durationMs
       .default(300)
       .meta({ description: "proxy.keep-alive-reuse: the idle pauses a client connection must survive; short of every idle timeout in use (uvicorn 5 s, Envoy 1 h), so reuse after it is not optional." }),
+    roleRequests: positiveInt
+      .default(200)
+      .meta({ description: "telemetry and logs checks: requests sent through the primary whose metrics, spans or log lines must all arrive." }),
+    backendOutageMs: durationMs
+      .default(8_000)
+      .meta({ description: "telemetry.backend-outage, logs.backend-outage, secrets.store-outage-declared: how long the backend (or store) stays down." }),
+    logBurstLines: positiveInt.default(2_000).meta({ description: "logs rotation checks: lines the primary writes in the burst around each rotation." }),
+    longLineBytes: positiveInt
+      .default(20_480)
+      .meta({ description: "logs.long-and-unicode-lines: the long lines' length, past the 16 KiB where many shippers split or cut a line." }),
   })
   .meta({ description: "Repetition counts, waits and slack of the conformance checks (Gateway API's TimeoutConfig in spirit); every field defaults to the suite's value." });
 

@@ -41,6 +41,8 @@ export interface ContainerSpec {
   ports: Record<string, number>;
   /** Docker and kubernetes runtimes; the local runtime ignores it. */
   image?: string;
+  /** Pod volumes this container mounts (pod-volumes.ts); `{{ volume 'name' }}` expands to their paths. */
+  volumes?: string[];
   probes: { startup?: ProbeSpec; readiness?: ProbeSpec };
   resources?: ResourceLimits;
   /** Grace for the whole pod is PodSpec.terminationGracePeriodMs; this is startup's bound. */
@@ -139,6 +141,8 @@ export interface StartedPod {
   readonly spec: PodSpec;
   /** Base URL to reach `port` (a port name) of `container`, e.g. http://127.0.0.1:40123 */
   url(container: string, port: string): string;
+  /** Where the harness reaches a pod volume on this machine; undefined when it cannot (kubernetes off the node). */
+  volumePath?(name: string): string | undefined;
   /** The resolved port number of a named port. */
   port(container: string, port: string): number;
   status(): ContainerStatus[];

@@ -43,6 +43,13 @@ describe("renderTemplate", () => {
     expect(() => renderTemplate("{{ file 'missing.yaml' }}", context())).toThrow(TemplateError);
   });
 
+  it("expands a mounted volume to its path, and names the mounted ones when it is not", () => {
+    const ctx = context({ volumes: { logs: "/pod/volumes/logs" } });
+    expect(renderTemplate("--file={{ volume 'logs' }}/access.log", ctx)).toBe("--file=/pod/volumes/logs/access.log");
+    expect(() => renderTemplate("{{ volume 'secrets' }}", ctx)).toThrow(/names volume "secrets", which container "envoy" does not mount \(spec.volumes: logs\)/);
+    expect(() => renderTemplate("{{ volume 'logs' }}", context())).toThrow(/spec.volumes: none/);
+  });
+
   it("reports errors inside a referenced file against that file", () => {
     const ctx = context();
     writeFileSync(join(ctx.baseDir, "bad.yaml"), "port: {{ port 'nope' }}\n");

@@ -3,9 +3,10 @@
 //   {{ port 'admin' }}          a port of the same container
 //   {{ port 'primary.http' }}   a port of another container of the pod
 //   {{ host }}                  the address containers reach each other on
+//   {{ volume 'logs' }}         the path of a pod volume the container mounts (spec.volumes)
 //   {{ file 'envoy.yaml' }}     a config file next to the manifest, itself templated,
 //                               written to the run's work dir; expands to its path
-// Hand-written rather than a template engine: four directives, and every unknown
+// Hand-written rather than a template engine: five directives, and every unknown
 // one must be an error naming the file, which general engines make awkward.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -22,6 +23,8 @@ export interface TemplateContext {
   outDir: string;
   /** Where the container sees outDir, when not at the same path (kubernetes: a ConfigMap's mount); `{{ file }}` expands to a path there. */
   mountedAt?: string;
+  /** Paths of the pod volumes this container mounts, as it sees them: volumes[name]. */
+  volumes?: Record<string, string>;
   /** Names the source in errors, e.g. "scenarios/sidecars/envoy.yaml: spec.container.command[2]". */
   origin: string;
 }
@@ -42,9 +45,11 @@ export function renderTemplate(text: string, context: TemplateContext): string {
         return context.host;
       case "file":
         return renderFile(requireArgument(argument, context, match), context);
+      case "volume":
+        return resolveVolume(requireArgument(argument, context, match), context, match);
       default:
         throw new TemplateError(
-          `${context.origin}: unknown template directive "${directive}" in ${match}; expected port, host or file`,
+          `${context.origin}: unknown template directive "${directive}" in ${match}; expected port, host, file or volume`,
         );
     }
   });
@@ -66,6 +71,17 @@ export function resolvePort(reference: string | undefined, context: TemplateCont
     );
   }
   return value;
+}
+
+function resolveVolume(name: string, context: TemplateContext, match: string): string {
+  const path = context.volumes?.[name];
+  if (path === undefined) {
+    const mounted = Object.keys(context.volumes ?? {});
+    throw new TemplateError(
+      `${context.origin}: ${match} names volume "${name}", which container "${context.container}" does not mount (spec.volumes: ${mounted.join(", ") || "none"})`,
+    );
+  }
+  return path;
 }
 
 function requireArgument(argument: string | undefined, context: TemplateContext, match: string): string {

@@ -2,12 +2,12 @@
 // its probes and resource limits — the manifest side of runtime's ContainerSpec.
 import { z } from "zod";
 import { didYouMean } from "./did-you-mean.ts";
-import { EVEN_WITH_FIELD_ISSUES, asRecord, commandLine, durationMs, envVars, nonEmptyString, portName, portNumber, positiveInt, positiveNumber } from "./fields.ts";
+import { EVEN_WITH_FIELD_ISSUES, asRecord, commandLine, dnsLabel, durationMs, envVars, nonEmptyString, portName, portNumber, positiveInt, positiveNumber, uniqueList } from "./fields.ts";
 import { expected } from "./issue-messages.ts";
 
 export const container = z.strictObject({
   command: commandLine.meta({
-    description: "Program and arguments. Templates: {{ port 'name' }}, {{ port 'container.name' }}, {{ file 'relative/path' }}.",
+    description: "Program and arguments. Templates: {{ port 'name' }}, {{ port 'container.name' }}, {{ host }}, {{ file 'relative/path' }}, {{ volume 'name' }}.",
   }),
   image: nonEmptyString.optional().meta({ description: "Image for the docker and kubernetes runtimes; the local runtime ignores it." }),
   env: envVars.optional(),
@@ -61,10 +61,16 @@ export const resources = z.strictObject({
   cpus: positiveNumber.optional().meta({ description: "CPU quota in cores (0.5 = half a core)." }),
 });
 
+export const volumes = uniqueList(dnsLabel, "a list of volume names (lowercase letters, digits and '-')").meta({
+  description:
+    "Pod volumes this container mounts (a pod's volumes are the union over its containers), shared with the other containers that mount them. Paths through {{ volume 'name' }}: a per-pod directory (local, docker) or an emptyDir (kubernetes).",
+});
+
 /** Fields of `spec` common to Sidecar and Primary. */
 export const containerSpecShape = {
   container,
   ports,
+  volumes: volumes.optional(),
   probes: probes.optional(),
   startupTimeoutMs: durationMs.default(30_000),
   resources: resources.optional(),

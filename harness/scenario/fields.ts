@@ -82,6 +82,18 @@ export function repeats<T>(values: readonly T[]): Array<{ index: number; value: 
   return out;
 }
 
+/** A list whose items may not repeat; a repeat's issue points at it and at its first occurrence. */
+export function uniqueList<T extends string>(item: z.ZodType<T>, what: string) {
+  return z
+    .array(item, { error: expected(what) })
+    .superRefine((values, ctx) => {
+      for (const { index, value, firstIndex } of repeats(values)) {
+        ctx.addIssue({ code: "custom", path: [index], message: `${JSON.stringify(value)} is already listed at [${firstIndex}]` });
+      }
+    })
+    .meta({ uniqueItems: true });
+}
+
 /** Narrowing for cross-field checks, which run even when sibling fields are invalid. */
 export function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

@@ -25,9 +25,10 @@ function valid<K extends ManifestKind>(text: string, kind: K) {
 }
 
 const HEADER = "apiVersion: sidecar-bench/v1alpha1\nkind: Sidecar\nmetadata: { name: envoy }\n";
-/** A valid sidecar with `spec` lines appended; line 5 is the first spec line. */
+const TELEMETRY = "telemetry: { ingest: [scrape], export: exposition, exposition: { port: metrics }, whenBackendDown: drop }";
+/** A valid sidecar with `spec` lines inserted; line 5 is the first spec line, its telemetry section is last. */
 const sidecar = (...specLines: string[]) =>
-  `${HEADER}spec:\n${["roles: [telemetry]", "container: { command: [otelcol] }", "ports: { metrics: 8888 }", ...specLines].map((l) => `  ${l}`).join("\n")}\n`;
+  `${HEADER}spec:\n${["roles: [telemetry]", "container: { command: [otelcol] }", "ports: { metrics: 8888 }", ...specLines, TELEMETRY].map((l) => `  ${l}`).join("\n")}\n`;
 
 describe("valid manifests", () => {
   it("loads the Envoy sidecar with probe defaults applied", async () => {
@@ -106,7 +107,12 @@ spec:
 
   it("accepts every declared feature and role", () => {
     const manifest = valid(
-      sidecar("features: [binary-tensors, large-bodies, streaming, graceful-drain, header-passthrough, keep-alive]").replace(
+      sidecar(
+        "features: [binary-tensors, large-bodies, streaming, graceful-drain, header-passthrough, keep-alive]",
+        "volumes: [logs, secrets]",
+        "logs: { export: syslog-tcp, whenBackendDown: buffer }",
+        "secrets: { whenStoreDown: keep }",
+      ).replace(
         "roles: [telemetry]",
         "roles: [telemetry, logs, secrets]",
       ),
@@ -202,7 +208,7 @@ describe("schema issues", () => {
   });
 
   it("names a missing required key and places it at the owning key", () => {
-    expect(issuesOf(`${HEADER}spec:\n  roles: [logs]\n  ports: {}\n`)).toEqual([
+    expect(issuesOf(`${HEADER}spec:\n  roles: [secrets]\n  ports: {}\n  volumes: [secrets]\n  secrets: { whenStoreDown: keep }\n`)).toEqual([
       { path: "spec.container", line: 4, column: 1, message: 'missing required key "container" (expected a mapping)' },
     ]);
     expect(issuesOf("apiVersion: sidecar-bench/v1alpha1\nkind: Sidecar\n").map((i) => i.message)).toEqual([
@@ -256,12 +262,16 @@ describe("schema issues", () => {
     expect(issues.map((i) => [i.path, i.message])).toEqual([
       ["metadata.name", "expected a name of lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters, found \"Envoy_1\""],
       ["spec.ports.Metrics", "invalid key: expected a port name of lowercase letters, digits and '-', starting with a letter, at most 15 characters, found \"Metrics\""],
+      ["spec.telemetry.exposition.port", 'port "metrics" is not declared in spec.ports (none declared)'],
     ]);
   });
 
-  it("reserves the name primary for the primary container", () => {
+  it("reserves the names of the primary and the role backends", () => {
     expect(issuesOf(sidecar().replace("name: envoy", "name: primary"))).toEqual([
       { path: "metadata.name", line: 3, column: 19, message: '"primary" is reserved for the primary container; choose another name' },
+    ]);
+    expect(issuesOf(sidecar().replace("name: envoy", "name: backend")).map((i) => i.message)).toEqual([
+      '"backend" is reserved for the role backend (telemetry, logs and secrets sidecars deliver to it); choose another name',
     ]);
   });
 });

@@ -62,6 +62,45 @@ const resourcesThresholds = z
   })
   .meta({ description: "Thresholds of the resources profile." });
 
+// The OpenTelemetry Collector's exporterhelper defaults: a 5 s export timeout, then a first
+// retry 5 s later. A sidecar that loses one export and retries once delivers within 10 s;
+// one that needs longer is holding data a crash would lose.
+const DELIVERY_DELAY_MS = 10_000;
+
+const telemetryThresholds = z
+  .strictObject({
+    deliveryDelayMs: durationMs
+      .default(DELIVERY_DELAY_MS)
+      .meta({ description: "telemetry checks: what the primary emitted is at the backend within this (after the requests, after the backend returns, within the grace period on SIGTERM)." }),
+    // Half of Istio's default sidecar memory request (128Mi): a sidecar that queues more than
+    // that for a backend outage of a few seconds will be OOM-killed by a real limit.
+    outageGrowthMiB: positiveNumber.default(64).meta({ description: "telemetry.backend-outage: growth of the sidecar's memory while its backend is down." }),
+    // The primary's own work must not slow down because its telemetry sidecar lost its
+    // backend; 1.5× its median is beyond scheduler noise on two shared cores.
+    outageLatencyRatio: z
+      .number({ error: expected("a ratio ≥ 1") })
+      .min(1)
+      .default(1.5)
+      .meta({ description: "telemetry.backend-outage: the primary's median latency while the backend is down, at most this multiple of its median before." }),
+  })
+  .meta({ description: "Thresholds of the telemetry profile." });
+
+const logsThresholds = z
+  .strictObject({
+    deliveryDelayMs: durationMs
+      .default(DELIVERY_DELAY_MS)
+      .meta({ description: "logs checks: a line the primary wrote is at the backend within this (after it was written, after the backend returns)." }),
+  })
+  .meta({ description: "Thresholds of the logs profile." });
+
+const secretsThresholds = z
+  .strictObject({
+    // The kubelet refreshes a mounted Secret volume within its sync period (1 min) plus its
+    // cache's TTL: a secrets sidecar should not be slower than the platform's own mechanism.
+    rotationMs: durationMs.default(60_000).meta({ description: "secrets.rotation-reaches-primary: a rotation in the store reaches the primary's file within this." }),
+  })
+  .meta({ description: "Thresholds of the secrets profile." });
+
 export const certificationPolicySchema = z
   .strictObject({
     apiVersion: z.literal(API_VERSION),
@@ -75,6 +114,9 @@ export const certificationPolicySchema = z
         lifecycle: lifecycleThresholds.prefault({}),
         proxy: proxyThresholds.prefault({}),
         resources: resourcesThresholds.prefault({}),
+        telemetry: telemetryThresholds.prefault({}),
+        logs: logsThresholds.prefault({}),
+        secrets: secretsThresholds.prefault({}),
         suite: suiteConfigSchema.prefault({}),
       })
       .prefault({}),

@@ -4,6 +4,7 @@ import type { ContainerSpec, PodSpec, ProbeSpec } from "../runtime/pod-runtime.t
 import type { LoadedManifest } from "./load-manifest.ts";
 import { findVariant, type ResolvedScenario } from "./load-scenario.ts";
 import type { PrimaryManifest } from "./primary-schema.ts";
+import { randomSecret, wireRoles } from "./role-wiring.ts";
 import { PRIMARY_CONTAINER, type SidecarManifest } from "./sidecar-schema.ts";
 
 type ContainerFields = SidecarManifest["spec"] | PrimaryManifest["spec"];
@@ -22,7 +23,7 @@ function toProbeSpec(probe: ManifestProbe): ProbeSpec {
 }
 
 export function toContainerSpec(name: string, kind: ContainerSpec["kind"], loaded: LoadedManifest<{ spec: ContainerFields }>): ContainerSpec {
-  const { container, ports, probes, resources, startupTimeoutMs } = loaded.manifest.spec;
+  const { container, ports, probes, resources, startupTimeoutMs, volumes } = loaded.manifest.spec;
   const spec: ContainerSpec = {
     name,
     kind,
@@ -38,6 +39,7 @@ export function toContainerSpec(name: string, kind: ContainerSpec["kind"], loade
   if (container.env !== undefined) spec.env = { ...container.env };
   if (container.image !== undefined) spec.image = container.image;
   if (resources !== undefined) spec.resources = { ...resources };
+  if (volumes !== undefined && volumes.length > 0) spec.volumes = [...volumes];
   return spec;
 }
 
@@ -46,6 +48,8 @@ export interface PodSpecOptions {
   podName?: string;
   /** CPUs for the pod when the caller pins (see spec.pinning). */
   cpuSet?: number[];
+  /** The secret the role backend's store holds for a secrets sidecar (default: random). */
+  secretValue?: string;
 }
 
 /**
@@ -64,5 +68,5 @@ export function toPodSpec(resolved: ResolvedScenario, variantName: string, runId
     terminationGracePeriodMs: resolved.manifest.spec.terminationGracePeriodMs,
   };
   if (options.cpuSet !== undefined) pod.cpuSet = [...options.cpuSet];
-  return pod;
+  return wireRoles(pod, variant.sidecars.map((s) => s.manifest), { runId, secretValue: options.secretValue ?? randomSecret() });
 }

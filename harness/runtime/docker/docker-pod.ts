@@ -26,6 +26,7 @@ import type {
 } from "../pod-runtime.ts";
 import { PodLifecycle } from "../pod-lifecycle.ts";
 import { type ProbeResult, runProbe } from "../probe.ts";
+import { createVolumeDirs, mountedVolumes } from "../pod-volumes.ts";
 import { renderTemplate } from "../template.ts";
 import { LABEL_CONTAINER as ENV_CONTAINER, LABEL_POD as ENV_POD, LABEL_RUN_ID as ENV_RUN_ID } from "../local/run-labels.ts";
 import { DockerContainer } from "./docker-container.ts";
@@ -53,6 +54,8 @@ export class DockerPod implements StartedPod {
   private readonly lifecycle: PodLifecycle<DockerContainer>;
   /** Declared ports: inside the pod's namespace they are used as is. */
   private readonly ports: Record<string, Record<string, number>>;
+  /** Host directories of the pod's volumes, bind-mounted at the same path (pod-volumes.ts). */
+  private readonly volumes: Record<string, string>;
   private sandbox: PodSandbox | null = null;
   private subscription: EventSubscription | null = null;
 
@@ -61,6 +64,7 @@ export class DockerPod implements StartedPod {
     private readonly context: DockerPodContext,
   ) {
     this.ports = Object.fromEntries(spec.containers.map((c) => [c.name, { ...c.ports }]));
+    this.volumes = createVolumeDirs(context.podDir, spec);
     this.lifecycle = new PodLifecycle(spec, {
       exitNoun: "container",
       // Its exits come from the engine's "die" events (see start()), through the callback createContainer gives it.
@@ -94,6 +98,10 @@ export class DockerPod implements StartedPod {
 
   url(container: string, port: string): string {
     return `http://${HOST}:${this.port(container, port)}`;
+  }
+
+  volumePath(name: string): string | undefined {
+    return this.volumes[name];
   }
 
   /** How the engine published this pod's ports (for the fingerprint); null before start or without ports. */
@@ -169,6 +177,7 @@ export class DockerPod implements StartedPod {
         host: HOST,
         baseDir: spec.baseDir,
         outDir: configDir,
+        volumes: mountedVolumes(spec, (name) => this.volumes[name]!),
         origin: `container "${spec.name}" ${origin}`,
       });
     const command = spec.command.map((arg, i) => render(arg, `command[${i}]`));
@@ -188,7 +197,7 @@ export class DockerPod implements StartedPod {
         networkMode: sandbox.networkMode,
         pidMode: sandbox.pidMode,
         workingDir: spec.baseDir,
-        bindMounts: podMounts({ baseDir: spec.baseDir, configDir, tmpDir }),
+        bindMounts: podMounts({ baseDir: spec.baseDir, configDir, tmpDir, volumes: Object.values(mountedVolumes(spec, (name) => this.volumes[name]!)) }),
         cpuSet: this.spec.cpuSet,
         logMaxBytes: this.context.logMaxBytes,
       },

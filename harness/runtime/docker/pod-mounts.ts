@@ -36,14 +36,16 @@ export function sourceTreeOf(baseDir: string, harnessRoot = HARNESS_ROOT): strin
 
 /**
  * The source tree (read-only), the rendered `{{ file }}` configs (read-only, at their
- * own path, since commands name them by it) and the container's /tmp (writable, kept
- * across restarts as an emptyDir volume is).
+ * own path, since commands name them by it), the container's /tmp (writable, kept
+ * across restarts as an emptyDir volume is) and the pod volumes it mounts (writable, at
+ * their host path, shared with the pod's other containers: pod-volumes.ts).
  */
-export function podMounts(input: { baseDir: string; configDir: string; tmpDir: string; harnessRoot?: string }): BindMount[] {
+export function podMounts(input: { baseDir: string; configDir: string; tmpDir: string; volumes?: string[]; harnessRoot?: string }): BindMount[] {
   const tree = sourceTreeOf(input.baseDir, input.harnessRoot);
   return [
     { source: tree, target: tree, mode: "ro" },
     { source: input.configDir, target: input.configDir, mode: "ro" },
     { source: input.tmpDir, target: "/tmp", mode: "rw" },
+    ...(input.volumes ?? []).map((dir): BindMount => ({ source: dir, target: dir, mode: "rw" })),
   ];
 }

@@ -22,7 +22,8 @@ import { dnsLabel } from "./kube-names.ts";
 import type { KubeletStats } from "./kubelet-stats.ts";
 import type { NamespaceWatch } from "./namespace-watch.ts";
 import type { NodeAgent } from "./node-agent.ts";
-import { CONFIG_MOUNT_PATH, podManifests, probeSeconds, type ContainerRendering } from "./pod-manifest.ts";
+import { CONFIG_MOUNT_PATH, podManifests, podVolumeMountPath, probeSeconds, type ContainerRendering } from "./pod-manifest.ts";
+import { mountedVolumes } from "../pod-volumes.ts";
 import { PodStatusTracker } from "./pod-status.ts";
 import type { PortForwards } from "./port-forwards.ts";
 
@@ -185,6 +186,19 @@ export class KubernetesPod implements StartedPod {
   address(): string {
     if (this.podIP === null) throw new Error(`pod ${this.spec.name} has no address yet`);
     return this.podIP;
+  }
+
+  /**
+   * On the node, through the root of a running container that mounts the volume
+   * (/proc/<pid>/root/<mount path>): the emptyDir itself, wherever the kubelet keeps it.
+   */
+  volumePath(name: string): string | undefined {
+    if (!this.context.nodeAgent) return undefined;
+    for (const container of this.spec.containers) {
+      const pid = this.running.get(container.name)?.pid;
+      if (pid && container.volumes?.includes(name)) return `/proc/${pid}/root${podVolumeMountPath(name)}`;
+    }
+    return undefined;
   }
 
   status(): ContainerStatus[] {
@@ -573,7 +587,16 @@ export class KubernetesPod implements StartedPod {
     const rendering: Record<string, ContainerRendering> = {};
     for (const spec of this.spec.containers) {
       const render = (text: string, origin: string) =>
-        renderTemplate(text, { container: spec.name, ports, host: POD_LOCALHOST, baseDir: spec.baseDir, outDir: configDir, mountedAt: CONFIG_MOUNT_PATH, origin: `container "${spec.name}" ${origin}` });
+        renderTemplate(text, {
+          container: spec.name,
+          ports,
+          host: POD_LOCALHOST,
+          baseDir: spec.baseDir,
+          outDir: configDir,
+          mountedAt: CONFIG_MOUNT_PATH,
+          volumes: mountedVolumes(spec, podVolumeMountPath),
+          origin: `container "${spec.name}" ${origin}`,
+        });
       const image = this.context.images[spec.name]!;
       const env: Record<string, string> = {};
       for (const [key, value] of Object.entries(spec.env ?? {})) env[key] = render(value, `env.${key}`);

@@ -14,14 +14,19 @@
 // - One PID namespace for the pod (shareProcessNamespace), as the docker runtime's: pids a
 //   check compares are distinct, and no container's command is PID 1 (which would ignore
 //   signals it has no handler for).
-// Each container gets an emptyDir at /tmp that outlives its restarts, as on docker.
+// Each container gets an emptyDir at /tmp that outlives its restarts, as on docker, and
+// each pod volume (pod-volumes.ts) is an emptyDir mounted at POD_VOLUMES_PATH/<name> in the
+// containers that mount it.
 import type { V1ConfigMap, V1Container, V1Pod, V1Probe, V1ResourceRequirements, V1VolumeMount } from "@kubernetes/client-node";
 import type { ContainerSpec, PodSpec, ProbeSpec } from "../pod-runtime.ts";
+import { podVolumeNames } from "../pod-volumes.ts";
 import { LABEL_POD, LABEL_ROLE } from "./kube-names.ts";
 
 /** Where rendered config files appear in every container that uses them. */
 export const CONFIG_MOUNT_PATH = "/etc/sidecar-bench/config";
 export const NET_INIT_CONTAINER = "sidecar-bench-net";
+/** Where a pod volume appears in the containers that mount it (what `{{ volume 'name' }}` expands to). */
+export const POD_VOLUMES_PATH = "/var/run/sidecar-bench/volumes";
 /** Kubernetes probes run at most once per second. */
 const MIN_PROBE_PERIOD_S = 1;
 
@@ -109,6 +114,15 @@ function tmpVolumeName(index: number): string {
   return `tmp-${index}`;
 }
 
+/** Pod volumes and the per-container /tmp volumes share the pod's volume namespace: prefixed apart. */
+function podVolumeName(name: string): string {
+  return `volume-${name}`;
+}
+
+export function podVolumeMountPath(name: string): string {
+  return `${POD_VOLUMES_PATH}/${name}`;
+}
+
 function usesConfig(rendering: ContainerRendering): boolean {
   return rendering.command.some((arg) => arg.includes(CONFIG_MOUNT_PATH)) || Object.values(rendering.env).some((value) => value.includes(CONFIG_MOUNT_PATH));
 }
@@ -129,6 +143,7 @@ function container(spec: ContainerSpec, index: number, input: PodManifestInput, 
   if (!rendering) throw new Error(`no rendering for container "${spec.name}"`);
   const volumeMounts: V1VolumeMount[] = [{ name: tmpVolumeName(index), mountPath: "/tmp" }];
   if (configMapName && usesConfig(rendering)) volumeMounts.push({ name: "config", mountPath: CONFIG_MOUNT_PATH, readOnly: true });
+  for (const name of spec.volumes ?? []) volumeMounts.push({ name: podVolumeName(name), mountPath: podVolumeMountPath(name) });
   const resources = resourceRequirements(spec);
   return {
     name: input.containerNames[spec.name]!,
@@ -181,6 +196,7 @@ export function podManifests(input: PodManifestInput): PodManifests {
       containers: mains.map((c) => container(c, indexOf(c), input, configMapName)),
       volumes: [
         ...spec.containers.map((_, index) => ({ name: tmpVolumeName(index), emptyDir: {} })),
+        ...podVolumeNames(spec).map((name) => ({ name: podVolumeName(name), emptyDir: {} })),
         ...(configMapName ? [{ name: "config", configMap: { name: configMapName } }] : []),
       ],
     },

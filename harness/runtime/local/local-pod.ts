@@ -12,6 +12,7 @@ import { renderTemplate } from "../template.ts";
 import { type CgroupLayout, ContainerCgroup, CGROUP_PARENT } from "./cgroup.ts";
 import { allocatePodPorts } from "./port-allocator.ts";
 import { ProcessContainer } from "./process-container.ts";
+import { createVolumeDirs, mountedVolumes } from "../pod-volumes.ts";
 import { sampleProcessTree } from "./proc-stats.ts";
 import { LABEL_CONTAINER, LABEL_OWNER, LABEL_POD, LABEL_RUN_ID } from "./run-labels.ts";
 
@@ -30,6 +31,8 @@ export interface LocalPodContext {
 export class LocalPod implements StartedPod {
   private readonly lifecycle: PodLifecycle<ProcessContainer>;
   private ports: Record<string, Record<string, number>> = {};
+  /** Host paths of the pod's volumes, by name (created at start). */
+  private volumes: Record<string, string> = {};
   /** Each container's cgroup, or null where cgroups are off. */
   private readonly cgroups = new Map<ProcessContainer, ContainerCgroup | null>();
 
@@ -48,11 +51,16 @@ export class LocalPod implements StartedPod {
   /** Allocates the pod's ports, then starts it (pod-lifecycle.ts); `onCreated` runs once ports resolve and containers exist. */
   async start(readyTimeoutMs?: number, onCreated?: () => void): Promise<void> {
     this.ports = await allocatePodPorts(this.spec.containers, HOST);
+    this.volumes = createVolumeDirs(this.context.podDir, this.spec);
     await this.lifecycle.start((spec) => this.createContainer(spec), readyTimeoutMs, onCreated);
   }
 
   url(container: string, port: string): string {
     return `http://${HOST}:${this.port(container, port)}`;
+  }
+
+  volumePath(name: string): string | undefined {
+    return this.volumes[name];
   }
 
   port(container: string, port: string): number {
@@ -130,6 +138,7 @@ export class LocalPod implements StartedPod {
         host: HOST,
         baseDir: spec.baseDir,
         outDir: join(this.context.podDir, "config"),
+        volumes: mountedVolumes(spec, (name) => this.volumes[name]!),
         origin: `container "${spec.name}" ${origin}`,
       });
     const command = spec.command.map((arg, i) => render(arg, `command[${i}]`));
