@@ -53,11 +53,11 @@ import { loadManifest, type LoadedManifest, type SidecarManifest } from "../../h
 import { CONFORMANCE_TESTS, testById } from "../registry.ts";
 import { BOUNDARY_FIXTURES, type BoundarySide, withFaultArgs } from "./boundary-fixtures.ts";
 import { DETECTION_FIXTURES, LEGITIMATE_VARIANTS } from "./detection-fixtures.ts";
+import { WELL_BEHAVED_FIXTURES } from "./well-behaved-fixtures.ts";
 import { FIXTURE_POLICY } from "./real-pod-check.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const primary = await loadManifest(join(root, PRIMARY_MANIFEST), "Primary");
-const GOOD_PROXY = "reference/sidecars/good-proxy.yaml";
 const policy = await loadPolicy(join(root, FIXTURE_POLICY));
 /** Tries per expectation of the collateral checks: every delivery of try-plan.ts's cycle, several times. */
 const COLLATERAL_TRIES = 12;
@@ -163,8 +163,8 @@ export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
     }
   });
 
-  describe("the well-behaved reference proxy and its legitimate variants", () => {
-    for (const sidecar of name === "local" ? [GOOD_PROXY, ...LEGITIMATE_VARIANTS] : [GOOD_PROXY]) {
+  describe("the well-behaved reference sidecars and the legitimate variants", () => {
+    for (const sidecar of name === "local" ? [...WELL_BEHAVED_FIXTURES, ...LEGITIMATE_VARIANTS] : WELL_BEHAVED_FIXTURES) {
       it(
         `${sidecar} passes every test of its profiles`,
         async () => {
