@@ -1,5 +1,6 @@
 // From trials to conclusions: paired deltas against the baseline with bootstrap CIs,
 // the A/A noise floor, and resource costs per container (vCPU per 1000 req/s, MiB).
+import { BACKEND_CONTAINER, METRICS_BACKEND_CONTAINER } from "../scenario/sidecar-schema.ts";
 import { median } from "../measure/statistics.ts";
 import { DEFAULT_METRICS, LATENCY_METRICS, analyzeVariant, calibrateNoiseFloors, type NoiseFloor } from "../measure/paired-analysis.ts";
 import type { Analysis, BudgetCheck, ContainerCost, PodRecord, TrialResult, VariantAnalysis } from "../report/results-model.ts";
@@ -96,9 +97,16 @@ function zeroFloors(metrics: string[]): Record<string, NoiseFloor> {
   );
 }
 
+/**
+ * The pod's vCPU per 1000 req/s, without the role backends (role-wiring.ts): they stand in
+ * for services outside the pod (a collector, a log store, a vault), so their cost is not
+ * the sidecar's. Their own figures stay in the per-container table.
+ */
 function podVcpuPer1kRps(trial: TrialResult): number {
-  return trial.resources.reduce((sum, r) => sum + r.vcpuPer1kRps, 0);
+  return trial.resources.filter((r) => !ROLE_BACKENDS.includes(r.container)).reduce((sum, r) => sum + r.vcpuPer1kRps, 0);
 }
+
+const ROLE_BACKENDS: readonly string[] = [BACKEND_CONTAINER, METRICS_BACKEND_CONTAINER];
 
 function containerCosts(trials: TrialResult[], pod: PodRecord | undefined): ContainerCost[] {
   const names = trials[0]?.resources.map((r) => r.container) ?? [];
