@@ -40,6 +40,19 @@ def stdout_sink(fd: int = 1) -> LineSink:
     return write
 
 
+def tag_run(sink: LineSink, run_id: str) -> LineSink:
+    """`sink` with a `run` field first in every line (PRIMARY_RUN_ID). Spliced into the
+    encoded line by the sink create_app() picks, so the middleware's hot path is the same
+    with or without a run id: no per-request flag check."""
+    prefix = b'{"run":' + jsonio.dumps(run_id) + b","
+
+    def write(line: bytes) -> None:
+        # Every line given here is a non-empty JSON object: b'{"ts":...}\n'.
+        sink(prefix + line[1:])
+
+    return write
+
+
 class RequestCounter:
     """Requests seen by this process; exposed by /v2/debug/pid."""
 

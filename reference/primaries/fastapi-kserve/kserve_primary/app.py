@@ -22,12 +22,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import SERVER_NAME, SERVER_VERSION, jsonio
-from .access_log import AccessLogMiddleware, ASGIApp, LineSink, RequestCounter, stdout_sink
+from .access_log import ASGIApp, LineSink, RequestCounter, stdout_sink
 from .config import Config
 from .errors import ApiError, bad_request
 from .generate import generate_whole, parse_generate_request, sse_stream
 from .inference import HEADER_LENGTH, JSON_CONTENT_TYPE, infer
 from .model import Model, load_models
+from .roles import Roles
 
 EXTENSIONS = ["binary_tensor_data", "generate"]
 
@@ -70,18 +71,24 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
     """The FastAPI app wrapped in the access log, and in request-guard when the config enables
-    it; `sink` receives each log line, access log and audit alike (stdout by default)."""
+    it; `sink` receives each stdout line, access log (unless PRIMARY_ACCESS_LOG_FILE sends it
+    to a file) and audit alike (stdout by default)."""
     state = ServerState(config)
     # PRIMARY_ACCESS_LOG=0: the lines are still formatted, only not written (what is measured is the write).
     sink = sink or (stdout_sink() if config.access_log else _discard)
+    # The telemetry, logs and secrets roles: whatever the environment switched on, decided here.
+    roles = Roles.build(config, sink)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Load in the background: uvicorn only starts listening once startup returns, and
         # liveness must answer while the model loads, with readiness following later.
         task = asyncio.create_task(_load(state))
+        role_tasks = roles.start()
         yield
         task.cancel()
+        # uvicorn gets here after the last in-flight request has completed (SIGTERM included).
+        await roles.stop(role_tasks)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -95,9 +102,11 @@ def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
     )
     _install_error_handlers(app)
     _install_routes(app, state)
+    roles.install_routes(app)
     # This log replaces uvicorn's access log; silence that one even when --no-access-log is forgotten.
     logging.getLogger("uvicorn.access").disabled = True
-    logged = AccessLogMiddleware(app, state.counter, sink)
+    # With no role variable set this is AccessLogMiddleware(app) with the stdout sink: the baseline.
+    logged = roles.wrap(app, state.counter)
     if not config.request_guard:
         return logged
     # Decided here, once: the baseline keeps the exact app above, with no per-request flag

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
@@ -27,6 +28,23 @@ class Config:
     # Off only to measure what writing the per-request lines costs a runtime (bench/runtime-overhead.ts):
     # docker copies every stdout line through its shim and daemon, the local runtime through one pipe.
     access_log: bool = True
+    # The telemetry, logs and secrets roles (issue 12). Each is off unless its variable is set,
+    # and create_app() adds nothing to the request path for one that is off.
+    run_id: str = ""  # PRIMARY_RUN_ID: a `run` field in every access-log line
+    access_log_file: str = ""  # PRIMARY_ACCESS_LOG_FILE: access-log lines go to this file, not stdout
+    api_key_file: str = ""  # PRIMARY_API_KEY_FILE: watched for changes; only its sha256 is ever shown
+    telemetry: bool = False  # PRIMARY_TELEMETRY: count requests (GET /v2/debug/telemetry)
+    otlp_endpoint: str = ""  # OTEL_EXPORTER_OTLP_ENDPOINT, read only with PRIMARY_TELEMETRY=1
+    otlp_metric_interval_ms: int = 1000  # OTEL_METRIC_EXPORT_INTERVAL (the SDK's own default is 60 s)
+    otlp_timeout_ms: int = 2000  # OTEL_EXPORTER_OTLP_TIMEOUT, in ms as the OpenTelemetry spec says
+    metrics: bool = False  # PRIMARY_METRICS: Prometheus GET /metrics
+    metrics_textfile: str = ""  # PRIMARY_METRICS_TEXTFILE: the same exposition, written to this file
+    metrics_textfile_interval_ms: int = 1000  # PRIMARY_METRICS_TEXTFILE_INTERVAL_MS
+
+    @property
+    def counts_requests(self) -> bool:
+        """Whether requests are counted: every exporter reads the same counts."""
+        return self.telemetry or self.metrics or bool(self.metrics_textfile)
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -43,6 +61,15 @@ class Config:
         # AUX_* are read only when the guard is on: the baseline ignores them, even when the
         # compare scenario sets them for every arm.
         guard = _flag(env, "PRIMARY_REQUEST_GUARD")
+        access_log = _flag(env, "PRIMARY_ACCESS_LOG", default=True)
+        access_log_file = _path(env, "PRIMARY_ACCESS_LOG_FILE")
+        if access_log_file and not access_log:
+            raise ConfigError("PRIMARY_ACCESS_LOG_FILE is set but PRIMARY_ACCESS_LOG=0 switches the access log off")
+        telemetry = _flag(env, "PRIMARY_TELEMETRY")
+        # OTEL_* are read only with PRIMARY_TELEMETRY=1: a scenario may set them for other
+        # containers, and the baseline must not start exporting behind the benchmark's back.
+        otlp_endpoint = _otlp_endpoint(env) if telemetry else ""
+        textfile = _path(env, "PRIMARY_METRICS_TEXTFILE")
         return Config(
             model_name=name,
             input_dim=_int(env, "PRIMARY_INPUT_DIM", defaults.input_dim, minimum=1),
@@ -54,7 +81,29 @@ class Config:
             request_guard=guard,
             aux_api_key=_api_key(env) if guard else "",
             aux_faults=guard and _flag(env, "AUX_FAULTS"),
-            access_log=_flag(env, "PRIMARY_ACCESS_LOG", default=True),
+            access_log=access_log,
+            run_id=_run_id(env),
+            access_log_file=access_log_file,
+            api_key_file=_path(env, "PRIMARY_API_KEY_FILE"),
+            telemetry=telemetry,
+            otlp_endpoint=otlp_endpoint,
+            otlp_metric_interval_ms=(
+                _int(env, "OTEL_METRIC_EXPORT_INTERVAL", defaults.otlp_metric_interval_ms, minimum=10)
+                if otlp_endpoint
+                else defaults.otlp_metric_interval_ms
+            ),
+            otlp_timeout_ms=(
+                _int(env, "OTEL_EXPORTER_OTLP_TIMEOUT", defaults.otlp_timeout_ms, minimum=1)
+                if otlp_endpoint
+                else defaults.otlp_timeout_ms
+            ),
+            metrics=_flag(env, "PRIMARY_METRICS"),
+            metrics_textfile=textfile,
+            metrics_textfile_interval_ms=(
+                _int(env, "PRIMARY_METRICS_TEXTFILE_INTERVAL_MS", defaults.metrics_textfile_interval_ms, minimum=10)
+                if textfile
+                else defaults.metrics_textfile_interval_ms
+            ),
         )
 
 
@@ -63,6 +112,41 @@ def _api_key(env: Mapping[str, str]) -> str:
     if not key:
         raise ConfigError("AUX_API_KEY is empty or unset: PRIMARY_REQUEST_GUARD=1 needs the API key clients must send")
     return key
+
+
+_MAX_RUN_ID_CHARS = 128
+
+
+def _run_id(env: Mapping[str, str]) -> str:
+    run = env.get("PRIMARY_RUN_ID", "")
+    if len(run) > _MAX_RUN_ID_CHARS or not run.isprintable():
+        raise ConfigError(f"PRIMARY_RUN_ID={run!r}: expected at most {_MAX_RUN_ID_CHARS} printable characters")
+    return run
+
+
+def _path(env: Mapping[str, str], key: str) -> str:
+    """A file path, or "" when unset; its directory must exist (the pod volume is mounted first)."""
+    raw = env.get(key, "")
+    if raw == "":
+        return ""
+    if raw.endswith("/") or raw != raw.strip():
+        raise ConfigError(f"{key}={raw!r}: expected a file path")
+    directory = os.path.dirname(os.path.abspath(raw))
+    if not os.path.isdir(directory):
+        raise ConfigError(f"{key}={raw!r}: the directory {directory!r} does not exist")
+    return raw
+
+
+def _otlp_endpoint(env: Mapping[str, str]) -> str:
+    """The OTLP/HTTP base URL (the SDK appends /v1/metrics and /v1/traces), or "" for none:
+    PRIMARY_TELEMETRY=1 alone still counts, for a sidecar that scrapes or reads the textfile."""
+    raw = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if raw == "":
+        return ""
+    parsed = urlsplit(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise ConfigError(f"OTEL_EXPORTER_OTLP_ENDPOINT={raw!r}: expected an http:// or https:// base URL")
+    return raw.rstrip("/")
 
 
 def _flag(env: Mapping[str, str], key: str, *, default: bool = False) -> bool:
