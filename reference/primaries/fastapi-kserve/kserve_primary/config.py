@@ -37,6 +37,9 @@ class Config:
     otlp_endpoint: str = ""  # OTEL_EXPORTER_OTLP_ENDPOINT, read only with PRIMARY_TELEMETRY=1
     otlp_metric_interval_ms: int = 1000  # OTEL_METRIC_EXPORT_INTERVAL (the SDK's own default is 60 s)
     otlp_timeout_ms: int = 2000  # OTEL_EXPORTER_OTLP_TIMEOUT, in ms as the OpenTelemetry spec says
+    # PRIMARY_OTLP_SIGNALS: which signals go to the endpoint; a sidecar that forwards metrics
+    # only would answer every span export with an error.
+    otlp_signals: frozenset[str] = frozenset({"metrics", "traces"})
     metrics: bool = False  # PRIMARY_METRICS: Prometheus GET /metrics
     metrics_textfile: str = ""  # PRIMARY_METRICS_TEXTFILE: the same exposition, written to this file
     metrics_textfile_interval_ms: int = 1000  # PRIMARY_METRICS_TEXTFILE_INTERVAL_MS
@@ -97,6 +100,7 @@ class Config:
                 if otlp_endpoint
                 else defaults.otlp_timeout_ms
             ),
+            otlp_signals=_otlp_signals(env) if otlp_endpoint else defaults.otlp_signals,
             metrics=_flag(env, "PRIMARY_METRICS"),
             metrics_textfile=textfile,
             metrics_textfile_interval_ms=(
@@ -105,6 +109,19 @@ class Config:
                 else defaults.metrics_textfile_interval_ms
             ),
         )
+
+
+_OTLP_SIGNALS = ("metrics", "traces")
+
+
+def _otlp_signals(env: Mapping[str, str]) -> frozenset[str]:
+    raw = env.get("PRIMARY_OTLP_SIGNALS", "").strip()
+    if raw == "":
+        return frozenset(_OTLP_SIGNALS)
+    signals = frozenset(part.strip() for part in raw.split(","))
+    if not signals or not signals <= set(_OTLP_SIGNALS) or "" in signals:
+        raise ConfigError(f"PRIMARY_OTLP_SIGNALS={raw!r}: expected a comma-separated list of {', '.join(_OTLP_SIGNALS)}")
+    return signals
 
 
 def _api_key(env: Mapping[str, str]) -> str:

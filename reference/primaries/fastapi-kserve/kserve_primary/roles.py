@@ -71,7 +71,12 @@ class Roles:
             from .telemetry_otlp import OtlpTelemetry
 
             otlp = OtlpTelemetry.to_endpoint(
-                stats, config.run_id, config.otlp_endpoint, config.otlp_metric_interval_ms, config.otlp_timeout_ms
+                stats,
+                config.run_id,
+                config.otlp_endpoint,
+                config.otlp_metric_interval_ms,
+                config.otlp_timeout_ms,
+                config.otlp_signals,
             )
             self.listeners.append(otlp.on_request)
             self.shutdown_steps.append(otlp.shutdown)

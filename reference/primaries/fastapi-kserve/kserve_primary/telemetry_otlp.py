@@ -46,8 +46,8 @@ class OtlpTelemetry:
         stats: RequestStats,
         run_id: str,
         *,
-        metric_reader: MetricReader,
-        span_processor: SpanProcessor,
+        metric_reader: MetricReader | None,
+        span_processor: SpanProcessor | None,
         timeout_ms: int,
     ) -> None:
         self._stats = stats
@@ -57,9 +57,12 @@ class OtlpTelemetry:
             attributes["service.instance.id"] = run_id
         # Resource.create adds the SDK's attributes and OTEL_RESOURCE_ATTRIBUTES; ours win.
         resource = Resource.create(attributes)
-        self.meter_provider = MeterProvider(metric_readers=[metric_reader], resource=resource, shutdown_on_exit=False)
+        readers = [metric_reader] if metric_reader is not None else []
+        self.meter_provider = MeterProvider(metric_readers=readers, resource=resource, shutdown_on_exit=False)
         self.tracer_provider = TracerProvider(sampler=ALWAYS_ON, resource=resource, shutdown_on_exit=False)
-        self.tracer_provider.add_span_processor(span_processor)
+        self._traced = span_processor is not None
+        if span_processor is not None:
+            self.tracer_provider.add_span_processor(span_processor)
         meter = self.meter_provider.get_meter("kserve_primary", SERVER_VERSION)
         meter.create_observable_counter(
             "kserve.requests", callbacks=[self._observe_counts], unit="{request}", description="Counted requests."
@@ -75,21 +78,34 @@ class OtlpTelemetry:
 
     @staticmethod
     def to_endpoint(
-        stats: RequestStats, run_id: str, endpoint: str, interval_ms: int, timeout_ms: int
+        stats: RequestStats,
+        run_id: str,
+        endpoint: str,
+        interval_ms: int,
+        timeout_ms: int,
+        signals: frozenset[str] = frozenset({"metrics", "traces"}),
     ) -> OtlpTelemetry:
         """Exporting to `endpoint` (the OTLP/HTTP base URL) over http/protobuf. `timeout_ms`
         bounds one export, retries included, so a sidecar that accepts but never answers
         holds an export thread, and the shutdown flush, that long at most."""
         timeout_s = timeout_ms / 1000.0
-        metric_reader = PeriodicExportingMetricReader(
-            OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics", timeout=timeout_s),
-            export_interval_millis=interval_ms,
-            export_timeout_millis=timeout_ms,
+        metric_reader = (
+            PeriodicExportingMetricReader(
+                OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics", timeout=timeout_s),
+                export_interval_millis=interval_ms,
+                export_timeout_millis=timeout_ms,
+            )
+            if "metrics" in signals
+            else None
         )
-        span_processor = BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", timeout=timeout_s),
-            schedule_delay_millis=SPAN_SCHEDULE_DELAY_MS,
-            export_timeout_millis=timeout_ms,
+        span_processor = (
+            BatchSpanProcessor(
+                OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", timeout=timeout_s),
+                schedule_delay_millis=SPAN_SCHEDULE_DELAY_MS,
+                export_timeout_millis=timeout_ms,
+            )
+            if "traces" in signals
+            else None
         )
         return OtlpTelemetry(
             stats, run_id, metric_reader=metric_reader, span_processor=span_processor, timeout_ms=timeout_ms
@@ -106,7 +122,8 @@ class OtlpTelemetry:
         if attributes is None:
             attributes = self._attributes.setdefault(labels, {"model": labels[0], "status": labels[1]})
         self._duration.record(duration_s, attributes)
-        self._span(scope, labels, start_ns, duration_s)
+        if self._traced:
+            self._span(scope, labels, start_ns, duration_s)
 
     def _span(self, scope: Scope, labels: Labels, start_ns: int, duration_s: float) -> None:
         method: str = scope["method"]

@@ -121,6 +121,22 @@ def test_otlp_counts_spans_prometheus_and_debug_agree(capture: OtlpCapture, star
     assert capture.content_types == {"application/x-protobuf"}
 
 
+def test_metrics_only_signals_export_no_spans(capture: OtlpCapture, start_server) -> None:
+    # A sidecar forwarding metrics only (telemetry.signals: [metrics]) gets no span exports.
+    server: Server = start_server(
+        env={
+            "PRIMARY_TELEMETRY": "1",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": capture.endpoint,
+            "OTEL_METRIC_EXPORT_INTERVAL": "200",
+            "PRIMARY_OTLP_SIGNALS": "metrics",
+        }
+    )
+    wait_ready(server)
+    expected = send_mix(server.request)
+    wait_for(capture.latest_counts, lambda c: c == expected, 10, "OTLP kserve.requests")
+    assert capture.spans() == []
+
+
 def test_metrics_and_spans_are_flushed_on_sigterm(capture: OtlpCapture, start_server) -> None:
     # A minute between periodic exports: only the shutdown flush can deliver these counts.
     server: Server = start_server(
@@ -360,6 +376,9 @@ def test_telemetry_config_defaults_and_values() -> None:
     defaults = Config.from_env({"PRIMARY_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:1"})
     assert (defaults.otlp_metric_interval_ms, defaults.otlp_timeout_ms) == (1000, 2000)
     assert Config.from_env({"PRIMARY_TELEMETRY": "1"}).otlp_endpoint == ""  # counting without OTLP
+    assert defaults.otlp_signals == {"metrics", "traces"}
+    only = {"PRIMARY_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:1", "PRIMARY_OTLP_SIGNALS": "traces"}
+    assert Config.from_env(only).otlp_signals == {"traces"}
     assert not Config().counts_requests
     assert Config(metrics_textfile="/x.prom").counts_requests
 
@@ -381,6 +400,10 @@ def test_telemetry_config_defaults_and_values() -> None:
         (
             {"PRIMARY_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:1", "OTEL_EXPORTER_OTLP_TIMEOUT": "0"},
             "OTEL_EXPORTER_OTLP_TIMEOUT=",
+        ),
+        (
+            {"PRIMARY_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:1", "PRIMARY_OTLP_SIGNALS": "metrics,logs"},
+            "PRIMARY_OTLP_SIGNALS=",
         ),
         ({"PRIMARY_METRICS": "true"}, "PRIMARY_METRICS="),
         ({"PRIMARY_METRICS_TEXTFILE": "/no/such/dir/primary.prom"}, "PRIMARY_METRICS_TEXTFILE="),
