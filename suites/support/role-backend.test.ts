@@ -89,6 +89,7 @@ describe("RoleBackend (suites/support/role-backend.ts) against the real backend"
   it("reports every listener up on the ports it was given", async () => {
     const health = await backend.health();
     expect(health.pid).toBe(started.child.pid);
+    expect(health.stopping).toBe(false);
     expect(health.listeners.otlp).toMatchObject({ port: started.ports.otlp, state: "up", delayMs: 0 });
     expect(health.listeners.syslog.port).toBe(started.ports.syslog);
     expect(health.listeners.vault.port).toBe(started.ports.vault);

@@ -19,6 +19,11 @@ export interface ListenerInfo {
 
 export interface BackendHealth {
   pid: number;
+  /**
+   * SIGTERM received: the data listeners are closed, nothing more arrives, and the control
+   * port answers while it is read (reference/backends/README.md): what it shows now is final.
+   */
+  stopping: boolean;
   listeners: Record<BackendService | "control", ListenerInfo>;
 }
 
@@ -144,9 +149,9 @@ export class RoleBackend {
   }
 
   async health(): Promise<BackendHealth> {
-    const body = await this.call<{ pid: number; listeners: Record<string, RawListener> }>(this.controlUrl, "GET", "/healthz");
+    const body = await this.call<{ pid: number; stopping?: boolean; listeners: Record<string, RawListener> }>(this.controlUrl, "GET", "/healthz");
     const listeners = Object.fromEntries(Object.entries(body.listeners).map(([name, raw]) => [name, listenerInfo(raw)]));
-    return { pid: body.pid, listeners: listeners as BackendHealth["listeners"] };
+    return { pid: body.pid, stopping: body.stopping === true, listeners: listeners as BackendHealth["listeners"] };
   }
 
   async metrics(): Promise<MetricsSnapshot> {

@@ -1,7 +1,8 @@
 """python -m role_backend --otlp P --syslog P --vault P --control P [--host H]
 
 Binds all four listeners, then prints one line `ready {"otlp": P, ...}` (the ports actually
-bound, so port 0 works) and serves until SIGTERM or SIGINT. Env: STORE_TOKEN (required:
+bound, so port 0 works) and serves until SIGTERM or SIGINT; then the data listeners close at
+once and the control port lingers while it is being read (shutdown.py). Env: STORE_TOKEN (required:
 the token the KV store accepts), STORE_SEED (optional JSON {path: {key: value}}: the
 secrets present at start, version 1 each)."""
 
@@ -21,6 +22,7 @@ from .listener import HttpListener, Listener
 from .log_store import LogStore
 from .otlp_app import create_otlp_app
 from .otlp_store import OtlpStore
+from .shutdown import Shutdown, Touching
 from .syslog_listener import SyslogListener
 from .vault_app import VaultApi, create_vault_app
 
@@ -43,6 +45,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-body-bytes", type=int, default=64 * 1024 * 1024,
                         help="largest OTLP request body, after gzip")
     parser.add_argument("--max-syslog-frame-bytes", type=int, default=16 * 1024 * 1024)
+    # Short of the suite's 10 s pod grace period, so a lingering backend is never killed.
+    parser.add_argument("--linger-ms", type=int, default=5_000,
+                        help="after SIGTERM, the longest the control port keeps answering while it is read")
+    parser.add_argument("--linger-idle-ms", type=int, default=500,
+                        help="after SIGTERM, the control port closes once this passes without a control request")
     return parser.parse_args(argv)
 
 
@@ -80,8 +87,10 @@ async def serve(args: argparse.Namespace, environ: dict[str, str]) -> None:
     # h11: httptools refuses the LIST method that Vault's CLI sends (its Go client sends GET ?list=true).
     vault.mount(create_vault_app(vault_api), http="h11")
     listeners: dict[str, Listener] = {"otlp": otlp, "syslog": syslog, "vault": vault}
+    shutdown = Shutdown(args.linger_ms / 1000.0, args.linger_idle_ms / 1000.0)
     control = HttpListener("control", args.host, args.control)
-    control.mount(create_control_app({**listeners, "control": control}, otlp_store, logs, kv, vault_api, syslog))
+    control.mount(Touching(create_control_app({**listeners, "control": control}, otlp_store, logs, kv, vault_api,
+                                              syslog, shutdown), shutdown))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -95,6 +104,12 @@ async def serve(args: argparse.Namespace, environ: dict[str, str]) -> None:
         ports: dict[str, Any] = {listener.name: listener.port for listener in started}
         print(f"ready {json.dumps(ports)}", flush=True)
         await stop.wait()
+        # Nothing arrives after SIGTERM; what did arrive stays readable while a check reads it.
+        shutdown.stopping = True
+        for listener in reversed(started):
+            if listener is not control:
+                await listener.down()
+        await shutdown.linger()
     finally:
         for listener in reversed(started):
             await listener.down()

@@ -1,6 +1,6 @@
 """The control API the checks use: what arrived (and when), and the listeners' state.
 
-GET  /healthz                      listeners, ports and states; the readiness probe
+GET  /healthz                      listeners, ports and states, stopping (SIGTERM received); the readiness probe
 GET  /otlp/metrics                 every series received
 GET  /otlp/traces?from=N&limit=M   spans in arrival order (bounded, drops reported)
 GET  /logs?from=N&limit=M          log records in arrival order, syslog and OTLP alike
@@ -24,6 +24,7 @@ from .kv_store import KvStore
 from .listener import Listener
 from .log_store import PAGE_RECORDS_DEFAULT, LogStore
 from .otlp_store import OtlpStore
+from .shutdown import Shutdown
 from .syslog_listener import SyslogListener
 from .vault_app import VaultApi
 
@@ -45,9 +46,9 @@ def _int_param(request: Request, name: str, default: int) -> int:
 
 
 def create_control_app(listeners: dict[str, Listener], otlp: OtlpStore, logs: LogStore, kv: KvStore,
-                       vault: VaultApi, syslog: SyslogListener) -> Starlette:
+                       vault: VaultApi, syslog: SyslogListener, shutdown: Shutdown | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
-        return _json({"ok": True, "pid": os.getpid(),
+        return _json({"ok": True, "pid": os.getpid(), "stopping": shutdown is not None and shutdown.stopping,
                       "listeners": {name: listener.describe() for name, listener in listeners.items()}})
 
     async def metrics(request: Request) -> Response:
