@@ -68,6 +68,8 @@ function octetCounted(message: string): Buffer {
 
 async function sendTcp(port: number, payload: Buffer): Promise<void> {
   const socket = connect({ host: "127.0.0.1", port });
+  // Bounded: a backend that never closes its side fails the test instead of hanging it.
+  socket.setTimeout(STOP_TIMEOUT_MS, () => socket.destroy(new Error(`syslog port ${port}: no close within ${STOP_TIMEOUT_MS} ms`)));
   await once(socket, "connect");
   await new Promise<void>((resolve, reject) => socket.end(payload, () => resolve()).once("error", reject));
   await once(socket, "close");
