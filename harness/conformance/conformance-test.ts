@@ -73,6 +73,14 @@ export interface ConformanceTest {
   level: Level;
   /** The sidecar must claim all of these, or the verdict is not-supported. */
   features: SidecarFeature[];
+  /**
+   * Whether the check can apply to this sidecar at all, from what its manifest declares
+   * (an exposition check to a sidecar that serves no exposition): undefined = it applies;
+   * otherwise why not. A check that cannot apply is not selected — neither run nor
+   * counted against the profile's result (select-tests.ts) — unlike a feature the sidecar
+   * could offer and does not claim, which is reported not-supported.
+   */
+  notApplicable?(sidecar: SidecarManifest): string | undefined;
   /** reference/sidecars/<fixture>.yaml: a sidecar that breaks exactly this rule. */
   faultyFixture: string;
   /** Upper bound of the check's own duration (the runner enforces it). */

@@ -36,6 +36,15 @@ describe("profiles", () => {
 });
 
 describe("selectTests", () => {
+  it("leaves out, with the reason, tests that cannot apply to the sidecar", () => {
+    const onlyForOthers: ConformanceTest = { ...check("telemetry.x"), notApplicable: (s) => (s.spec.roles.includes("proxy") ? "proxies have no x" : undefined) };
+    const selection = selectTests({ registry: [...registry, onlyForOthers], sidecar: sidecar(["proxy", "telemetry"]) });
+    expect(selection.tests.map((t) => t.id)).not.toContain("telemetry.x");
+    expect(selection.tests.map((t) => t.id)).toContain("telemetry.d");
+    expect(selection.notApplicable).toEqual([{ id: "telemetry.x", reason: "proxies have no x" }]);
+    expect(selectTests({ registry: [...registry, onlyForOthers], sidecar: sidecar(["telemetry"]) }).tests.map((t) => t.id)).toContain("telemetry.x");
+  });
+
   it("by default selects every applicable profile's tests in registry order", () => {
     const selection = selectTests({ registry, sidecar: sidecar(["proxy"]) });
     expect(selection.profiles).toEqual(["lifecycle", "proxy", "resources"]);

@@ -1,7 +1,8 @@
 // Which conformance tests run against a sidecar: the requested profiles (default: all
 // that apply to its roles), in registry order. Tests of features the sidecar does not
 // claim stay in the selection: they are reported as not-supported, which a vendor
-// needs to see as much as a failure.
+// needs to see as much as a failure. Tests that cannot apply to what the sidecar is (its
+// manifest says it serves no exposition) are left out, with the reason.
 import type { SidecarFeature, SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest, Profile } from "./conformance-test.ts";
 import { ProfileSelectionError, applicableProfiles } from "./profiles.ts";
@@ -13,6 +14,8 @@ export interface Selection {
   profilesWithoutTests: Profile[];
   /** Tests to run, in registry order. */
   tests: ConformanceTest[];
+  /** Tests of the chosen profiles that cannot apply to this sidecar (ConformanceTest.notApplicable), with why. */
+  notApplicable: Array<{ id: string; reason: string }>;
 }
 
 export interface SelectionInput {
@@ -35,12 +38,19 @@ export function selectTests(input: SelectionInput): Selection {
     );
   }
   const chosen = new Set(requested);
-  const tests = registry.filter((t) => chosen.has(t.profile));
+  const notApplicable: Selection["notApplicable"] = [];
+  const tests = registry.filter((t) => {
+    if (!chosen.has(t.profile)) return false;
+    const reason = t.notApplicable?.(sidecar);
+    if (reason !== undefined) notApplicable.push({ id: t.id, reason });
+    return reason === undefined;
+  });
   const covered = new Set(tests.map((t) => t.profile));
   return {
     profiles: applicable.filter((p) => chosen.has(p) && covered.has(p)),
     profilesWithoutTests: applicable.filter((p) => chosen.has(p) && !covered.has(p)),
     tests,
+    notApplicable,
   };
 }
 
