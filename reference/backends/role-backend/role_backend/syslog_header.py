@@ -3,8 +3,10 @@
 - RFC 5424: <PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP
   STRUCTURED-DATA [SP MSG]; a UTF-8 BOM opening MSG is the encoding marker, not text.
 - RFC 3164 as rsyslog writes it (RSYSLOG_TraditionalForwardFormat, and ForwardFormat with an
-  RFC 3339 timestamp): <PRI>TIMESTAMP SP HOSTNAME SP TAG MSG, where TAG ends with ":"
-  (optionally "name[pid]:") and one space separates it from MSG ("sp-if-no-1st-sp").
+  RFC 3339 timestamp): <PRI>TIMESTAMP SP HOSTNAME SP TAG MSG, where TAG is one word,
+  "name", "name:" or "name[pid]:", and one space separates it from MSG (rsyslog's
+  "sp-if-no-1st-sp"; an imfile tag without a colon, e.g. tag="access", arrives as
+  "access {line}"). Without a timestamp only a "name:" tag is taken off.
 - No header at all (a template of only %msg%): the whole frame is MSG.
 
 A frame that is not a valid 5424 header is tried as 3164, then as header-less."""
@@ -23,7 +25,8 @@ _PRI = re.compile(rb"<(\d{1,3})>")
 _HEADER_5424 = re.compile(rb"<(\d{1,3})>([1-9]\d{0,2}) (\S+) (\S+) (\S+) (\S+) (\S+) ")
 _TIMESTAMP_3164 = re.compile(rb"[A-Z][a-z]{2} [ 0-3]\d \d\d:\d\d:\d\d ")
 _TIMESTAMP_3339 = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) ")
-_TAG = re.compile(rb"([A-Za-z0-9_.@/-]{1,48})(?:\[[^\] ]{0,32}\])?: ?")
+_TAG_COLON = re.compile(rb"([A-Za-z0-9_.@/-]{1,48})(?:\[[^\] ]{0,32}\])?: ?")
+_TAG_WORD = re.compile(rb"([A-Za-z0-9_.@/-]{1,48})(?:\[[^\] ]{0,32}\])? ")
 _TOKEN = re.compile(rb"(\S+) ")
 
 
@@ -93,15 +96,17 @@ def _parse_3164(frame: bytes) -> SyslogMessage | None:
     hostname: str | None = None
     if stamp is not None:
         at = stamp.end()
-        tag = _TAG.match(frame, at)
+        # "name:" right after the timestamp is a tag with no hostname before it; otherwise the
+        # first word is the hostname and the next one the tag.
+        tag = _TAG_COLON.match(frame, at)
         if tag is None:
             host = _TOKEN.match(frame, at)
             if host is not None:
                 hostname = host.group(1).decode("ascii", "replace")
                 at = host.end()
-                tag = _TAG.match(frame, at)
+                tag = _TAG_COLON.match(frame, at) or _TAG_WORD.match(frame, at)
     else:
-        tag = _TAG.match(frame, at)
+        tag = _TAG_COLON.match(frame, at)
     if tag is not None:
         return SyslogMessage(RFC3164, frame[tag.end():], int(pri.group(1)), hostname,
                              tag.group(1).decode("ascii", "replace"))

@@ -95,6 +95,9 @@ def test_rfc5424_without_structured_data_or_msg() -> None:
         (b"<13>2024-05-01T10:00:00.123456+02:00 pod-a app: text: with colon", "pod-a", "app", b"text: with colon"),
         # The message's own leading spaces beyond the one separator stay.
         (b"<13>Oct 11 22:14:15 pod-a app:   indented", "pod-a", "app", b"  indented"),
+        # RSYSLOG_TraditionalForwardFormat with an imfile tag that has no colon (tag="access").
+        (b"<13>Oct 11 22:14:15 pod-a access {\"seq\":1}", "pod-a", "access", b'{"seq":1}'),
+        (b"<13>Oct 11 22:14:15 pod-a access  two spaces", "pod-a", "access", b" two spaces"),
         # No hostname (a local logger's format).
         (b"<13>Oct 11 22:14:15 app: hello", None, "app", b"hello"),
     ],
