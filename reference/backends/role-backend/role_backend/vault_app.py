@@ -95,7 +95,9 @@ class VaultApi:
         if path == "auth/token/lookup-self" and method in ("GET", "POST"):
             return _json(200, _envelope(self._token_info()))
         if path == "auth/token/renew-self" and method in ("POST", "PUT"):
-            return _errors(400, "token is not renewable")
+            # What Vault answers for a root-like token without a lease; consul-template (renew_token
+            # on by default) calls this first and logs a WARN, as it does against a Vault dev server.
+            return _errors(400, "lease not found or lease is not renewable")
         if path.startswith(f"{MOUNT}/data/"):
             return await self._data(request, method, path[len(f"{MOUNT}/data/"):])
         if path == f"{MOUNT}/metadata" or path.startswith(f"{MOUNT}/metadata/"):
