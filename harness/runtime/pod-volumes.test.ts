@@ -1,6 +1,6 @@
 // Pod volumes on every runtime (one contract, three runtimes): a file one container writes
 // into a volume is there for another container that mounts it, with its mode, and the
-// harness finds it through volumePath(); a container that does not mount a volume cannot
+// harness finds it through volumePath(), exec probes name it by template; a container that does not mount a volume cannot
 // name it.
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -57,7 +57,11 @@ function volumeSuite(name: RuntimeName): void {
     // started after it, copies what it reads into a second file.
     const started = await runtime.startPod(
       pod([
-        shell("writer", "sidecar", "umask 077; printf 'from-writer' > \"{{ volume 'shared' }}/note\"; chmod 0400 \"{{ volume 'shared' }}/note\"; exec sleep 600", ["shared"]),
+        {
+          ...shell("writer", "sidecar", "umask 077; printf 'from-writer' > \"{{ volume 'shared' }}/note\"; chmod 0400 \"{{ volume 'shared' }}/note\"; exec sleep 600", ["shared"]),
+          // An exec probe names the volume as the container sees it: rendered like the command.
+          probes: { startup: { action: { exec: { command: ["test", "-s", "{{ volume 'shared' }}/note"] } }, periodMs: 100, timeoutMs: 1_000, failureThreshold: 3 } },
+        },
         shell(
           "reader",
           "main",

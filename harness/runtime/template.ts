@@ -10,6 +10,7 @@
 // one must be an error naming the file, which general engines make awkward.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import type { ProbeAction } from "./pod-runtime.ts";
 
 export interface TemplateContext {
   /** Container whose command or file is being rendered (for unqualified port names). */
@@ -53,6 +54,14 @@ export function renderTemplate(text: string, context: TemplateContext): string {
         );
     }
   });
+}
+
+/**
+ * A probe's action with its exec command rendered: the kubelet runs an exec probe inside
+ * the container, so it names ports and volume paths as the container sees them.
+ */
+export function renderProbeAction(action: ProbeAction, render: (text: string, origin: string) => string): ProbeAction {
+  return "exec" in action ? { exec: { command: action.exec.command.map((arg, i) => render(arg, `probe exec command[${i}]`)) } } : action;
 }
 
 export function resolvePort(reference: string | undefined, context: TemplateContext, match = "port"): number {

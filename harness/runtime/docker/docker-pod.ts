@@ -27,7 +27,7 @@ import type {
 import { PodLifecycle } from "../pod-lifecycle.ts";
 import { type ProbeResult, runProbe } from "../probe.ts";
 import { createVolumeDirs, mountedVolumes } from "../pod-volumes.ts";
-import { renderTemplate } from "../template.ts";
+import { renderProbeAction, renderTemplate } from "../template.ts";
 import { LABEL_CONTAINER as ENV_CONTAINER, LABEL_POD as ENV_POD, LABEL_RUN_ID as ENV_RUN_ID } from "../local/run-labels.ts";
 import { DockerContainer } from "./docker-container.ts";
 import { type EventSubscription, subscribePodEvents } from "./docker-events.ts";
@@ -54,6 +54,8 @@ export class DockerPod implements StartedPod {
   private readonly lifecycle: PodLifecycle<DockerContainer>;
   /** Declared ports: inside the pod's namespace they are used as is. */
   private readonly ports: Record<string, Record<string, number>>;
+  /** Each container's template renderer (for its exec probes). */
+  private readonly renderers = new Map<string, (text: string, origin: string) => string>();
   /** Host directories of the pod's volumes, bind-mounted at the same path (pod-volumes.ts). */
   private readonly volumes: Record<string, string>;
   private sandbox: PodSandbox | null = null;
@@ -180,6 +182,7 @@ export class DockerPod implements StartedPod {
         volumes: mountedVolumes(spec, (name) => this.volumes[name]!),
         origin: `container "${spec.name}" ${origin}`,
       });
+    this.renderers.set(spec.name, render);
     const command = spec.command.map((arg, i) => render(arg, `command[${i}]`));
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(spec.env ?? {})) env[key] = render(value, `env.${key}`);
@@ -209,7 +212,10 @@ export class DockerPod implements StartedPod {
 
   private probe(container: DockerContainer, name: string, action: ProbeAction, timeoutMs: number): Promise<ProbeResult> {
     // Exec probes run inside the container, as kubelet runs them; http and tcp go through the published ports.
-    if ("exec" in action) return execProbe(this.context.dockerode, container, action.exec.command, timeoutMs);
+    if ("exec" in action) {
+      const rendered = renderProbeAction(action, this.renderers.get(name)!) as typeof action;
+      return execProbe(this.context.dockerode, container, rendered.exec.command, timeoutMs);
+    }
     return runProbe(action, { host: HOST, port: (port: string) => this.port(name, port) }, timeoutMs);
   }
 

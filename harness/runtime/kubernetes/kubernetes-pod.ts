@@ -13,7 +13,7 @@ import { admitPodAddress } from "../../load/target-guard.ts";
 import { ContainerLog } from "../logs/container-log.ts";
 import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, ProbeSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
-import { renderTemplate } from "../template.ts";
+import { renderProbeAction, renderTemplate } from "../template.ts";
 import { LABEL_CONTAINER as ENV_CONTAINER, LABEL_POD as ENV_POD, LABEL_RUN_ID as ENV_RUN_ID } from "../local/run-labels.ts";
 import { ContainerLogFollower } from "./container-log-follower.ts";
 import type { ContainerdTaskEvents } from "./containerd-task-events.ts";
@@ -609,6 +609,10 @@ export class KubernetesPod implements StartedPod {
         image: image.image,
         imagePullPolicy: image.imagePullPolicy,
         ...(workingDir ? { workingDir } : {}),
+        probeActions: {
+          ...(spec.probes.startup ? { startup: renderProbeAction(spec.probes.startup.action, render) } : {}),
+          ...(spec.probes.readiness ? { readiness: renderProbeAction(spec.probes.readiness.action, render) } : {}),
+        },
       };
     }
     return { rendering, configFiles: readRendered(configDir) };

@@ -38,6 +38,8 @@ export interface ContainerRendering {
   imagePullPolicy: "Always" | "IfNotPresent" | "Never";
   /** Where the command runs; undefined keeps the image's own. */
   workingDir?: string;
+  /** Probe actions with exec commands rendered (template.ts renderProbeAction); absent: the spec's as written. */
+  probeActions?: { startup?: ProbeSpec["action"]; readiness?: ProbeSpec["action"] };
 }
 
 export interface PodManifestInput {
@@ -153,8 +155,10 @@ function container(spec: ContainerSpec, index: number, input: PodManifestInput, 
     ...(rendering.workingDir ? { workingDir: rendering.workingDir } : {}),
     env: Object.entries(rendering.env).map(([name, value]) => ({ name, value })),
     ports: [...new Set(Object.values(spec.ports))].map((containerPort) => ({ containerPort, protocol: "TCP" })),
-    ...(spec.probes.startup ? { startupProbe: startupProbe(spec.probes.startup, spec) } : {}),
-    ...(spec.probes.readiness ? { readinessProbe: readinessProbe(spec.probes.readiness, spec) } : {}),
+    ...(spec.probes.startup ? { startupProbe: startupProbe({ ...spec.probes.startup, action: rendering.probeActions?.startup ?? spec.probes.startup.action }, spec) } : {}),
+    ...(spec.probes.readiness
+      ? { readinessProbe: readinessProbe({ ...spec.probes.readiness, action: rendering.probeActions?.readiness ?? spec.probes.readiness.action }, spec) }
+      : {}),
     ...(resources ? { resources } : {}),
     volumeMounts,
     ...(spec.kind === "sidecar" ? { restartPolicy: "Always" } : {}),

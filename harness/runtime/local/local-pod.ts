@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
 import { PodLifecycle } from "../pod-lifecycle.ts";
 import { runProbe } from "../probe.ts";
-import { renderTemplate } from "../template.ts";
+import { renderProbeAction, renderTemplate } from "../template.ts";
 import { type CgroupLayout, ContainerCgroup, CGROUP_PARENT } from "./cgroup.ts";
 import { allocatePodPorts } from "./port-allocator.ts";
 import { ProcessContainer } from "./process-container.ts";
@@ -31,6 +31,8 @@ export interface LocalPodContext {
 export class LocalPod implements StartedPod {
   private readonly lifecycle: PodLifecycle<ProcessContainer>;
   private ports: Record<string, Record<string, number>> = {};
+  /** Each container's template renderer (for its exec probes). */
+  private readonly renderers = new Map<string, (text: string, origin: string) => string>();
   /** Host paths of the pod's volumes, by name (created at start). */
   private volumes: Record<string, string> = {};
   /** Each container's cgroup, or null where cgroups are off. */
@@ -44,7 +46,7 @@ export class LocalPod implements StartedPod {
       exitNoun: "process",
       start: (proc, name) => proc.start((exit) => this.lifecycle.exited(name, exit)),
       kill: (proc) => proc.killAll(),
-      probe: (_proc, name, action, timeoutMs) => runProbe(action, this.probeTarget(name), timeoutMs),
+      probe: (_proc, name, action, timeoutMs) => runProbe(renderProbeAction(action, this.renderers.get(name)!), this.probeTarget(name), timeoutMs),
     });
   }
 
@@ -141,6 +143,7 @@ export class LocalPod implements StartedPod {
         volumes: mountedVolumes(spec, (name) => this.volumes[name]!),
         origin: `container "${spec.name}" ${origin}`,
       });
+    this.renderers.set(spec.name, render);
     const command = spec.command.map((arg, i) => render(arg, `command[${i}]`));
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: this.context.path };
     for (const [key, value] of Object.entries(spec.env ?? {})) env[key] = render(value, `env.${key}`);
