@@ -6,4 +6,5 @@ export const GOOD_PROXY_FIXTURE = "reference/sidecars/good-proxy.yaml";
 
 export const WELL_BEHAVED_FIXTURES: readonly string[] = [
   GOOD_PROXY_FIXTURE,
+  "reference/sidecars/good-log-shipper.yaml",
 ];

@@ -1,0 +1,69 @@
+// A pod stop in Kubernetes order with the backend held back, so the check can read what
+// arrived once the sidecar is gone.
+//
+// pod.stop() sends SIGTERM to the primary, waits for it to exit, then to the sidecars in
+// reverse start order, each awaited: the sidecar under test, then the backend (wired in
+// front of it, so it stops last). The backend closes its control port at once on SIGTERM,
+// and the runtime sends that SIGTERM the moment the sidecar has exited — a shipper that
+// flushes its last lines on its way out (as it should) has them arrive a few ms before the
+// backend is told to go, too close to read reliably. So the check signals the containers
+// itself, in the same order and within the same grace period: SIGTERM to the primary, wait
+// for its exit; SIGTERM to the sidecar, wait for its exit (SIGKILL at the end of the grace
+// period, as the runtime would); and the backend is not signalled at all. The caller reads
+// the backend, then calls pod.stop(), which finds the primary and the sidecar gone and stops
+// the backend. One caveat of the runtimes: a sidecar that exits while the pod runs is
+// restarted after a back-off (100 ms on local and docker, 10 s on kubernetes); the check reads
+// the backend right after the exit, and its evidence says whether a restart began before the
+// read ended.
+import { performance } from "node:perf_hooks";
+import type { PodEvent, StartedPod } from "../../harness/runtime/pod-runtime.ts";
+import { PRIMARY_CONTAINER } from "../../harness/scenario/index.ts";
+import { pause } from "../support/bounded-wait.ts";
+
+const EVENT_POLL_MS = 5;
+/** After a SIGKILL, how long its exit is awaited. */
+const KILL_WAIT_MS = 5_000;
+
+export interface HeldStop {
+  /** ms from each container's SIGTERM to its exit; null when it had to be killed. */
+  primaryExitMs: number | null;
+  sidecarExitMs: number | null;
+  primaryKilled: boolean;
+  sidecarKilled: boolean;
+  /** The pod's event count when the sidecar's exit was seen: events after it show a restart. */
+  eventsAtSidecarExit: number;
+}
+
+export async function stopHoldingBackend(pod: StartedPod, sidecar: string, graceMs: number, signal: AbortSignal): Promise<HeldStop> {
+  const deadline = performance.now() + graceMs;
+  const primary = await terminate(pod, PRIMARY_CONTAINER, deadline, signal);
+  const side = await terminate(pod, sidecar, deadline, signal);
+  return { primaryExitMs: primary.exitMs, sidecarExitMs: side.exitMs, primaryKilled: primary.killed, sidecarKilled: side.killed, eventsAtSidecarExit: pod.events().length };
+}
+
+/** Whether the runtime began to restart the sidecar after `fromEvent` (its exit). */
+export function restartBegan(events: readonly PodEvent[], sidecar: string, fromEvent: number): boolean {
+  return events.slice(fromEvent).some((e) => e.container === sidecar && (e.type === "restarting" || e.type === "starting"));
+}
+
+async function terminate(pod: StartedPod, container: string, deadline: number, signal: AbortSignal): Promise<{ exitMs: number | null; killed: boolean }> {
+  const from = pod.events().length;
+  const status = pod.status().find((c) => c.name === container);
+  if (!status || status.state === "exited") return { exitMs: 0, killed: false };
+  const sentAt = performance.now();
+  pod.signal(container, "SIGTERM");
+  if (await exitSeen(pod, container, from, deadline, signal)) return { exitMs: performance.now() - sentAt, killed: false };
+  pod.signal(container, "SIGKILL");
+  await exitSeen(pod, container, from, performance.now() + KILL_WAIT_MS, signal);
+  return { exitMs: null, killed: true };
+}
+
+async function exitSeen(pod: StartedPod, container: string, fromEvent: number, deadline: number, signal: AbortSignal): Promise<boolean> {
+  const maxPolls = Math.ceil(Math.max(0, deadline - performance.now()) / EVENT_POLL_MS) + 2;
+  for (let poll = 0; poll < maxPolls; poll++) {
+    if (pod.events().slice(fromEvent).some((e) => e.container === container && e.type === "exited")) return true;
+    if (performance.now() >= deadline) return false;
+    await pause(EVENT_POLL_MS, signal);
+  }
+  return false;
+}
