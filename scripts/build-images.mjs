@@ -11,9 +11,10 @@
 //   sidecar-bench/caddy            FROM scratch + .venv/bin/caddy (static, built by scripts/setup.mjs); also caddy:<version>
 //   sidecar-bench/otelcol          FROM scratch + .venv/bin/otelcol-sidecar-bench (static, built by scripts/setup.mjs)
 //   sidecar-bench/consul-template  base + .venv/bin/consul-template (static, built by scripts/setup.mjs; base for the probe's `test`)
-//   sidecar-bench/rsyslog, sidecar-bench/node-exporter, sidecar-bench/prometheus
-//                                  debootstrap --variant=minbase bookworm + images/<name>/packages.txt (Debian's
-//                                  packages, as the local runtime runs them: scripts/debian-packages.mjs), docker import
+//   sidecar-bench/rsyslog          base (whose package list has Debian's rsyslog)
+//   sidecar-bench/node-exporter, sidecar-bench/prometheus
+//                                  base + the host's Debian binaries (scripts/debian-packages.mjs installs them;
+//                                  Go, linked to libc only), as the local runtime runs them
 // For clusters, whose nodes have no checkout to mount, primary-fastapi, node-sidecars and
 // aux-proxy also get a self-contained variant :cluster-<hash> (alias :cluster) with the
 // project's source tree at /opt/sidecar-bench (images/cluster-source).
@@ -155,6 +156,13 @@ function venvBinary(name) {
   return binary;
 }
 
+/** A binary of a Debian package on the host (scripts/debian-packages.mjs installs them with `npm run setup`). */
+function debianBinary(name) {
+  const path = join("/usr/bin", name);
+  if (!existsSync(path)) throw new BuildError(`no ${path}; run "npm run setup" first (it installs Debian's rsyslog, prometheus-node-exporter and prometheus)`);
+  return path;
+}
+
 /** The Caddy version reference/third-party/caddy/go.mod pins, as the official image tags it (no "v"). */
 function caddyVersion() {
   const goMod = readFileSync(join(root, "reference", "third-party", "caddy", "go.mod"), "utf8");
@@ -237,12 +245,12 @@ const LAYERS = {
   caddy: () => ({ files: { caddy: { path: venvBinary("caddy") } }, aliases: [`caddy:${caddyVersion()}`] }),
   otelcol: () => ({ files: { "otelcol-sidecar-bench": { path: venvBinary("otelcol-sidecar-bench") } } }),
   "consul-template": () => ({ files: { "consul-template": { path: venvBinary("consul-template") } } }),
+  rsyslog: () => ({ files: {} }),
+  "node-exporter": () => ({ files: { "prometheus-node-exporter": { path: debianBinary("prometheus-node-exporter") } } }),
+  prometheus: () => ({ files: { prometheus: { path: debianBinary("prometheus") }, promtool: { path: debianBinary("promtool") } } }),
   pause: () => ({ files: { "main.go": { path: join(imagesDir, "pause", "main.go") }, "go.mod": { path: join(imagesDir, "pause", "go.mod") } }, prepare: buildPause }),
   loadgen: () => ({ files: { node: { path: nodeBinary() }, "loadgen.mjs": { text: loadgenBundle() } } }),
 };
-
-/** Root filesystems of Debian packages of their own (images/<name>/packages.txt), not layers over the base. */
-const ROOTFS = ["rsyslog", "node-exporter", "prometheus"];
 
 /** Layers whose manifests run code from the source tree: they get a self-contained :cluster variant. */
 const WITH_SOURCE = ["primary-fastapi", "node-sidecars", "aux-proxy"];
@@ -289,8 +297,8 @@ function parseOnly(argv) {
   const at = argv.indexOf("--only");
   if (at === -1) return null;
   const name = argv[at + 1];
-  if (!name || !(name in LAYERS || name === "base" || ROOTFS.includes(name))) {
-    throw new BuildError(`--only needs one of: base, ${[...Object.keys(LAYERS), ...ROOTFS].join(", ")}`);
+  if (!name || !(name in LAYERS || name === "base")) {
+    throw new BuildError(`--only needs one of: base, ${Object.keys(LAYERS).join(", ")}`);
   }
   return name;
 }
@@ -321,10 +329,6 @@ try {
     if (only !== null && only !== name) continue;
     const layer = timed(name, () => buildLayer(name, base.tag));
     if (WITH_SOURCE.includes(name)) timed(name, () => buildLayer(name, layer.tag, clusterVariant), "cluster");
-  }
-  for (const name of ROOTFS) {
-    if (only !== null && only !== name) continue;
-    timed(name, () => buildRootfs(name, "rootfs-recipe-v1"));
   }
   if (!quiet) say(`done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 } catch (error) {

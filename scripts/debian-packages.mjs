@@ -1,5 +1,5 @@
 // The Debian packages the role sidecars and their fixtures run from on the local runtime
-// (their docker images install the same packages: images/<name>/packages.txt):
+// (their docker images carry the same: rsyslog in the base image, the Go binaries copied from here):
 // rsyslog (scenarios/sidecars/rsyslog.yaml), the Prometheus node exporter
 // (scenarios/sidecars/node-exporter.yaml) and Prometheus with promtool (the telemetry
 // checks' backend and exposition checker, a fixture like the primary).

@@ -18,7 +18,9 @@ if (engine.skipReason) console.warn(`doctor image tests against the engine skipp
 describe("doctor's expected image tags", () => {
   it("names the base and every layer, envoy and caddy with their official image names", () => {
     const images = expectedImages(root);
-    expect(images.map((i) => i.repository)).toEqual(["sidecar-bench/base", "sidecar-bench/primary-fastapi", "sidecar-bench/envoy", "sidecar-bench/node-sidecars", "sidecar-bench/aux-proxy", "sidecar-bench/caddy"]);
+    expect(images.map((i) => i.repository)).toEqual(
+      ["base", "primary-fastapi", "envoy", "node-sidecars", "aux-proxy", "caddy", "otelcol", "consul-template", "rsyslog", "node-exporter", "prometheus"].map((n) => `sidecar-bench/${n}`),
+    );
     for (const image of images.filter((i) => i.hashTag !== null)) expect(image.hashTag).toMatch(new RegExp(`^${image.repository}:[0-9a-f]{12}$`));
     expect(images.find((i) => i.repository === "sidecar-bench/envoy")!.aliases).toEqual([expect.stringMatching(/^envoyproxy\/envoy:v\d+\.\d+\.\d+$/)]);
     expect(images.find((i) => i.repository === "sidecar-bench/caddy")!.aliases).toEqual([expect.stringMatching(/^caddy:\d+\.\d+\.\d+$/)]);

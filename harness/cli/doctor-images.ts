@@ -67,6 +67,21 @@ export function expectedImages(projectRoot: string, nodeBinary = realpathSync(pr
       files: () => ({ caddy: fileHash(inputFile(join(projectRoot, ".venv", "bin", "caddy"), "npm run setup")) }),
       aliases: () => [`caddy:${caddyVersion(projectRoot)}`],
     },
+    { name: "otelcol", required: false, neededFor: "scenarios/sidecars/otelcol*.yaml", files: () => ({ "otelcol-sidecar-bench": venvFileHash(projectRoot, "otelcol-sidecar-bench") }) },
+    { name: "consul-template", required: false, neededFor: "scenarios/sidecars/consul-template.yaml", files: () => ({ "consul-template": venvFileHash(projectRoot, "consul-template") }) },
+    { name: "rsyslog", required: false, neededFor: "scenarios/sidecars/rsyslog.yaml", files: () => ({}) },
+    {
+      name: "node-exporter",
+      required: false,
+      neededFor: "scenarios/sidecars/node-exporter.yaml",
+      files: () => ({ "prometheus-node-exporter": fileHash(inputFile("/usr/bin/prometheus-node-exporter", "npm run setup")) }),
+    },
+    {
+      name: "prometheus",
+      required: false,
+      neededFor: "telemetry sidecars that export an exposition or remote-write (the checks' Prometheus)",
+      files: () => ({ prometheus: fileHash(inputFile("/usr/bin/prometheus", "npm run setup")), promtool: fileHash(inputFile("/usr/bin/promtool", "npm run setup")) }),
+    },
   ];
   const packages = readFileSync(join(imagesDir, "base", "packages.txt"), "utf8")
     .split("\n")
@@ -89,6 +104,10 @@ export function expectedImages(projectRoot: string, nodeBinary = realpathSync(pr
     }
   }
   return images;
+}
+
+function venvFileHash(projectRoot: string, name: string): string {
+  return fileHash(inputFile(join(projectRoot, ".venv", "bin", name), "npm run setup"));
 }
 
 function requirementsWithout(text: string, excluded: string[]): string {

@@ -10,7 +10,8 @@ import { createRuntime } from "../runtime/create-runtime.ts";
 import { probeCommand } from "./doctor-probe.ts";
 import type { DoctorCheck } from "./doctor-report.ts";
 
-const SETUP_FIX = "npm run setup (creates .venv from reference/requirements.txt and builds the Go sidecar and Caddy)";
+const SETUP_FIX =
+  "npm run setup (creates .venv from reference/requirements.txt, builds the Go sidecar, Caddy, the OpenTelemetry Collector and consul-template, installs Debian's rsyslog, node exporter and Prometheus)";
 /** The reference primary's command line imports these (uvicorn --http httptools --loop uvloop, orjson for JSON). */
 const PRIMARY_MODULES = ["fastapi", "uvicorn", "numpy", "uvloop", "httptools", "orjson"];
 /** compare's monolithic and library variants (request-guard metrics, its SDK). */
@@ -18,8 +19,40 @@ const COMPARE_MODULES = ["prometheus_client", "request_guard_sdk"];
 
 export async function localChecks(projectRoot: string): Promise<DoctorCheck[]> {
   const venvBin = join(projectRoot, ".venv", "bin");
-  const [python, envoy, caddy, go] = await Promise.all([pythonChecks(projectRoot, venvBin), envoyCheck(venvBin), caddyCheck(projectRoot, venvBin), goCheck(projectRoot)]);
-  return [nodeCheck(), ...python, envoy, caddy, go, accountingCheck(projectRoot), await pinningCheck()];
+  const [python, envoy, caddy, go, roleSidecars] = await Promise.all([
+    pythonChecks(projectRoot, venvBin),
+    envoyCheck(venvBin),
+    caddyCheck(projectRoot, venvBin),
+    goCheck(projectRoot),
+    Promise.all(ROLE_PROGRAMS.map((program) => roleProgramCheck(program, venvBin))),
+  ]);
+  return [nodeCheck(), ...python, envoy, caddy, go, ...roleSidecars, accountingCheck(projectRoot), await pinningCheck()];
+}
+
+interface RoleProgram {
+  name: string;
+  /** Absolute, or a name in .venv/bin. */
+  path: string;
+  versionArgs: string[];
+  neededFor: string;
+}
+
+/** The telemetry, logs and secrets sidecars and the checks' own tools, all set up by `npm run setup`. */
+const ROLE_PROGRAMS: readonly RoleProgram[] = [
+  { name: "otelcol", path: "otelcol-sidecar-bench", versionArgs: ["--version"], neededFor: "scenarios/sidecars/otelcol*.yaml" },
+  { name: "consul-template", path: "consul-template", versionArgs: ["-version"], neededFor: "scenarios/sidecars/consul-template.yaml" },
+  { name: "rsyslog", path: "/usr/sbin/rsyslogd", versionArgs: ["-v"], neededFor: "scenarios/sidecars/rsyslog.yaml" },
+  { name: "node exporter", path: "/usr/bin/prometheus-node-exporter", versionArgs: ["--version"], neededFor: "scenarios/sidecars/node-exporter.yaml" },
+  { name: "prometheus", path: "/usr/bin/prometheus", versionArgs: ["--version"], neededFor: "the telemetry checks' backend for exposition and remote-write sidecars" },
+  { name: "promtool", path: "/usr/bin/promtool", versionArgs: ["--version"], neededFor: "telemetry.exposition-parses" },
+];
+
+async function roleProgramCheck(program: RoleProgram, venvBin: string): Promise<DoctorCheck> {
+  const path = program.path.startsWith("/") ? program.path : join(venvBin, program.path);
+  const result = await probeCommand(path, program.versionArgs);
+  if (!result.ok) return { name: program.name, status: "warn", detail: `${path}: ${result.error} (${program.neededFor} needs it)`, fix: SETUP_FIX };
+  const version = /v?(\d+\.\d+\.\d+)/.exec(result.stdout)?.[1] ?? result.stdout.split("\n")[0];
+  return { name: program.name, status: "ok", detail: `${version} (${path})` };
 }
 
 function nodeCheck(): DoctorCheck {
