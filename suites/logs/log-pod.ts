@@ -117,6 +117,36 @@ export class BackendLogs {
     if (fresh.length > 0) this.droppedByBackend = (await this.backend.logs(this.next)).droppedRecords;
   }
 
+  /**
+   * Refreshes every `intervalMs` until `work` settles, tolerating failed reads (a backend
+   * being stopped), then once more; answers `work`'s value, whether that last read
+   * succeeded, and the failed reads. What arrived is kept from every read that succeeded.
+   */
+  async followDuring<T>(work: Promise<T>, intervalMs: number, signal: AbortSignal): Promise<{ value: T; lastReadOk: boolean; failedReads: number }> {
+    let settled = false;
+    let failedReads = 0;
+    const done = work.finally(() => {
+      settled = true;
+    });
+    const tryRefresh = () => this.refresh().then(
+      () => true,
+      () => {
+        failedReads++;
+        return false;
+      },
+    );
+    const following = (async () => {
+      while (!settled && !signal.aborted) {
+        await tryRefresh();
+        await Promise.race([done.catch(() => undefined), pause(intervalMs, signal).catch(() => undefined)]);
+      }
+    })();
+    const value = await done;
+    await following;
+    const lastReadOk = await tryRefresh();
+    return { value, lastReadOk, failedReads };
+  }
+
   get count(): number {
     return this.records.length;
   }
