@@ -3,6 +3,8 @@
 // benchmark, and write the certificate: conformance.yaml/json, junit.xml, verdicts.jsonl
 // and performance/. Exit codes follow exit-rule.ts (0 when no test failed, 1 when one
 // did, 130 when interrupted), 2 on invalid input.
+import { newSecretSeed } from "../conformance/check-secrets.ts";
+import { leakedCheckSecrets } from "../conformance/report-secret-scan.ts";
 import { join, relative, resolve } from "node:path";
 import { assembleReport, prepareCertification } from "../conformance/certification.ts";
 import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/conformance-writers.ts";
@@ -53,6 +55,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     runId,
     runtime: input.runtime,
     ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}),
+    secretSeed: newSecretSeed(),
   };
   const prepared = await prepareCertification(options).catch((error: unknown) => {
     throw error instanceof ProfileSelectionError ? new UsageError(error.message) : error;
@@ -119,6 +122,12 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     });
     if (fingerprintWarning) say(`warning: ${fingerprintWarning}`);
     writeConformanceReport(report, options.outDir);
+    // The checks' secrets must not be in anything certify wrote (its reports, the certificate).
+    const leaks = leakedCheckSecrets(options.outDir, options.secretSeed, selection.tests.map((t) => t.id));
+    if (leaks.length > 0) {
+      for (const leak of leaks) process.stderr.write(`error: ${leak}\n`);
+      return 1;
+    }
     process.stdout.write(`\n${verdictTable(report)}\n\n`);
     for (const problem of run.problems) process.stderr.write(`error: ${problem}\n`);
     const out = relative(process.cwd(), options.outDir) || ".";

@@ -27,6 +27,7 @@ async function assembleFor(runtimeName: string, policyFile: string | null = null
     profiles: [],
     runId: "certification-test",
     runtime: runtimeName,
+    secretSeed: "certification-test-seed",
   };
   const prepared = await prepareCertification(options);
   const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: options.outDir, projectRoot: root });

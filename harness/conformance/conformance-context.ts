@@ -26,6 +26,8 @@ export interface ContextInput {
   policy?: EffectivePolicy;
   /** The secret a secrets sidecar fetches from the reference store (default: random per context). */
   secretValue?: string;
+  /** The certification's seed of its checks' secrets (check-secrets.ts); run-check derives each check's secretValue from it. */
+  secretSeed?: string;
 }
 
 export interface ScopedContext {

@@ -40,7 +40,7 @@ export function declareConformanceSuite(input: SuiteInput): void {
   const { options, prepared, projectRoot } = input;
   const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
   const recordsFile = join(options.outDir, VERDICTS_FILE);
-  const target = { sidecar: prepared.sidecar, primary: prepared.primary, runtime, runId: options.runId, policy: prepared.policy };
+  const target = { sidecar: prepared.sidecar, primary: prepared.primary, runtime, runId: options.runId, policy: prepared.policy, secretSeed: options.secretSeed };
   const podStartFailure: PodStartFailureMemo = {};
   // A terminal's Ctrl-C reaches this worker too: stop the running check's pods instead of dying with them up.
   const interrupt = new AbortController();

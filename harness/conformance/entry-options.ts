@@ -1,6 +1,7 @@
 // The contract between `certify` and the vitest entry (suites/conformance.test.ts):
 // vitest runs the entry in a worker process, so options travel as environment
 // variables. One module names them, parses them and writes them, so both sides agree.
+import { newSecretSeed } from "./check-secrets.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Profile } from "./conformance-test.ts";
 import { parseProfileList } from "./profiles.ts";
@@ -23,6 +24,8 @@ export const CERTIFY_ENV = {
   policy: "SIDECAR_BENCH_CERTIFY_POLICY",
   /** The kubernetes runtime's options (kubeconfig, context, namespace, pod access), as JSON. */
   kubernetes: "SIDECAR_BENCH_CERTIFY_KUBERNETES",
+  /** Seed of the secrets the checks put in the reference store (check-secrets.ts; default: a new random one). */
+  secretSeed: "SIDECAR_BENCH_CERTIFY_SECRET_SEED",
 } as const;
 
 export const DEFAULT_SIDECAR = "scenarios/sidecars/envoy.yaml";
@@ -43,6 +46,8 @@ export interface EntryOptions {
   runtime: string;
   /** With runtime "kubernetes": which cluster and how to reach it. */
   kubernetes?: KubernetesRequest;
+  /** Seed of the checks' secrets (check-secrets.ts); only in memory and in the worker's environment. */
+  secretSeed: string;
 }
 
 /** Relative paths resolve against the project root, where `npx vitest` and `certify` both run from. */
@@ -59,6 +64,7 @@ export function readEntryOptions(env: Record<string, string | undefined>, projec
     runId,
     runtime: env[CERTIFY_ENV.runtime] || "local",
     ...(env[CERTIFY_ENV.kubernetes] ? { kubernetes: JSON.parse(env[CERTIFY_ENV.kubernetes]!) as KubernetesRequest } : {}),
+    secretSeed: env[CERTIFY_ENV.secretSeed] || newSecretSeed(),
   };
 }
 
@@ -73,6 +79,7 @@ export function entryEnvironment(options: EntryOptions): Record<string, string> 
     // Empty: the suite's policy (the variable must be cleared, or a caller's would leak into the worker).
     [CERTIFY_ENV.policy]: options.policyFile ?? "",
     [CERTIFY_ENV.kubernetes]: options.kubernetes ? JSON.stringify(options.kubernetes) : "",
+    [CERTIFY_ENV.secretSeed]: options.secretSeed,
   };
 }
 

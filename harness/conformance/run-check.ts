@@ -2,6 +2,7 @@
 // outcome, a thrown error, a hang past its timeoutMs, or a feature the sidecar does not
 // claim. Each check gets a fresh context, and its pods are stopped whatever happens, so
 // one check can never leave pods (or ports, or CPU load) behind for the next.
+import { checkSecret } from "./check-secrets.ts";
 import { PodStartError, type StartedPod } from "../runtime/pod-runtime.ts";
 import { createContext, type ContextInput } from "./conformance-context.ts";
 import type { CheckOutcome, ConformanceContext, ConformanceTest, PodOptions } from "./conformance-test.ts";
@@ -80,7 +81,7 @@ export async function runCheck(input: CheckInput): Promise<VerdictRecord> {
 
   const own = new AbortController();
   const signal = input.signal ? AbortSignal.any([input.signal, own.signal]) : own.signal;
-  const scoped = createContext({ ...target, signal });
+  const scoped = createContext({ ...target, signal, ...(target.secretSeed ? { secretValue: checkSecret(target.secretSeed, test.id) } : {}) });
   let over = false;
   // A check that outlives its verdict (a hang) must not start pods nobody will stop.
   const context: ConformanceContext = {

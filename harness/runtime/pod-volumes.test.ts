@@ -84,6 +84,9 @@ function volumeSuite(name: RuntimeName): void {
       // Volumes are per pod: the other one exists, and is not this one.
       expect(started.volumePath?.("scratch")).not.toBe(dir);
       expect(started.volumePath?.("absent")).toBeUndefined();
+      // Like an emptyDir, a volume ends with its pod.
+      await started.stop();
+      expect(existsSync(dir)).toBe(false);
     } finally {
       await started.stop();
     }

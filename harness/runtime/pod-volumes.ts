@@ -1,8 +1,10 @@
 // Pod volumes: directories the containers of one pod share (an access log a shipper
 // follows, a secret file an agent writes, a textfile an exporter serves). On the local and
 // docker runtimes a volume is a per-pod directory on the host (docker bind-mounts it at the
-// same path), so the harness can look into it too; kubernetes uses an emptyDir.
-import { chmodSync, mkdirSync } from "node:fs";
+// same path), so the harness can look into it too; kubernetes uses an emptyDir. Like an
+// emptyDir, a volume ends with its pod: what containers left there (a secret file, an
+// access log) is not kept in the run's folder.
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ContainerSpec, PodSpec } from "./pod-runtime.ts";
 
@@ -30,4 +32,15 @@ export function createVolumeDirs(podDir: string, spec: PodSpec): Record<string, 
 /** The volumes one container mounts, name → path where it sees them (what `{{ volume }}` expands to). */
 export function mountedVolumes(container: ContainerSpec, pathOf: (name: string) => string): Record<string, string> {
   return Object.fromEntries((container.volumes ?? []).map((name) => [name, pathOf(name)]));
+}
+
+/** Removes the pod's volume directories (at the pod's end, as the kubelet removes an emptyDir); a file it cannot remove is left, not fatal. */
+export function removeVolumeDirs(paths: Record<string, string>): void {
+  for (const dir of Object.values(paths)) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Written by another user (a container's root without the harness being root): left for the run folder's owner.
+    }
+  }
 }

@@ -26,7 +26,7 @@ import type {
 } from "../pod-runtime.ts";
 import { PodLifecycle } from "../pod-lifecycle.ts";
 import { type ProbeResult, runProbe } from "../probe.ts";
-import { createVolumeDirs, mountedVolumes } from "../pod-volumes.ts";
+import { createVolumeDirs, mountedVolumes, removeVolumeDirs } from "../pod-volumes.ts";
 import { renderProbeAction, renderTemplate } from "../template.ts";
 import { LABEL_CONTAINER as ENV_CONTAINER, LABEL_POD as ENV_POD, LABEL_RUN_ID as ENV_RUN_ID } from "../local/run-labels.ts";
 import { DockerContainer } from "./docker-container.ts";
@@ -162,6 +162,7 @@ export class DockerPod implements StartedPod {
     this.subscription?.close();
     for (const container of this.lifecycle.containers()) await container.remove();
     await this.sandbox?.remove(this.context.dockerode);
+    removeVolumeDirs(this.volumes);
     this.context.onStopped();
   }
 

@@ -12,7 +12,7 @@ import { renderProbeAction, renderTemplate } from "../template.ts";
 import { type CgroupLayout, ContainerCgroup, CGROUP_PARENT } from "./cgroup.ts";
 import { allocatePodPorts } from "./port-allocator.ts";
 import { ProcessContainer } from "./process-container.ts";
-import { createVolumeDirs, mountedVolumes } from "../pod-volumes.ts";
+import { createVolumeDirs, mountedVolumes, removeVolumeDirs } from "../pod-volumes.ts";
 import { sampleProcessTree } from "./proc-stats.ts";
 import { LABEL_CONTAINER, LABEL_OWNER, LABEL_POD, LABEL_RUN_ID } from "./run-labels.ts";
 
@@ -126,6 +126,7 @@ export class LocalPod implements StartedPod {
       const cgroup = this.cgroups.get(proc);
       if (cgroup) await removeWhenEmpty(cgroup);
     }
+    removeVolumeDirs(this.volumes);
     this.context.onStopped();
   }
 
