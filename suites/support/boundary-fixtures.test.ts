@@ -32,6 +32,7 @@ describe("boundary fixtures", () => {
       "resources.idle-memory",
       "resources.cpu-per-1k-rps",
       "resources.memory-soak-bounded",
+      "telemetry.backend-outage",
     ]);
     for (const b of BOUNDARY_FIXTURES) expect(CONFORMANCE_TESTS.find((t) => t.id === b.check)?.faultyFixture).toBe(b.fixture);
   });
@@ -51,6 +52,8 @@ describe("boundary fixtures", () => {
     expect(args("resources.cpu-per-1k-rps")).toEqual([["--cpu-ms-per-request", "0.6"], ["--cpu-ms-per-request", "1.5"]]);
     // 16 MiB over the 2400 requests between the soak's first- and last-quarter centres.
     expect(args("resources.memory-soak-bounded")).toEqual([["--leak-kib", "4.1"], ["--leak-kib", "10.24"]]);
+    // 64 MiB over the 8 s outage: 8 MiB/s at the threshold.
+    expect(args("telemetry.backend-outage")).toEqual([["--growth-mib-per-s", "4.8"], ["--growth-mib-per-s", "12"]]);
     // ready-late's manifest: readiness period 500 ms (under the 1000 ms cap) + 150 ms timing slack; inside: within the slack alone.
     expect(args("lifecycle.no-traffic-before-ready")).toEqual([["--delay-ms", "90"], ["--delay-ms", "975"]]);
     expect(byCheck("lifecycle.no-traffic-before-ready").threshold(policy, fixtures.get("reference/sidecars/ready-late.yaml")!).value).toBe(650);

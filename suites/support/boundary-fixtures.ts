@@ -125,6 +125,16 @@ export const BOUNDARY_FIXTURES: readonly BoundaryFixture[] = [
       return ["--leak-kib", String(scaledDecimal((policy.thresholds.resources.soakGrowthMiB * 1024) / requestsApart, F[side]))];
     },
   },
+  {
+    check: "telemetry.backend-outage",
+    fixture: "reference/sidecars/unbounded-queue-when-down.yaml",
+    factors: F,
+    threshold: (policy) => ({ name: "telemetry.outageGrowthMiB", value: policy.thresholds.telemetry.outageGrowthMiB, unit: "MiB" }),
+    // telemetry-relay grows --growth-mib-per-s from the failed forward that tells it the
+    // backend is down (within its 1 s batch) until the backend returns: the factor × the
+    // threshold spread over the outage, of which ≥ 7/8 is measured — 0.6× stays inside, 1.5× × 7/8 ≈ 1.3× is past.
+    args: (policy, _fixture, side) => ["--growth-mib-per-s", String(scaledDecimal((policy.thresholds.telemetry.outageGrowthMiB * 1000) / policy.suite.backendOutageMs, F[side]))],
+  },
 ];
 
 /** The fixture's manifest with fault-proxy arguments appended (its magnitude), as a boundary run starts it. */

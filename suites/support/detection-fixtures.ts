@@ -23,6 +23,7 @@ export const DETECTION_FIXTURES: readonly DetectionFixture[] = [
   { fixture: "reference/sidecars/partial/buffer-stream-1-in-10.yaml", check: "proxy.streaming-not-buffered", kind: "fraction" },
   { fixture: "reference/sidecars/partial/close-connections-1-in-10.yaml", check: "proxy.keep-alive-reuse", kind: "fraction" },
   { fixture: "reference/sidecars/partial/drop-lines-1-in-10.yaml", check: "logs.every-line-once-in-order", kind: "fraction" },
+  { fixture: "reference/sidecars/partial/drop-exports-1-in-10.yaml", check: "telemetry.counts-match", kind: "fraction" },
   { fixture: "reference/sidecars/partial/mask-errors-5xx.yaml", check: "proxy.upstream-errors-preserved", kind: "request-dependent" },
   { fixture: "reference/sidecars/partial/truncate-large-chunked.yaml", check: "proxy.large-bodies", kind: "request-dependent" },
   { fixture: "reference/sidecars/partial/corrupt-binary-fresh-connection.yaml", check: "proxy.binary-tensors-identical", kind: "request-dependent" },
@@ -31,5 +32,5 @@ export const DETECTION_FIXTURES: readonly DetectionFixture[] = [
   { fixture: "reference/sidecars/unsample-trace.yaml", check: "proxy.headers-pass-through", kind: "trace-context" },
 ];
 
-/** Sidecars that behave as allowed (a tracing proxy, as RFC 9110 and W3C Trace Context allow; a log shipper that drops while its backend is down, as it declares): every check must pass. */
-export const LEGITIMATE_VARIANTS: readonly string[] = ["reference/sidecars/legitimate/tracing-proxy.yaml", "reference/sidecars/legitimate/log-shipper-drop.yaml"];
+/** Sidecars that behave as allowed (a tracing proxy, as RFC 9110 and W3C Trace Context allow; a log shipper and a telemetry relay that drop while their backend is down, as they declare): every check must pass. */
+export const LEGITIMATE_VARIANTS: readonly string[] = ["reference/sidecars/legitimate/tracing-proxy.yaml", "reference/sidecars/legitimate/log-shipper-drop.yaml", "reference/sidecars/legitimate/telemetry-drop-when-down.yaml"];
