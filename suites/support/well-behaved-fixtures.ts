@@ -7,6 +7,7 @@ export const GOOD_PROXY_FIXTURE = "reference/sidecars/good-proxy.yaml";
 export const WELL_BEHAVED_FIXTURES: readonly string[] = [
   GOOD_PROXY_FIXTURE,
   "reference/sidecars/good-log-shipper.yaml",
+  "reference/sidecars/good-secret-agent.yaml",
   "reference/sidecars/good-telemetry.yaml",
   "reference/sidecars/good-telemetry-exposition.yaml",
 ];
