@@ -77,6 +77,16 @@ describe("compareCounts", () => {
     expect(problems).toEqual([{ what: "requests", model: "mlp", status: "200", expected: 160, found: 120, kind: "lower", source: "prometheus scrape" }]);
   });
 
+  it("with anyPath, judges each label set by its fullest path (a pulled path's stale count is not a loss)", () => {
+    const delivered: Delivered = { series: [...whole(), series("requests", "mlp", "200", 120, "prometheus scrape")] };
+    expect(compareCounts(truth, delivered, { anyPath: true }).problems).toEqual([]);
+    const behind: Delivered = { series: [series("requests", "mlp", "200", 150), series("requests", "mlp", "200", 120, "scrape")] };
+    expect(compareCounts(truth, behind, { anyPath: true, metrics: ["requests"] }).problems).toEqual([
+      { what: "requests", model: "mlp", status: "200", expected: 160, found: 150, kind: "lower", source: "otlp" },
+      { what: "requests", model: "no-such-model", status: "404", expected: 20, found: null, kind: "missing" },
+    ]);
+  });
+
   it("counts a label set the primary never counted as invented", () => {
     const delivered: Delivered = { series: [...whole(), series("requests", "mlp", "500", 3)] };
     expect(excesses(compareCounts(truth, delivered).problems)).toEqual([{ what: "requests", model: "mlp", status: "500", expected: 0, found: 3, kind: "higher", source: "otlp" }]);
