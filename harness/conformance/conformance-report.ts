@@ -103,6 +103,8 @@ export interface ConformanceReport {
   profiles: ProfileReport[];
   /** Profiles that apply but have no test in this suite version yet: not certified. */
   profilesWithoutTests: Profile[];
+  /** Tests of the certified profiles left out because they cannot apply to what the sidecar is (ConformanceTest.notApplicable), with why. */
+  notApplicable: Array<{ id: string; reason: string }>;
   /** The manifest's budgets against what was measured; they never change a verdict. */
   claims: ClaimReport[];
   performance: PerformanceSection;
@@ -176,6 +178,7 @@ export function buildConformanceReport(input: ReportInput): ConformanceReport {
     policy: input.policy,
     profiles,
     profilesWithoutTests,
+    notApplicable: [...selection.notApplicable].sort((a, b) => a.id.localeCompare(b.id)),
     claims: judgeClaims(sidecar.manifest, input.records, input.performance),
     performance: input.performance,
   };

@@ -44,6 +44,9 @@ export function verdictTable(report: ConformanceReport): string {
     markdownTable(["test", "level", "verdict", "duration", "message"], rows),
     markdownTable(["profile", "result", "core (passed/failed/skipped/not-supported)", "extended"], profileRows),
   ];
+  if (report.notApplicable.length > 0) {
+    parts.push(`Not applicable to this sidecar: ${report.notApplicable.map((n) => `${n.id} (${n.reason})`).join("; ")}.`);
+  }
   if (report.profilesWithoutTests.length > 0) {
     parts.push(`No tests yet for: ${report.profilesWithoutTests.join(", ")} (not certified).`);
   }

@@ -102,13 +102,9 @@ export const noTrafficBeforeReady: ConformanceTest = {
     DEFAULT_SUITE_CONFIG.triesPerExpectation,
     `request the sidecar accepts while it is not ready, before the probe slack (sent without pause on ${LOOPS} connections, the pod's first start and after a crash; fewer when it accepts early for less time than that takes, none when it refuses connections until ready)`,
   ),
+  notApplicable: (sidecar) =>
+    sidecar.spec.proxy ? undefined : "the sidecar declares no spec.proxy: requests do not pass through it, so it cannot send the primary traffic before it is ready",
   async run(context): Promise<CheckOutcome> {
-    if (!context.sidecar.manifest.spec.proxy) {
-      return {
-        verdict: "skipped",
-        message: "the sidecar declares no spec.proxy: requests do not pass through it, so it cannot send the primary traffic before it is ready",
-      };
-    }
     const sidecar = sidecarContainer(context);
     const tries = context.config.triesPerExpectation;
     const request = inferRequest(context);
