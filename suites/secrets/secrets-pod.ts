@@ -34,10 +34,8 @@ export interface SecretsPod {
 
 export async function startSecretsPod(context: ConformanceContext, options: PodOptions = {}): Promise<SecretsPod> {
   const pod = await context.startPod(options);
-  const backend = new RoleBackend(pod.url(BACKEND_CONTAINER, "control"), pod.url(BACKEND_CONTAINER, "vault"), {
-    signal: context.signal,
-    timeoutMs: context.config.requestTimeoutMs,
-  });
+  // RoleBackend's own request bound (10 s): taking the store down waits up to 2 s for the connections it resets.
+  const backend = new RoleBackend(pod.url(BACKEND_CONTAINER, "control"), pod.url(BACKEND_CONTAINER, "vault"), { signal: context.signal });
   const known = new KnownValues();
   const seededSha = known.add(SEEDED_LABEL, context.secretValue);
   return { context, pod, backend, direct: context.directUrl(pod), sidecar: sidecarContainer(context), known, seededSha, redactor: new LeakMatcher(secretFamily(context.secretValue)) };
