@@ -33,6 +33,9 @@ describe("the suite's default policy", () => {
       lifecycle: { timeToReadyMs: 5_000, maxProbeSlackMs: 1_000, failFastMs: 1_000, recoveryMs: 10_000, sigtermExitMs: 5_000 },
       proxy: { streamLagMs: 200, streamMinSpanRatio: 0.5, streamMinGapRatio: 0.5 },
       resources: { idleMemoryMiB: 128, cpuPer1kRps: 1, soakGrowthMiB: 16 },
+      telemetry: { deliveryDelayMs: 10_000, outageGrowthMiB: 64, outageLatencyRatio: 1.5 },
+      logs: { deliveryDelayMs: 10_000 },
+      secrets: { rotationMs: 60_000 },
     });
     expect(policy.suite).toEqual(DEFAULT_SUITE_CONFIG);
     expect(policy.suite.triesPerExpectation).toBe(44);
@@ -48,7 +51,7 @@ describe("the suite's default policy", () => {
 
 describe("a policy file", () => {
   it("overrides only what it names: defaults < file, section by section and field by field", async () => {
-    const text = `${HEADER}spec:\n  lifecycle: { timeToReadyMs: 8000 }\n  resources: { cpuPer1kRps: 2 }\n  suite: { triesPerExpectation: 60, soakMs: 20000 }\n`;
+    const text = `${HEADER}spec:\n  lifecycle: { timeToReadyMs: 8000 }\n  resources: { cpuPer1kRps: 2 }\n  secrets: { rotationMs: 5000 }\n  suite: { triesPerExpectation: 60, soakMs: 20000 }\n`;
     const file = writePolicy(text);
     const policy = await loadPolicy(file);
     const defaults = suitePolicy();
@@ -57,6 +60,9 @@ describe("a policy file", () => {
       lifecycle: { ...defaults.thresholds.lifecycle, timeToReadyMs: 8_000 },
       proxy: defaults.thresholds.proxy,
       resources: { ...defaults.thresholds.resources, cpuPer1kRps: 2 },
+      telemetry: defaults.thresholds.telemetry,
+      logs: defaults.thresholds.logs,
+      secrets: { rotationMs: 5_000 },
     });
     expect(policy.suite).toEqual({ ...DEFAULT_SUITE_CONFIG, triesPerExpectation: 60, soakMs: 20_000 });
   });

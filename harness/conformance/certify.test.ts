@@ -58,7 +58,7 @@ describe("sidecar-bench certify (vitest-driven, fake checks)", () => {
     expect(finished.stdout).toContain("| proxy.fake-hangs | extended | **FAILED** |");
     expect(finished.stdout).toContain("| proxy | failure | 0/2/0/0 | 0/1/1/1 |");
     expect(finished.stdout).toContain("result: failure\n  - proxy: core tests failed: proxy.fake-fails, proxy.fake-throws\n  - proxy: extended tests failed: proxy.fake-hangs\n  - proxy: extended tests were skipped: proxy.fake-skips\n");
-    expect(finished.stdout).toContain("Verdicts judged by the suite's default policy; suite config v1, 44 tries per expectation.");
+    expect(finished.stdout).toContain("Verdicts judged by the suite's default policy; suite config v2, 44 tries per expectation.");
     expect(finished.stdout).toContain("| idleMemoryMiB | 64 MiB | – | – | not measured |");
 
     const report = readReport(outDir);

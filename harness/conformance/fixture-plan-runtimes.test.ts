@@ -2,11 +2,12 @@ import { describe, expect, it } from "vitest";
 import { CONFORMANCE_TESTS } from "../../suites/registry.ts";
 import type { ConformanceTest } from "./conformance-test.ts";
 import { BOUNDARY_FIXTURES } from "../../suites/support/boundary-fixtures.ts";
-import { DOCKER_FIXTURES, KUBERNETES_FIXTURES, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "./fixture-plan-runtimes.ts";
+import { DOCKER_FIXTURES, KUBERNETES_FIXTURES, ROLE_SUITE_PROFILES, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "./fixture-plan-runtimes.ts";
 
 describe("fixtureTestsFor", () => {
-  it("runs every fixture on the local runtime", () => {
-    expect(fixtureTestsFor("local", CONFORMANCE_TESTS)).toEqual([...CONFORMANCE_TESTS]);
+  it("runs on local every fixture but the role profiles', which their own suites run", () => {
+    expect(fixtureTestsFor("local", CONFORMANCE_TESTS)).toEqual(CONFORMANCE_TESTS.filter((t) => !ROLE_SUITE_PROFILES.includes(t.profile)));
+    expect(ROLE_SUITE_PROFILES.every((p) => CONFORMANCE_TESTS.some((t) => t.profile === p))).toBe(true);
   });
 
   it("runs on docker a subset that fails a test of every profile, in registry order", () => {
@@ -27,7 +28,9 @@ describe("fixtureTestsFor", () => {
     expect(kubernetes.map((t) => t.faultyFixture).sort()).toEqual([...KUBERNETES_FIXTURES].sort());
     expect(new Set(kubernetes.map((t) => t.profile))).toEqual(new Set(CONFORMANCE_TESTS.map((t) => t.profile)));
     expect(boundaryFixturesFor("kubernetes", BOUNDARY_FIXTURES, CONFORMANCE_TESTS)).toEqual([]);
-    expect([checksCollateral("local"), checksCollateral("docker"), checksCollateral("kubernetes")]).toEqual([true, true, false]);
+    const [proxyCheck, roleCheck] = [CONFORMANCE_TESTS.find((t) => t.profile === "proxy")!, CONFORMANCE_TESTS.find((t) => t.profile === "logs")!];
+    expect([checksCollateral("local", proxyCheck), checksCollateral("docker", proxyCheck), checksCollateral("kubernetes", proxyCheck)]).toEqual([true, true, false]);
+    expect([checksCollateral("local", roleCheck), checksCollateral("docker", roleCheck)]).toEqual([false, false]);
   });
 
   it("refuses a docker fixture the registry does not know", () => {

@@ -2,6 +2,8 @@
 // outcome, a thrown error, a hang past its timeoutMs, or a feature the sidecar does not
 // claim. Each check gets a fresh context, and its pods are stopped whatever happens, so
 // one check can never leave pods (or ports, or CPU load) behind for the next.
+import { LeakMatcher } from "../../suites/support/secret-scan.ts";
+import { secretFamily } from "../../suites/support/secret-values.ts";
 import { checkSecret } from "./check-secrets.ts";
 import { PodStartError, type StartedPod } from "../runtime/pod-runtime.ts";
 import { createContext, type ContextInput } from "./conformance-context.ts";
@@ -50,18 +52,25 @@ export async function runCheck(input: CheckInput): Promise<VerdictRecord> {
   const { test, target } = input;
   const startedAt = new Date().toISOString();
   const startMs = performance.now();
-  const record = (verdict: VerdictRecord["verdict"], message: string, evidence?: Record<string, unknown>, measured?: CheckOutcome["measured"]): VerdictRecord => ({
-    runId: target.runId,
-    id: test.id,
-    profile: test.profile,
-    level: test.level,
-    verdict,
-    message,
-    ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}),
-    ...(measured && Object.keys(measured).length > 0 ? { measured } : {}),
-    startedAt,
-    durationMs: Math.round(performance.now() - startMs),
-  });
+  // A leaking sidecar's lines reach other checks' evidence too (log tails): what a verdict
+  // records never carries the check's secrets (certify's last step scans for them).
+  const secrets = target.secretSeed ? new LeakMatcher(secretFamily(checkSecret(target.secretSeed, test.id))) : null;
+  const record = (verdict: VerdictRecord["verdict"], rawMessage: string, rawEvidence?: Record<string, unknown>, measured?: CheckOutcome["measured"]): VerdictRecord => {
+    const message = secrets ? secrets.redactDeep(rawMessage) : rawMessage;
+    const evidence = secrets && rawEvidence ? secrets.redactDeep(rawEvidence) : rawEvidence;
+    return {
+      runId: target.runId,
+      id: test.id,
+      profile: test.profile,
+      level: test.level,
+      verdict,
+      message,
+      ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}),
+      ...(measured && Object.keys(measured).length > 0 ? { measured } : {}),
+      startedAt,
+      durationMs: Math.round(performance.now() - startMs),
+    };
+  };
 
   if (input.signal?.aborted) throw new CertificationInterrupted(`interrupted before ${test.id}`);
   const startFailure = input.podStartFailure?.first;

@@ -26,10 +26,8 @@ export const drainsOnSigterm: ConformanceTest = {
   faultyFixture: "reference/sidecars/exit-on-sigterm.yaml",
   timeoutMs: 40_000,
   detection: observationClaim("1 SIGTERM to the sidecar with a token stream and 2 generations in flight"),
+  notApplicable: (sidecar) => (sidecar.spec.proxy ? undefined : "the sidecar declares no spec.proxy: no request passes through it, so there is nothing for it to drain"),
   async run(context): Promise<CheckOutcome> {
-    if (!context.sidecar.manifest.spec.proxy) {
-      return { verdict: "skipped", message: "the sidecar declares no spec.proxy: no request passes through it, so there is nothing for it to drain" };
-    }
     const sidecar = sidecarContainer(context);
     const pod = await context.startPod();
     const entry = context.entryUrl(pod);

@@ -39,7 +39,7 @@ import type { ConformanceTest } from "../../harness/conformance/conformance-test
 import { loadPolicy } from "../../harness/conformance/certification-policy.ts";
 import { PRIMARY_MANIFEST } from "../../harness/conformance/entry-options.ts";
 import { fixturePlan } from "../../harness/conformance/fixture-plan.ts";
-import { type FixtureRuntime, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "../../harness/conformance/fixture-plan-runtimes.ts";
+import { type FixtureRuntime, ROLE_SUITE_PROFILES, boundaryFixturesFor, checksCollateral, fixtureTestsFor } from "../../harness/conformance/fixture-plan-runtimes.ts";
 import { runConformance } from "../../harness/conformance/run-conformance.ts";
 import { selectTests } from "../../harness/conformance/select-tests.ts";
 import type { VerdictRecord } from "../../harness/conformance/verdict-record.ts";
@@ -69,14 +69,18 @@ function describeRecord(record: VerdictRecord): string {
 }
 
 /**
- * What a well-behaved fixture runs: everything on local; elsewhere, good-proxy everything
- * (lifecycle and resources through that runtime's mechanisms) and the role fixtures their
- * role's profiles only — their lifecycle is good-proxy's on the same runtime, and each
- * extra full run costs CI some 2 minutes per runtime.
+ * What a well-behaved fixture or legitimate variant runs. good-proxy: everything, on every
+ * runtime (lifecycle and resources through each runtime's mechanisms). A role's good
+ * fixture: on local everything but its role's profiles (its role suite,
+ * suites/<role>/<role>.test.ts, passes it on those), elsewhere its role's profiles only
+ * (lifecycle there is good-proxy's; each full run would cost CI some 2 minutes). A role's
+ * legitimate variant: its role's profiles, where what it does differently is judged.
  */
 function wellBehavedPlan(runtime: FixtureRuntime, fixture: string, tests: ConformanceTest[]): ConformanceTest[] {
-  if (runtime === "local" || fixture === GOOD_PROXY_FIXTURE) return tests;
-  return tests.filter((t) => t.profile !== "lifecycle" && t.profile !== "resources");
+  const roleTests = tests.filter((t) => ROLE_SUITE_PROFILES.includes(t.profile));
+  if (fixture === GOOD_PROXY_FIXTURE || roleTests.length === 0) return tests;
+  if (LEGITIMATE_VARIANTS.includes(fixture) || runtime !== "local") return roleTests;
+  return tests.filter((t) => !ROLE_SUITE_PROFILES.includes(t.profile));
 }
 
 /** Room for each check's timeout plus stopping its pods. */
@@ -140,7 +144,7 @@ export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
         async () => {
           const [own] = await certifyInProcess(test.faultyFixture, () => [test]);
           expect(own!.verdict, `${test.faultyFixture} should make ${test.id} fail on ${name}; ${describeRecord(own!)}`).toBe("failed");
-          if (!checksCollateral(name)) return;
+          if (!checksCollateral(name, test)) return;
           const records = await certifyInProcess(
             test.faultyFixture,
             (fixture) => fixturePlan(test, CONFORMANCE_TESTS, fixture.manifest).filter((t) => t.id !== test.id),

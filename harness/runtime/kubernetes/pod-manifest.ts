@@ -25,8 +25,13 @@ import { LABEL_POD, LABEL_ROLE } from "./kube-names.ts";
 /** Where rendered config files appear in every container that uses them. */
 export const CONFIG_MOUNT_PATH = "/etc/sidecar-bench/config";
 export const NET_INIT_CONTAINER = "sidecar-bench-net";
-/** Where a pod volume appears in the containers that mount it (what `{{ volume 'name' }}` expands to). */
-export const POD_VOLUMES_PATH = "/var/run/sidecar-bench/volumes";
+/**
+ * Where a pod volume appears in the containers that mount it (what `{{ volume 'name' }}`
+ * expands to). A top-level path: under /var/run (a symlink to /run in Debian images) the
+ * harness could not reach it through /proc/<pid>/root, where an absolute symlink resolves
+ * against the host's root.
+ */
+export const POD_VOLUMES_PATH = "/sidecar-bench/volumes";
 /** Kubernetes probes run at most once per second. */
 const MIN_PROBE_PERIOD_S = 1;
 
