@@ -1,10 +1,12 @@
 // The images a run of this project may ask a cluster for: every image the project's
 // manifests name (scenarios/, reference/), resolved as the kubernetes runtime resolves
-// them, plus the in-cluster load generator and the NAT init container's image.
+// them, plus the in-cluster load generator, the NAT init container's image and the role
+// backends' (harness/scenario/role-wiring.ts).
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { LOADGEN_IMAGE, NET_INIT_IMAGE, resolveImage } from "../runtime/kubernetes/project-images.ts";
+import { BACKEND_IMAGE, PROMETHEUS_IMAGE } from "../scenario/role-wiring.ts";
 
 export const PAUSE_IMAGE = "sidecar-bench/pause:latest";
 const MANIFEST_ROOTS = ["scenarios", "reference"];
@@ -45,6 +47,6 @@ export function declaredImages(projectRoot: string): string[] {
 
 /** What `cluster up` imports: each declared image as a pod would run it, the generator's and the init container's. */
 export function clusterImages(projectRoot: string): string[] {
-  const references = [...declaredImages(projectRoot), LOADGEN_IMAGE, NET_INIT_IMAGE];
+  const references = [...declaredImages(projectRoot), LOADGEN_IMAGE, NET_INIT_IMAGE, BACKEND_IMAGE, PROMETHEUS_IMAGE];
   return [...new Set(references.map((reference) => resolveImage(reference, reference).image))];
 }

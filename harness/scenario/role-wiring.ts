@@ -34,8 +34,8 @@ export const METRICS_TEXTFILE = "primary.prom";
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BACKEND_DIR = join(PROJECT_ROOT, "reference", "backends", "role-backend");
 /** The docker and kubernetes runtimes run the backend in the primary's Python image (its source tree is mounted). */
-const BACKEND_IMAGE = "sidecar-bench/primary-fastapi:latest";
-const PROMETHEUS_IMAGE = "sidecar-bench/prometheus:latest";
+export const BACKEND_IMAGE = "sidecar-bench/primary-fastapi:latest";
+export const PROMETHEUS_IMAGE = "sidecar-bench/prometheus:latest";
 
 export const BACKEND_PORTS = { otlp: 4318, syslog: 5140, vault: 8200, control: 9900 } as const;
 const PROMETHEUS_PORT = 9090;
