@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -14,8 +15,8 @@ describe("the conformance registry", () => {
     expect(await registryProblems(CONFORMANCE_TESTS, root)).toEqual([]);
   });
 
-  it("covers lifecycle, proxy and resources, and looks tests up by id and profile", () => {
-    for (const profile of ["lifecycle", "proxy", "resources"] as const) expect(testsOfProfile(profile).length).toBeGreaterThan(0);
+  it("covers every profile, and looks tests up by id and profile", () => {
+    for (const profile of ["lifecycle", "proxy", "resources", "telemetry", "logs", "secrets"] as const) expect(testsOfProfile(profile).length, profile).toBeGreaterThan(0);
     const first = CONFORMANCE_TESTS[0]!;
     expect(testById(first.id)).toBe(first);
     expect(() => testById("proxy.no-such-test")).toThrow(/no conformance test "proxy\.no-such-test" \(proxy: /);
@@ -29,5 +30,15 @@ describe("the conformance registry", () => {
       expect(detectionProbability(0.1, tries), `${test.id}: ${tries} tries`).toBeGreaterThanOrEqual(0.99);
     }
     for (const test of CONFORMANCE_TESTS.filter((t) => t.detection.basis === "observation")) expect(test.detection.unit, test.id).not.toBe("");
+  });
+
+  it("is the catalogue the README shows: every check's id in its table of checks", () => {
+    const readme = readFileSync(resolve(root, "README.md"), "utf8");
+    const start = readme.indexOf("\n## The conformance catalogue\n");
+    expect(start, 'README.md has no "## The conformance catalogue" section').toBeGreaterThan(-1);
+    const end = readme.indexOf("\n## ", start + 1);
+    const catalogue = readme.slice(start, end === -1 ? undefined : end);
+    const missing = CONFORMANCE_TESTS.filter((t) => !catalogue.includes(`\`${t.id}\``)).map((t) => t.id);
+    expect(missing, "checks missing from the README's catalogue").toEqual([]);
   });
 });
