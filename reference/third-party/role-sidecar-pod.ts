@@ -5,7 +5,7 @@
 // its job once per runtime with the project's build and config; certifying them is
 // `sidecar-bench certify`.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,7 @@ import { renderTemplate } from "../../harness/runtime/template.ts";
 import { loadManifest, PRIMARY_CONTAINER, toContainerSpec, type LoadedManifest, type SidecarManifest } from "../../harness/scenario/index.ts";
 import { BACKEND_CONTAINER, randomSecret, wireRoles } from "../../harness/scenario/role-wiring.ts";
 import { waitFor } from "../../suites/support/bounded-wait.ts";
-import { RoleBackend } from "../../suites/support/role-backend.ts";
+import { RoleBackend, type ReceivedLogRecord } from "../../suites/support/role-backend.ts";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -83,6 +83,22 @@ export async function eventually<T>(what: string, timeoutMs: number, read: () =>
   );
   if (!found || value === undefined) throw new Error(`${what}: not seen within ${timeoutMs} ms`);
   return value;
+}
+
+/**
+ * The lines of the primary's access log as the harness reads them from the `logs` volume,
+ * and the first that many records the backend received (polled up to `timeoutMs`): what
+ * a log shipper's test compares, line for record.
+ */
+export async function accessLogAndDelivered(pod: RoleSidecarPod, timeoutMs: number): Promise<{ lines: string[]; delivered: ReceivedLogRecord[] }> {
+  const logFile = join(pod.pod.volumePath!("logs")!, "access.log");
+  const lines = readFileSync(logFile, "utf8").split("\n").filter((line) => line !== "");
+  const received = await eventually(`the ${lines.length} lines of ${logFile} at the backend`, timeoutMs, async () => {
+    const records = await pod.backend.allLogs();
+    return records.length >= lines.length ? records : undefined;
+  });
+  // The lines read above come first, in order (the primary may have written more since).
+  return { lines, delivered: received.slice(0, lines.length) };
 }
 
 /**

@@ -5,7 +5,7 @@
 // node exporter serving the primary's textfile metrics. Certifying them is
 // `sidecar-bench certify`.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -14,7 +14,7 @@ import { buildInferRequest } from "../../../harness/load/kserve-request.ts";
 import { dockerTestEngine } from "../../../harness/runtime/docker/docker-test-engine.ts";
 import { PRIMARY_CONTAINER } from "../../../harness/scenario/index.ts";
 import { BACKEND_PORTS } from "../../../harness/scenario/role-wiring.ts";
-import { eventually, loadSidecar, renderConfig, startRoleSidecarPod, type RoleSidecarPod } from "../role-sidecar-pod.ts";
+import { accessLogAndDelivered, eventually, loadSidecar, renderConfig, startRoleSidecarPod, type RoleSidecarPod } from "../role-sidecar-pod.ts";
 
 const engine = await dockerTestEngine();
 if (engine.skipReason) console.warn(`Debian sidecars on docker skipped: ${engine.skipReason}`);
@@ -84,15 +84,8 @@ for (const runtimeName of ["local", "docker"] as const) {
     });
 
     it("delivers every access-log line as one syslog message, octet-counted RFC 5424, the line byte for byte", async () => {
-      const logFile = join(pod.pod.volumePath!("logs")!, "access.log");
-      const lines = readFileSync(logFile, "utf8").split("\n").filter((line) => line !== "");
+      const { lines, delivered: first } = await accessLogAndDelivered(pod, DELIVERY_TIMEOUT_MS);
       expect(lines.length).toBeGreaterThanOrEqual(REQUESTS);
-      const received = await eventually(`the ${lines.length} lines of ${logFile} at the backend`, DELIVERY_TIMEOUT_MS, async () => {
-        const records = await pod.backend.allLogs();
-        return records.length >= lines.length ? records : undefined;
-      });
-      // The lines read above, first and in order (the primary may have written more since).
-      const first = received.slice(0, lines.length);
       expect(first.map((r) => [r.via, r.message])).toEqual(lines.map((line) => ["syslog", line]));
       expect(first.map((r) => [r.syslog?.framing, r.syslog?.header])).toEqual(lines.map(() => ["octet-counting", "rfc5424"]));
     });

@@ -16,7 +16,7 @@ import { buildInferRequest } from "../../../harness/load/kserve-request.ts";
 import { dockerTestEngine } from "../../../harness/runtime/docker/docker-test-engine.ts";
 import { PRIMARY_CONTAINER } from "../../../harness/scenario/index.ts";
 import { BACKEND_PORTS } from "../../../harness/scenario/role-wiring.ts";
-import { eventually, loadSidecar, projectRoot, renderConfig, startRoleSidecarPod, type RoleSidecarPod } from "../role-sidecar-pod.ts";
+import { accessLogAndDelivered, eventually, loadSidecar, projectRoot, renderConfig, startRoleSidecarPod, type RoleSidecarPod } from "../role-sidecar-pod.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const binary = join(projectRoot, ".venv", "bin", "otelcol-sidecar-bench");
@@ -131,15 +131,9 @@ for (const runtimeName of ["local", "docker"] as const) {
     });
 
     it("delivers every access-log line as one OTLP record whose body is the line byte for byte", async () => {
-      const logFile = join(pod.pod.volumePath!("logs")!, "access.log");
-      const lines = readFileSync(logFile, "utf8").split("\n").filter((line) => line !== "");
+      const { lines, delivered } = await accessLogAndDelivered(pod, DELIVERY_TIMEOUT_MS);
       expect(lines.length).toBeGreaterThanOrEqual(REQUESTS);
-      const received = await eventually(`the ${lines.length} lines of ${logFile} at the backend`, DELIVERY_TIMEOUT_MS, async () => {
-        const records = await pod.backend.allLogs();
-        return records.length >= lines.length ? records : undefined;
-      });
-      // The lines read above, first and in order (the primary may have written more since).
-      expect(received.slice(0, lines.length).map((r) => [r.via, r.message])).toEqual(lines.map((line) => ["otlp", line]));
+      expect(delivered.map((r) => [r.via, r.message])).toEqual(lines.map((line) => ["otlp", line]));
     });
   });
 }
