@@ -31,6 +31,8 @@ export const failsFastWhileDown: ConformanceTest = {
   faultyFixture: "reference/sidecars/hang-when-down.yaml",
   timeoutMs: 60_000,
   detection: exchangeClaim(DEFAULT_SUITE_CONFIG.triesPerExpectation, `request sent through the sidecar from its crash until it serves again, on ${LOOPS} connections at once`),
+  notApplicable: (sidecar) =>
+    sidecar.spec.proxy ? undefined : "the sidecar declares no spec.proxy: requests do not pass through it, so none waits on it while it is down",
   async run(context): Promise<CheckOutcome> {
     const sidecar = sidecarContainer(context);
     // A request that settles later than failFastMs while the sidecar is down was held, not failed fast.
