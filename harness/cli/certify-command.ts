@@ -4,7 +4,7 @@
 // and performance/. Exit codes follow exit-rule.ts (0 when no test failed, 1 when one
 // did, 130 when interrupted), 2 on invalid input.
 import { newSecretSeed } from "../conformance/check-secrets.ts";
-import { leakedCheckSecrets } from "../conformance/report-secret-scan.ts";
+import { removeLeakingReports } from "../conformance/report-secret-scan.ts";
 import { join, relative, resolve } from "node:path";
 import { assembleReport, prepareCertification } from "../conformance/certification.ts";
 import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/conformance-writers.ts";
@@ -123,9 +123,10 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     if (fingerprintWarning) say(`warning: ${fingerprintWarning}`);
     writeConformanceReport(report, options.outDir);
     // The checks' secrets must not be in anything certify wrote (its reports, the certificate).
-    const leaks = leakedCheckSecrets(options.outDir, options.secretSeed, selection.tests.map((t) => t.id));
+    const leaks = removeLeakingReports(options.outDir, options.secretSeed, selection.tests.map((t) => t.id));
     if (leaks.length > 0) {
       for (const leak of leaks) process.stderr.write(`error: ${leak}\n`);
+      process.stderr.write("certify: a report held a secret the checks seeded (a harness defect: evidence is redacted); no certificate is kept\n");
       return 1;
     }
     process.stdout.write(`\n${verdictTable(report)}\n\n`);

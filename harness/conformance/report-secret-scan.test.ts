@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { rotatedSecret } from "../../suites/support/secret-values.ts";
 import { checkSecret } from "./check-secrets.ts";
-import { leakedCheckSecrets } from "./report-secret-scan.ts";
+import { existsSync } from "node:fs";
+import { leakedCheckSecrets, removeLeakingReports } from "./report-secret-scan.ts";
 
 const SEED = "a-certification-seed";
 
@@ -37,5 +38,13 @@ describe("the scan of what certify wrote", () => {
     expect(leakedCheckSecrets(dir, SEED, ["secrets.present-before-primary"])).toEqual([]);
     // Another seed's secrets are other values.
     expect(leakedCheckSecrets(outDir({ "x.json": checkSecret("other", "secrets.present-before-primary") }), SEED, ["secrets.present-before-primary"])).toEqual([]);
+  });
+
+  it("removes a report that holds a secret, or the seed itself, and keeps the clean ones", () => {
+    const dir = outDir({ "conformance.json": `{"seed": "${SEED}"}`, "junit.xml": "<testsuites/>\n" });
+    const removed = removeLeakingReports(dir, SEED, ["secrets.never-logged"]);
+    expect(removed).toEqual([expect.stringMatching(/^conformance\.json:1:\d+ held the certification's seed \(raw\); the file is removed$/)]);
+    expect(existsSync(join(dir, "conformance.json"))).toBe(false);
+    expect(existsSync(join(dir, "junit.xml"))).toBe(true);
   });
 });

@@ -90,6 +90,13 @@ export const neverLogged: ConformanceTest = {
         evidence,
       };
     }
+    if (delivered.length === 0) {
+      return {
+        verdict: "skipped",
+        message: `no secret in the ${scannedLines} log lines scanned, but none reached the primary's file either: a sidecar that never fetched the secret had none to leak`,
+        evidence,
+      };
+    }
     return {
       verdict: "passed",
       message: `no secret in any of the ${scans.length} containers' logs (${scannedLines} lines, scanned whole after the stop) over a start, ${delivered.length} value(s) delivered to the primary (${delivered.join(", ") || "none"}), a ${roundMs(context.config.backendOutageMs, 0)} ms store outage and the stop`,

@@ -14,7 +14,7 @@ import { primaryMetricOf, promSampleMetric } from "./metric-names.ts";
 /** Bound of the span pages read at once (the backend pages 1000 records). */
 const MAX_SPAN_PAGES = 500;
 /** Every series whose name holds the primary's metrics', whatever prefix or suffix a pipeline gave it. */
-const PROMETHEUS_SELECTOR = '{__name__=~".*kserve_request.*"}';
+const PROMETHEUS_SELECTOR = '{__name__=~".*kserve[._]request.*"}';
 
 export type TelemetryExport = "otlp-http" | "exposition" | "remote-write";
 

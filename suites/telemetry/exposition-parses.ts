@@ -75,7 +75,14 @@ export const expositionParses: ConformanceTest = {
     const fetchedAt = performance.now();
     const appeared = await waitFor(
       async () => {
-        const response = await request(url, { headers: { accept: ACCEPT }, signal: AbortSignal.any([context.signal, AbortSignal.timeout(5_000)]), headersTimeout: 5_000, bodyTimeout: 5_000 });
+        // A sidecar may bind its exposition port after it reports ready: keep asking until the deadline.
+        const response = await request(url, { headers: { accept: ACCEPT }, signal: AbortSignal.any([context.signal, AbortSignal.timeout(5_000)]), headersTimeout: 5_000, bodyTimeout: 5_000 }).catch(
+          (error: unknown) => {
+            if (context.signal.aborted) throw error;
+            return null;
+          },
+        );
+        if (response === null) return false;
         status = response.statusCode;
         contentType = String(response.headers["content-type"] ?? "");
         body = await response.body.text();

@@ -146,7 +146,7 @@ export class LocalPod implements StartedPod {
       });
     this.renderers.set(spec.name, render);
     const command = spec.command.map((arg, i) => render(arg, `command[${i}]`));
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: this.context.path };
+    const env: NodeJS.ProcessEnv = { ...harnessEnvironment(), PATH: this.context.path };
     for (const [key, value] of Object.entries(spec.env ?? {})) env[key] = render(value, `env.${key}`);
     Object.assign(env, {
       [LABEL_RUN_ID]: this.spec.runId,
@@ -169,8 +169,17 @@ export class LocalPod implements StartedPod {
   }
 
   private probeTarget(container: string) {
-    return { host: HOST, port: (name: string) => this.port(container, name), env: { ...process.env, PATH: this.context.path } };
+    return { host: HOST, port: (name: string) => this.port(container, name), env: { ...harnessEnvironment(), PATH: this.context.path } };
   }
+}
+
+/**
+ * The harness's environment as a container inherits it (a local process's PATH, locale,
+ * HOME), without the certification's own variables: they carry the seed of the secrets
+ * the checks put in the store, which a sidecar under test must not see.
+ */
+function harnessEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SIDECAR_BENCH_CERTIFY_")));
 }
 
 async function removeWhenEmpty(cgroup: ContainerCgroup): Promise<void> {
