@@ -2,11 +2,8 @@
 # from the pod's Vault-compatible KV v2 store into the secrets volume, and keeps it
 # current. The token comes from the environment (VAULT_TOKEN), never from this file.
 
-# consul-template's default kill_signal is SIGINT: on SIGTERM, which every runtime (and
-# kubelet) sends to stop a container, it logs the signal and keeps running (it would
-# forward it to a child process, and there is none), so the pod's grace period ends in
-# SIGKILL. Listening for SIGTERM is consul-template's own documented setting for that.
-kill_signal = "SIGTERM"
+# No kill_signal here: consul-template's default (SIGINT) is what
+# consul-template-defaults.yaml certifies; consul-template.yaml adds kill-signal.hcl.
 
 log_level = "info"
 
