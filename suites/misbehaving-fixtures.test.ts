@@ -109,7 +109,11 @@ function suite(name: RuntimeName): void {
     const floods = logs.filter((f) => f.path.endsWith("/log-flood.log"));
     expect(floods).toHaveLength(2);
     for (const log of logs) expect(log.bytes, log.path).toBeLessThanOrEqual(DEFAULT_CONTAINER_LOG_MAX_BYTES);
-    for (const flood of floods) expect(readFileSync(flood.path, "latin1")).toMatch(/\n\[sidecar-bench\] log capped at 10 MiB: \d+ bytes \([\d.]+ [MG]iB\) dropped here/);
+    // A file at the cap was capped and says so; how much a short-lived pod floods before its
+    // stop depends on the machine's load, but the longest (a crash and a restart) always fills it.
+    const capped = floods.filter((f) => f.bytes === DEFAULT_CONTAINER_LOG_MAX_BYTES);
+    expect(capped.length, floods.map((f) => `${f.path}: ${f.bytes} bytes`).join(", ")).toBeGreaterThan(0);
+    for (const flood of capped) expect(readFileSync(flood.path, "latin1")).toMatch(/\n\[sidecar-bench\] log capped at 10 MiB: \d+ bytes \([\d.]+ [MG]iB\) dropped here/);
     // Where a verdict quotes the sidecar's log, it says the log is not whole.
     const quoted = records.map((r) => (r.evidence?.["sidecarLog"] as string[] | undefined)?.[0] ?? "");
     expect(quoted.some((line) => /^\[sidecar-bench\] log capped: the container wrote .* dropped; its log file keeps the first and the last/.test(line)), quoted.join("\n")).toBe(true);
