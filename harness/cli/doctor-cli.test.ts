@@ -25,7 +25,23 @@ describe("sidecar-bench doctor", () => {
     expect(headings[2]).toMatch(/^kubernetes: (usable|NOT usable)/);
     const localLines = lines.slice(lines.indexOf(headings[0]!) + 1, lines.indexOf(headings[1]!) - 1).filter((l) => CHECK_LINE.test(l));
     const names = localLines.map((l) => l.slice(8).trim().split(/ {2,}/)[0]);
-    expect(names).toEqual(["node", "python", "primary packages", "compare packages", "envoy", "caddy", "go sidecar", "accounting", "cpus"]);
+    expect(names).toEqual([
+      "node",
+      "python",
+      "primary packages",
+      "compare packages",
+      "envoy",
+      "caddy",
+      "go sidecar",
+      "otelcol",
+      "consul-template",
+      "rsyslog",
+      "node exporter",
+      "prometheus",
+      "promtool",
+      "accounting",
+      "cpus",
+    ]);
     // Every line under a heading is a check or the fix of the check above it.
     for (const line of lines.filter((l) => l.startsWith("  "))) expect(line).toMatch(/^ {2}((ok|warn|fail|info) +\S| +→ )/);
     expect(lines.at(-1)).toBe("exit 0: the default runtime (local) can run here");

@@ -43,12 +43,16 @@ describe("toPodSpec", () => {
     const pod = toPodSpec(resolved, "envoy-and-logs", "run-2", { podName: "p1", cpuSet: [1] });
     expect(pod.name).toBe("p1");
     expect(pod.cpuSet).toEqual([1]);
+    // A logs sidecar brings its role backend in front of it (role-wiring.ts), and the primary writes the log it ships.
     expect(pod.containers.map((c) => [c.name, c.kind])).toEqual([
+      ["backend", "sidecar"],
       ["log-shipper", "sidecar"],
       ["envoy", "sidecar"],
       ["primary", "main"],
     ]);
-    const [logs, envoy] = pod.containers;
+    const [, logs, envoy, primary] = pod.containers;
+    expect(primary!.volumes).toEqual(["logs"]);
+    expect(primary!.env).toMatchObject({ PRIMARY_RUN_ID: "run-2", PRIMARY_ACCESS_LOG_FILE: "{{ volume 'logs' }}/access.log" });
     expect(envoy).toMatchObject({
       command: ["envoy", "-c", "{{ file 'envoy.yaml' }}", "--concurrency", "1"],
       baseDir: fixture("valid/sidecars"),
@@ -64,6 +68,7 @@ describe("toPodSpec", () => {
     expect(logs).not.toHaveProperty("image");
     expect(logs).not.toHaveProperty("env");
     expect(logs).not.toHaveProperty("resources");
+    expect(logs!.volumes).toEqual(["logs"]);
   });
 
   it("takes the grace period from the scenario and does not share arrays with the manifests", async () => {
