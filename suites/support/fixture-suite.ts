@@ -71,8 +71,9 @@ function describeRecord(record: VerdictRecord): string {
 /**
  * What a well-behaved fixture or legitimate variant runs. good-proxy: everything, on every
  * runtime (lifecycle and resources through each runtime's mechanisms). A role's good
- * fixture: on local everything but its role's profiles (its role suite,
- * suites/<role>/<role>.test.ts, passes it on those), elsewhere its role's profiles only
+ * fixture: on local the lifecycle profile (its role suite, suites/<role>/<role>.test.ts,
+ * passes it on its role's; the resources checks' passing side is good-proxy's, and their
+ * soak would add half a minute per fixture), elsewhere its role's profiles only
  * (lifecycle there is good-proxy's; each full run would cost CI some 2 minutes). A role's
  * legitimate variant: its role's profiles, where what it does differently is judged.
  */
@@ -80,7 +81,7 @@ function wellBehavedPlan(runtime: FixtureRuntime, fixture: string, tests: Confor
   const roleTests = tests.filter((t) => ROLE_SUITE_PROFILES.includes(t.profile));
   if (fixture === GOOD_PROXY_FIXTURE || roleTests.length === 0) return tests;
   if (LEGITIMATE_VARIANTS.includes(fixture) || runtime !== "local") return roleTests;
-  return tests.filter((t) => !ROLE_SUITE_PROFILES.includes(t.profile));
+  return tests.filter((t) => t.profile === "lifecycle");
 }
 
 /** Room for each check's timeout plus stopping its pods. */
