@@ -45,6 +45,34 @@ export async function stopHoldingBackend(pod: StartedPod, sidecar: string, grace
   return { primaryExitMs: primary.exitMs, sidecarExitMs: side.exitMs, primaryKilled: primary.killed, sidecarKilled: side.killed, eventsAtSidecarExit: pod.events().length };
 }
 
+/**
+ * The stop on kubernetes: the kubelet stops the pod in the native-sidecar order itself, and
+ * restarts a sidecar that exits while the pod's main container has not completed, so
+ * signalling the containers by hand races it (a sidecar SIGTERMed by the check, restarted by
+ * the kubelet, was then seen "still running" at the end of the grace period). There the
+ * check lets the runtime stop the pod and reads the backend all along: the backend lingers
+ * on its SIGTERM while it is read (role-backend's --linger-ms), so what the sidecar sent on
+ * its way out is still read after the sidecar's exit.
+ */
+export async function stopThroughRuntime(pod: StartedPod, sidecar: string): Promise<HeldStop> {
+  const from = pod.events().length;
+  const stopped = await pod.stop();
+  const events = stopped.events.slice(from);
+  const killed = (container: string) => stopped.containers.find((c) => c.name === container)?.killed ?? false;
+  const exitMs = (container: string): number | null => {
+    const sigterm = events.find((e) => e.container === container && e.type === "sigterm");
+    const end = events.find((e) => e.container === container && (e.type === "stopped" || e.type === "exited") && (!sigterm || e.atMs >= sigterm.atMs));
+    return killed(container) || !sigterm || !end ? null : end.atMs - sigterm.atMs;
+  };
+  return {
+    primaryExitMs: exitMs(PRIMARY_CONTAINER),
+    sidecarExitMs: exitMs(sidecar),
+    primaryKilled: killed(PRIMARY_CONTAINER),
+    sidecarKilled: killed(sidecar),
+    eventsAtSidecarExit: pod.events().length,
+  };
+}
+
 /** Whether the runtime began to restart the sidecar after `fromEvent` (its exit). */
 export function restartBegan(events: readonly PodEvent[], sidecar: string, fromEvent: number): boolean {
   return events.slice(fromEvent).some((e) => e.container === sidecar && (e.type === "restarting" || e.type === "starting"));

@@ -9,6 +9,8 @@
 // SIGTERM to the primary (it writes its shutdown line), its exit, SIGTERM to the sidecar,
 // its exit — held-stop.ts, which leaves the backend running so it can be read after the
 // sidecar has gone (pod.stop() would stop it a few ms after) — and then the backend is read.
+// On kubernetes the kubelet stops the pod itself (held-stop.ts, stopThroughRuntime) and the
+// backend is read through its linger.
 // Judged: every line after the settle line up to the shutdown line, once, in order, intact.
 import { randomBytes } from "node:crypto";
 import type { CheckOutcome, ConformanceTest } from "../../harness/conformance/conformance-test.ts";
@@ -16,7 +18,7 @@ import { observationClaim } from "../../harness/conformance/detection-claim.ts";
 import { formatEvents, logTail, sidecarContainer } from "../support/pod-evidence.ts";
 import { roundMs } from "../support/timed-request.ts";
 import { expectedTextOf } from "./expected-lines.ts";
-import { restartBegan, stopHoldingBackend } from "./held-stop.ts";
+import { restartBegan, stopHoldingBackend, stopThroughRuntime } from "./held-stop.ts";
 import { analyseDelivery, deliveryProblems, seqRange, type ReceivedLine } from "./line-analysis.ts";
 import { BackendLogs, PrimaryLog, roleBackend, sendLoggedRequests } from "./log-pod.ts";
 import { stringMember } from "./primary-json.ts";
@@ -62,7 +64,8 @@ export const lastLinesAfterExit: ConformanceTest = {
     // Read all along too: where the runtime stops the backend itself once the primary has
     // exited (Kubernetes ends a pod's sidecars when its main containers have completed),
     // the reads before it went still count (held-stop.ts).
-    const { value: stop, lastReadOk, failedReads } = await backend.followDuring(stopHoldingBackend(pod, sidecar, graceMs, context.signal), FOLLOW_MS, context.signal);
+    const stopping = context.runtime === "kubernetes" ? stopThroughRuntime(pod, sidecar) : stopHoldingBackend(pod, sidecar, graceMs, context.signal);
+    const { value: stop, lastReadOk, failedReads } = await backend.followDuring(stopping, FOLLOW_MS, context.signal);
     const restarted = restartBegan(pod.events(), sidecar, stop.eventsAtSidecarExit);
     const stopEvents = formatEvents(pod.events().slice(eventsBeforeStop));
     await pod.stop();
