@@ -3,11 +3,11 @@
 // environment, never a file), so that after the run `certify` can recompute every value a
 // check used — and its rotations (suites/support/secret-values.ts) — and scan what it
 // wrote for them without any of them having been stored.
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { randomSecret } from "../scenario/role-wiring.ts";
 
-export function newSecretSeed(): string {
-  return randomBytes(32).toString("base64url");
-}
+/** The certification's seed: random like the secrets themselves. */
+export const newSecretSeed = randomSecret;
 
 /** The secret a check's pods get: HMAC-SHA256(seed, check id), base64url — random to the sidecar. */
 export function checkSecret(seed: string, testId: string): string {
