@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { request } from "undici";
+import { buildInferRequest } from "../../harness/load/kserve-request.ts";
 import { createRuntime } from "../../harness/runtime/create-runtime.ts";
 import type { PodRuntime, StartedPod } from "../../harness/runtime/pod-runtime.ts";
 import { renderTemplate } from "../../harness/runtime/template.ts";
@@ -69,6 +71,26 @@ export async function startRoleSidecarPod(runtimeName: TestRuntime, name: string
     await runtime.stopAll();
     throw error;
   }
+}
+
+/** KServe v2 JSON infer requests the primary answers (its model's input shape). */
+const INFER = buildInferRequest({ model: "mlp", format: "json", inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64] }] }, 11);
+export const REQUEST_TIMEOUT_MS = 5_000;
+
+/** Sends `count` infer requests to the pod's primary, one after another; answers their statuses. */
+export async function sendInfers(pod: RoleSidecarPod, count: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = await request(`${pod.pod.url(PRIMARY_CONTAINER, "http")}${INFER.path}`, {
+      method: "POST",
+      headers: INFER.headers,
+      body: INFER.body,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    await response.body.arrayBuffer();
+    statuses.push(response.statusCode);
+  }
+  return statuses;
 }
 
 /** The first value `read` gives that is not undefined, polled every 200 ms for at most `timeoutMs`; throws naming `what`. */

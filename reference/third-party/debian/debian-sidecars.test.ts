@@ -10,33 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildInferRequest } from "../../../harness/load/kserve-request.ts";
 import { dockerTestEngine } from "../../../harness/runtime/docker/docker-test-engine.ts";
-import { PRIMARY_CONTAINER } from "../../../harness/scenario/index.ts";
 import { BACKEND_PORTS } from "../../../harness/scenario/role-wiring.ts";
-import { accessLogAndDelivered, eventually, loadSidecar, renderConfig, startRoleSidecarPod, type RoleSidecarPod } from "../role-sidecar-pod.ts";
+import { REQUEST_TIMEOUT_MS, accessLogAndDelivered, eventually, loadSidecar, renderConfig, startRoleSidecarPod, type RoleSidecarPod, sendInfers } from "../role-sidecar-pod.ts";
 
 const engine = await dockerTestEngine();
 if (engine.skipReason) console.warn(`Debian sidecars on docker skipped: ${engine.skipReason}`);
 
-const REQUEST_TIMEOUT_MS = 5_000;
 /** The textfile is rewritten every 1 s; imfile reads on inotify. */
 const DELIVERY_TIMEOUT_MS = 15_000;
 const REQUESTS = 3;
-const infer = buildInferRequest({ model: "mlp", format: "json", inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64] }] }, 11);
-
-async function sendInfers(pod: RoleSidecarPod, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const response = await request(`${pod.pod.url(PRIMARY_CONTAINER, "http")}${infer.path}`, {
-      method: "POST",
-      headers: infer.headers,
-      body: infer.body,
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    await response.body.arrayBuffer();
-    expect(response.statusCode).toBe(200);
-  }
-}
 
 /** A manifest's metadata.version as a pattern that must follow `prefix` at the start of a version line. */
 async function manifestVersion(name: string, prefix: string): Promise<RegExp> {
@@ -76,7 +59,7 @@ for (const runtimeName of ["local", "docker"] as const) {
 
     beforeAll(async () => {
       pod = await startRoleSidecarPod(runtimeName, "rsyslog");
-      await sendInfers(pod, REQUESTS);
+      expect(await sendInfers(pod, REQUESTS)).toEqual(Array(REQUESTS).fill(200));
     }, 300_000);
 
     afterAll(async () => {
@@ -96,7 +79,7 @@ for (const runtimeName of ["local", "docker"] as const) {
 
     beforeAll(async () => {
       pod = await startRoleSidecarPod(runtimeName, "node-exporter");
-      await sendInfers(pod, REQUESTS);
+      expect(await sendInfers(pod, REQUESTS)).toEqual(Array(REQUESTS).fill(200));
     }, 300_000);
 
     afterAll(async () => {

@@ -12,35 +12,18 @@ import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { buildInferRequest } from "../../../harness/load/kserve-request.ts";
 import { dockerTestEngine } from "../../../harness/runtime/docker/docker-test-engine.ts";
-import { PRIMARY_CONTAINER } from "../../../harness/scenario/index.ts";
 import { BACKEND_PORTS } from "../../../harness/scenario/role-wiring.ts";
-import { accessLogAndDelivered, eventually, loadSidecar, projectRoot, renderConfig, startRoleSidecarPod, type RoleSidecarPod } from "../role-sidecar-pod.ts";
+import { REQUEST_TIMEOUT_MS, accessLogAndDelivered, eventually, loadSidecar, projectRoot, renderConfig, startRoleSidecarPod, type RoleSidecarPod, sendInfers } from "../role-sidecar-pod.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const binary = join(projectRoot, ".venv", "bin", "otelcol-sidecar-bench");
 const engine = await dockerTestEngine();
 if (engine.skipReason) console.warn(`otelcol on docker skipped: ${engine.skipReason}`);
 
-const REQUEST_TIMEOUT_MS = 5_000;
 /** The primary exports every 1 s and the collector batches for 200 ms: a few intervals. */
 const DELIVERY_TIMEOUT_MS = 15_000;
 const REQUESTS = 3;
-const infer = buildInferRequest({ model: "mlp", format: "json", inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64] }] }, 11);
-
-async function sendInfers(pod: RoleSidecarPod, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const response = await request(`${pod.pod.url(PRIMARY_CONTAINER, "http")}${infer.path}`, {
-      method: "POST",
-      headers: infer.headers,
-      body: infer.body,
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    await response.body.arrayBuffer();
-    expect(response.statusCode).toBe(200);
-  }
-}
 
 describe("the OpenTelemetry Collector build", () => {
   it("is the collector release go.mod pins, and both manifests name it", async () => {
@@ -87,7 +70,7 @@ for (const runtimeName of ["local", "docker"] as const) {
 
     beforeAll(async () => {
       pod = await startRoleSidecarPod(runtimeName, "otelcol");
-      await sendInfers(pod, REQUESTS);
+      expect(await sendInfers(pod, REQUESTS)).toEqual(Array(REQUESTS).fill(200));
     }, 300_000);
 
     afterAll(async () => {
@@ -123,7 +106,7 @@ for (const runtimeName of ["local", "docker"] as const) {
 
     beforeAll(async () => {
       pod = await startRoleSidecarPod(runtimeName, "otelcol-logs");
-      await sendInfers(pod, REQUESTS);
+      expect(await sendInfers(pod, REQUESTS)).toEqual(Array(REQUESTS).fill(200));
     }, 300_000);
 
     afterAll(async () => {
