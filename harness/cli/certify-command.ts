@@ -17,12 +17,14 @@ import { CONFORMANCE_CONFIG, runConformanceWithVitest } from "../conformance/run
 import { VERDICTS_FILE, readVerdictRecords } from "../conformance/verdict-record.ts";
 import { formatDurationMs, verdictTable } from "../conformance/verdict-table.ts";
 import { createRuntime, type KubernetesRequest } from "../runtime/create-runtime.ts";
-import { newRunId } from "./run-command.ts";
+import { chosenPrimaryFile, newRunId } from "./run-command.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface CertifyCommandInput {
   sidecarFile: string;
+  /** --primary: a reference primary's name or a Primary manifest (default: the FastAPI reference primary). */
+  primary?: string;
   /** Raw --profile values (repeatable, comma lists). */
   profiles: string[];
   runtime: string;
@@ -47,7 +49,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
   const runId = newRunId();
   const options: EntryOptions = {
     sidecarFile: resolve(input.sidecarFile),
-    primaryFile: resolve(input.projectRoot, PRIMARY_MANIFEST),
+    primaryFile: input.primary === undefined ? resolve(input.projectRoot, PRIMARY_MANIFEST) : chosenPrimaryFile(input.primary, input.projectRoot),
     registryModule: resolve(input.registryModule ?? join(input.projectRoot, DEFAULT_REGISTRY)),
     policyFile: input.policyFile === undefined ? null : resolve(input.policyFile),
     outDir: resolve(input.out ?? join(input.projectRoot, "reports", runId)),
@@ -91,7 +93,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     let performanceSection: PerformanceSection = { status: "not-measured", reason: "--no-performance" };
     if (interrupted) performanceSection = { status: "not-measured", reason: "interrupted" };
     else if (input.performance) {
-      say(`performance: reference primary alone vs with ${sidecar.manifest.metadata.name} (→ ${relative(process.cwd(), join(options.outDir, PERFORMANCE_DIR))}/)`);
+      say(`performance: ${prepared.primary.manifest.metadata.name} alone vs with ${sidecar.manifest.metadata.name} (→ ${relative(process.cwd(), join(options.outDir, PERFORMANCE_DIR))}/)`);
       performanceSection = await measurePerformance({
         sidecar,
         primary: prepared.primary,

@@ -129,6 +129,12 @@ describe("sidecar-bench run (end to end, local runtime)", () => {
     const badFlag = await cli(["run", join(fixtures, "smoke.yaml"), "--trials", "zero"]).done;
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain('--trials expects a whole number ≥ 1, found "zero"');
+    const badPrimary = await cli(["run", join(fixtures, "smoke.yaml"), "--primary", "tirton"]).done;
+    expect(badPrimary.code).toBe(2);
+    expect(badPrimary.stderr).toContain('--primary: expected a reference primary (fastapi, triton) or a Primary manifest file; "tirton" is neither');
+    const badCertifyPrimary = await cli(["certify", "scenarios/sidecars/envoy.yaml", "--primary", "tirton"]).done;
+    expect(badCertifyPrimary.code).toBe(2);
+    expect(badCertifyPrimary.stderr).toContain("--primary: expected a reference primary");
     const missing = await cli(["report", "/nonexistent/results.json"]).done;
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("/nonexistent/results.json: no such file");

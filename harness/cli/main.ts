@@ -11,6 +11,7 @@ import { certifyCommand } from "./certify-command.ts";
 import { compareCommand } from "./compare-command.ts";
 import { doctorCommand } from "./doctor-command.ts";
 import { runCommand } from "./run-command.ts";
+import { PRIMARY_NAMES } from "../scenario/named-primaries.ts";
 import { reportCommand } from "./report-command.ts";
 import { writeJsonSchemas } from "../scenario/index.ts";
 import { UsageError } from "./usage-error.ts";
@@ -21,6 +22,7 @@ const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 const version = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
 
 const RUNTIME_NAMES = AVAILABLE_RUNTIMES.join(", ");
+const PRIMARY_HELP = `model server instead of the scenario's spec.primary: ${PRIMARY_NAMES.join(", ")} (the reference primaries) or a Primary manifest file`;
 
 function positiveInt(flag: string) {
   return (value: string) => {
@@ -84,8 +86,9 @@ withKubernetesFlags(program
   .option("--trials <rounds>", "paired rounds (overrides spec.trials.rounds; ≥ 2)", positiveInt("--trials"))
   .option("--seed <seed>", "seed for trial order, arrivals and payload (overrides spec.seed)", nonNegativeInt("--seed"))
   .option("--out <dir>", "report folder (default reports/<run-id>)")
-  .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`))
-  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string } & KubernetesFlags) => {
+  .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`)
+  .option("--primary <primary>", PRIMARY_HELP))
+  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; runtime?: string; primary?: string } & KubernetesFlags) => {
     const { kubeconfig, context, namespace, podAccess, ...rest } = flags;
     process.exitCode = await runCommand({ scenarioFile: scenario, ...rest, kubernetes: kubernetesRequest({ kubeconfig, context, namespace, podAccess }), projectRoot, version, calibrationOnly: false });
   });
@@ -97,7 +100,8 @@ program
   .option("--trials <rounds>", "paired rounds", positiveInt("--trials"))
   .option("--seed <seed>", "seed", nonNegativeInt("--seed"))
   .option("--out <dir>", "report folder")
-  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string }) => {
+  .option("--primary <primary>", PRIMARY_HELP)
+  .action(async (scenario: string, flags: { trials?: number; seed?: number; out?: string; primary?: string }) => {
     process.exitCode = await runCommand({ scenarioFile: scenario, ...flags, projectRoot, version, calibrationOnly: true });
   });
 
@@ -109,9 +113,11 @@ withKubernetesFlags(program
   .option("--runtime <name>", `pod runtime: ${RUNTIME_NAMES}`, "local")
   .option("--out <dir>", "report folder (default reports/<run-id>)")
   .option("--no-performance", "skip the short benchmark (added latency, vCPU, memory, time to ready)")
-  .option("--policy <file>", "CertificationPolicy (YAML) whose thresholds decide the verdicts (default: the suite's policy)"))
-  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean; policy?: string } & KubernetesFlags) => {
+  .option("--policy <file>", "CertificationPolicy (YAML) whose thresholds decide the verdicts (default: the suite's policy)")
+  .option("--primary <primary>", `model server the sidecar shares the pod with: ${PRIMARY_NAMES.join(", ")} (the reference primaries; default fastapi) or a Primary manifest file`))
+  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean; policy?: string; primary?: string } & KubernetesFlags) => {
     process.exitCode = await certifyCommand({
+      ...(flags.primary ? { primary: flags.primary } : {}),
       kubernetes: kubernetesRequest(flags),
       sidecarFile: sidecar,
       profiles: flags.profile ?? [],

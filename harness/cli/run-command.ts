@@ -9,6 +9,7 @@ import type { Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
 import { createRuntime, unavailableRuntimeMessage, type KubernetesRequest } from "../runtime/create-runtime.ts";
 import { loadScenario } from "../scenario/index.ts";
+import { resolvePrimaryChoice } from "../scenario/named-primaries.ts";
 import { createProgress } from "./progress.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
@@ -17,6 +18,8 @@ export interface RunCommandInput {
   /** --kubeconfig, --context, --namespace, --pod-access (runtime kubernetes). */
   kubernetes?: KubernetesRequest;
   scenarioFile: string;
+  /** --primary: a reference primary's name or a Primary manifest, instead of spec.primary. */
+  primary?: string;
   trials?: number;
   seed?: number;
   out?: string;
@@ -26,13 +29,20 @@ export interface RunCommandInput {
   calibrationOnly: boolean;
 }
 
+/** The manifest a --primary value names; a usage error (exit 2) when it names none. */
+export function chosenPrimaryFile(value: string, projectRoot: string): string {
+  const choice = resolvePrimaryChoice(value, projectRoot);
+  if ("problem" in choice) throw new UsageError(`--primary: ${choice.problem}`);
+  return choice.file;
+}
+
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
 export async function runCommand(input: RunCommandInput): Promise<number> {
-  const scenario = await loadScenario(resolve(input.scenarioFile));
+  const scenario = await loadScenario(resolve(input.scenarioFile), input.primary === undefined ? {} : { primaryFile: chosenPrimaryFile(input.primary, input.projectRoot) });
   const runtimeName = input.runtime ?? scenario.manifest.spec.runtime;
   const unavailable = unavailableRuntimeMessage(runtimeName);
   if (unavailable) {

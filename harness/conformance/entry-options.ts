@@ -16,6 +16,8 @@ export const CERTIFY_ENV = {
   out: "SIDECAR_BENCH_CERTIFY_OUT",
   /** Run id the pods are labelled with (default: a new one). */
   runId: "SIDECAR_BENCH_CERTIFY_RUN_ID",
+  /** Primary manifest the sidecar is certified against (default: the FastAPI reference primary). */
+  primary: "SIDECAR_BENCH_CERTIFY_PRIMARY",
   /** Pod runtime ("local" or "docker"). */
   runtime: "SIDECAR_BENCH_CERTIFY_RUNTIME",
   /** Module exporting CONFORMANCE_TESTS (default suites/registry.ts); the harness's own tests use fakes. */
@@ -56,7 +58,7 @@ export function readEntryOptions(env: Record<string, string | undefined>, projec
   const runId = env[CERTIFY_ENV.runId] || newRunId();
   return {
     sidecarFile: path(env[CERTIFY_ENV.sidecar] || DEFAULT_SIDECAR),
-    primaryFile: path(PRIMARY_MANIFEST),
+    primaryFile: path(env[CERTIFY_ENV.primary] || PRIMARY_MANIFEST),
     registryModule: path(env[CERTIFY_ENV.registry] || DEFAULT_REGISTRY),
     policyFile: env[CERTIFY_ENV.policy] ? path(env[CERTIFY_ENV.policy]!) : null,
     outDir: path(env[CERTIFY_ENV.out] || join("reports", runId)),
@@ -71,6 +73,7 @@ export function readEntryOptions(env: Record<string, string | undefined>, projec
 export function entryEnvironment(options: EntryOptions): Record<string, string> {
   return {
     [CERTIFY_ENV.sidecar]: options.sidecarFile,
+    [CERTIFY_ENV.primary]: options.primaryFile,
     [CERTIFY_ENV.profiles]: options.profiles.join(","),
     [CERTIFY_ENV.out]: options.outDir,
     [CERTIFY_ENV.runId]: options.runId,

@@ -97,6 +97,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
     startedAt: new Date().toISOString(),
     finishedAt: null,
     scenario: { file: scenario.file, name: scenario.manifest.metadata.name, sha256: scenario.sha256, spec },
+    primary: {
+      name: scenario.primary.manifest.metadata.name,
+      version: scenario.primary.manifest.metadata.version ?? null,
+      file: scenario.primary.file,
+      sha256: scenario.primary.sha256,
+    },
     environment: fingerprintEnvironment({
       scenarioSha256: scenario.sha256,
       runtime: runtime.getName(),

@@ -135,6 +135,7 @@ export function reportMarkdown(results: Results): string {
     [
       `- run: \`${results.runId}\` — **${results.status}**${results.error ? ` (${results.error})` : ""}, ${results.startedAt} → ${results.finishedAt ?? "…"}`,
       `- scenario: \`${results.scenario.file}\` (sha256 ${results.scenario.sha256.slice(0, 12)}…), seed ${results.plan.seed}`,
+      ...(results.primary ? [`- primary: ${results.primary.name}${results.primary.version ? ` ${results.primary.version}` : ""} (\`${results.primary.file}\`)`] : []),
       `- workload: KServe v2 infer, ${spec.workload.request.format} body, ${inputs}; ${loadText}`,
       `- design: ${results.plan.rounds} rounds × arms [${results.plan.arms.join(", ")}], ` +
         (results.plan.interleaving === "slots"

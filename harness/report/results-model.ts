@@ -124,6 +124,8 @@ export interface Results {
   startedAt: string;
   finishedAt: string | null;
   scenario: { file: string; name: string; sha256: string; spec: unknown };
+  /** The model server every arm ran (the scenario's, or --primary's); absent in results before it was recorded. */
+  primary?: { name: string; version: string | null; file: string; sha256: string };
   environment: EnvironmentFingerprint;
   plan: {
     seed: number;

@@ -89,6 +89,20 @@ describe("loadScenario", () => {
     expect(envoy.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("replaces spec.primary with --primary's manifest in every arm, and records its path in the spec", async () => {
+    const dir = await writeTree({
+      "scenario.yaml": scenario("- { name: direct }"),
+      "primary.yaml": PRIMARY,
+      "other/triton.yaml": PRIMARY.replace("name: server", "name: other-server"),
+    });
+    const resolved = await loadScenario(join(dir, "scenario.yaml"), { primaryFile: join(dir, "other/triton.yaml") });
+    expect(resolved.primary.manifest.metadata.name).toBe("other-server");
+    expect(resolved.baseline.primary).toBe(resolved.primary);
+    expect(resolved.variants[0]!.primary).toBe(resolved.primary);
+    expect(resolved.manifest.spec.primary).toBe("other/triton.yaml");
+    expect((await loadScenario(join(dir, "scenario.yaml"))).primary.manifest.metadata.name).toBe("server");
+  });
+
   it("is plain data: JSON round-trips it unchanged", async () => {
     const resolved = await loadScenario(fixture("valid/scenario.yaml"));
     expect(JSON.parse(JSON.stringify(resolved))).toEqual(resolved);

@@ -174,15 +174,18 @@ function dedupe(issues: ManifestIssue[]): ManifestIssue[] {
 /**
  * Loads a Scenario and every manifest it references (paths relative to the scenario
  * file), runs the checks that span files, and throws one ManifestError with every issue
- * found across all files.
+ * found across all files. `primaryFile` replaces spec.primary (the `--primary` option).
  */
-export async function loadScenario(file: string): Promise<ResolvedScenario> {
+export async function loadScenario(file: string, options: { primaryFile?: string } = {}): Promise<ResolvedScenario> {
   const scenarioFile = resolve(file);
   const read = await readManifestText(scenarioFile);
   if ("problem" in read) throw new ManifestError([{ file: scenarioFile, path: "", message: read.problem }]);
   const parsedScenario = parseManifest(read.text, scenarioFile, "Scenario");
   const scenario = parsedScenario.loaded;
   if (scenario === undefined) throw new ManifestError(parsedScenario.issues);
+  // --primary: another model server in every arm that does not bring its own; the spec as
+  // recorded in the results names the manifest that ran.
+  if (options.primaryFile !== undefined) scenario.manifest.spec.primary = relative(scenario.dir, resolve(options.primaryFile));
   const { spec } = scenario.manifest;
 
   const references: Reference[] = [
