@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { detectionProbability } from "../harness/conformance/detection-claim.ts";
 import { DEFAULT_SUITE_CONFIG } from "../harness/conformance/suite-config.ts";
 import { registryProblems } from "../harness/conformance/validate-registry.ts";
+import type { PrimaryFeature } from "../harness/scenario/index.ts";
 import { CONFORMANCE_TESTS, testById, testsOfProfile } from "./registry.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,6 +31,22 @@ describe("the conformance registry", () => {
       expect(detectionProbability(0.1, tries), `${test.id}: ${tries} tries`).toBeGreaterThanOrEqual(0.99);
     }
     for (const test of CONFORMANCE_TESTS.filter((t) => t.detection.basis === "observation")) expect(test.detection.unit, test.id).not.toBe("");
+  });
+
+  it("declares what each check needs from the primary: role checks its emitters, and every use of the debug endpoints, identity models or token generation in a check's source", () => {
+    const uses: Array<[PrimaryFeature, RegExp]> = [
+      ["debug-endpoints", /\/v2\/debug\/(echo|fail|pid)|primaryIdentity\(/],
+      ["identity-models", /identity_[a-z0-9]+/],
+      ["token-generation", /startGeneration|generateRequest\(|generate_stream/],
+    ];
+    for (const test of CONFORMANCE_TESTS) {
+      const needs = test.primaryServes ?? [];
+      if (["telemetry", "logs", "secrets"].includes(test.profile)) expect(needs, test.id).toContain("role-emitters");
+      const file = join(root, "suites", test.profile, `${test.id.slice(test.profile.length + 1)}.ts`);
+      if (!existsSync(file)) continue; // built by a factory (logs' rotation checks)
+      const source = readFileSync(file, "utf8");
+      for (const [feature, pattern] of uses) expect(needs.includes(feature), `${test.id} ${pattern.test(source) ? "uses" : "does not use"} ${feature}`).toBe(pattern.test(source));
+    }
   });
 
   it("is the catalogue the README shows: every check's id in its table of checks", () => {

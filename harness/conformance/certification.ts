@@ -39,7 +39,7 @@ export async function prepareCertification(options: EntryOptions): Promise<Prepa
   const primary = await loadManifest(options.primaryFile, "Primary");
   const policy = await loadPolicy(options.policyFile);
   const registry = await loadRegistry(options.registryModule);
-  const selection = selectTests({ registry, sidecar: sidecar.manifest, requested: options.profiles });
+  const selection = selectTests({ registry, sidecar: sidecar.manifest, primary: primary.manifest, requested: options.profiles });
   return { sidecar, primary, registry, selection, policy };
 }
 

@@ -2,7 +2,7 @@
 // and level it belongs to, the features a sidecar must claim for it to apply, the
 // faulty fixture that proves it can fail, and the check itself.
 import type { StartedPod } from "../runtime/pod-runtime.ts";
-import type { LoadedManifest, PrimaryManifest, SidecarFeature, SidecarManifest } from "../scenario/index.ts";
+import type { LoadedManifest, PrimaryFeature, PrimaryManifest, SidecarFeature, SidecarManifest } from "../scenario/index.ts";
 import type { DetectionClaim } from "./detection-claim.ts";
 import type { PolicyThresholds } from "../scenario/index.ts";
 import type { SuiteConfig } from "./suite-config.ts";
@@ -81,6 +81,11 @@ export interface ConformanceTest {
    * could offer and does not claim, which is reported not-supported.
    */
   notApplicable?(sidecar: SidecarManifest): string | undefined;
+  /**
+   * What the check needs the primary to serve beyond infer on its model (PRIMARY_FEATURES);
+   * against a primary that does not declare one in spec.serves the check cannot apply.
+   */
+  primaryServes?: PrimaryFeature[];
   /** reference/sidecars/<fixture>.yaml: a sidecar that breaks exactly this rule. */
   faultyFixture: string;
   /** Upper bound of the check's own duration (the runner enforces it). */

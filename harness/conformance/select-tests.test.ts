@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SidecarManifest } from "../scenario/index.ts";
+import type { PrimaryManifest, SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest, Profile } from "./conformance-test.ts";
 import { observationClaim } from "./detection-claim.ts";
 import { ProfileSelectionError, applicableProfiles, parseProfileList } from "./profiles.ts";
@@ -60,6 +60,17 @@ describe("selectTests", () => {
     expect(() => selectTests({ registry, sidecar: sidecar(["proxy"]), requested: ["telemetry"] })).toThrow(
       "--profile telemetry: s does not declare the telemetry role (spec.roles: proxy); profiles that apply: lifecycle, proxy, resources",
     );
+  });
+
+  it("leaves out, with the reason, tests that need what the primary does not serve", () => {
+    const echo: ConformanceTest = { ...check("proxy.echo"), primaryServes: ["debug-endpoints"] };
+    const primary = (serves: PrimaryManifest["spec"]["serves"]) => ({ metadata: { name: "triton" }, spec: { serves } }) as unknown as PrimaryManifest;
+    const without = selectTests({ registry: [...registry, echo], sidecar: sidecar(["proxy"]), primary: primary(["identity-models"]) });
+    expect(without.tests.map((t) => t.id)).not.toContain("proxy.echo");
+    expect(without.notApplicable).toEqual([{ id: "proxy.echo", reason: expect.stringMatching(/^the primary triton does not serve debug-endpoints \(.*\/v2\/debug\/echo.*\); certify with --primary fastapi to run it$/) }]);
+    const withIt = selectTests({ registry: [...registry, echo], sidecar: sidecar(["proxy"]), primary: primary(["debug-endpoints"]) });
+    expect(withIt.tests.map((t) => t.id)).toContain("proxy.echo");
+    expect(withIt.notApplicable).toEqual([]);
   });
 
   it("lists applicable profiles that have no tests yet instead of certifying them vacuously", () => {

@@ -2,8 +2,9 @@
 // that apply to its roles), in registry order. Tests of features the sidecar does not
 // claim stay in the selection: they are reported as not-supported, which a vendor
 // needs to see as much as a failure. Tests that cannot apply to what the sidecar is (its
-// manifest says it serves no exposition) are left out, with the reason.
-import type { SidecarFeature, SidecarManifest } from "../scenario/index.ts";
+// manifest says it serves no exposition), or need what the primary does not serve (a
+// Triton has no /v2/debug/echo), are left out, with the reason.
+import { PRIMARY_FEATURES, type PrimaryManifest, type SidecarFeature, type SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest, Profile } from "./conformance-test.ts";
 import { ProfileSelectionError, applicableProfiles } from "./profiles.ts";
 
@@ -21,6 +22,8 @@ export interface Selection {
 export interface SelectionInput {
   registry: readonly ConformanceTest[];
   sidecar: SidecarManifest;
+  /** The primary the sidecar is certified with: a check needing what it does not serve is left out. */
+  primary?: PrimaryManifest;
   /** From --profile; undefined or empty = every profile that applies. */
   requested?: readonly Profile[];
 }
@@ -41,7 +44,7 @@ export function selectTests(input: SelectionInput): Selection {
   const notApplicable: Selection["notApplicable"] = [];
   const tests = registry.filter((t) => {
     if (!chosen.has(t.profile)) return false;
-    const reason = t.notApplicable?.(sidecar);
+    const reason = t.notApplicable?.(sidecar) ?? (input.primary ? primaryLacks(t, input.primary) : undefined);
     if (reason !== undefined) notApplicable.push({ id: t.id, reason });
     return reason === undefined;
   });
@@ -52,6 +55,13 @@ export function selectTests(input: SelectionInput): Selection {
     tests,
     notApplicable,
   };
+}
+
+/** Why `test` cannot run with `primary` (a feature it needs that the primary does not serve), or undefined. */
+export function primaryLacks(test: Pick<ConformanceTest, "primaryServes">, primary: PrimaryManifest): string | undefined {
+  const missing = (test.primaryServes ?? []).filter((f) => !primary.spec.serves.includes(f));
+  if (missing.length === 0) return undefined;
+  return `the primary ${primary.metadata.name} does not serve ${missing.map((f) => `${f} (${PRIMARY_FEATURES[f]})`).join(" nor ")}; certify with --primary fastapi to run it`;
 }
 
 /** Features a test needs that the sidecar does not claim (empty = the test applies). */

@@ -40,12 +40,12 @@ export function verdictTable(report: ConformanceReport): string {
     countsText(p.extended),
   ]);
   const parts = [
-    `### Conformance of ${report.implementation.name}${report.implementation.version ? ` ${report.implementation.version}` : ""} (suite ${report.suite.version}, ${report.runtime} runtime)`,
+    `### Conformance of ${report.implementation.name}${report.implementation.version ? ` ${report.implementation.version}` : ""} (suite ${report.suite.version}, ${report.runtime} runtime, primary ${report.primary.name}${report.primary.version ? ` ${report.primary.version}` : ""})`,
     markdownTable(["test", "level", "verdict", "duration", "message"], rows),
     markdownTable(["profile", "result", "core (passed/failed/skipped/not-supported)", "extended"], profileRows),
   ];
   if (report.notApplicable.length > 0) {
-    parts.push(`Not applicable to this sidecar: ${report.notApplicable.map((n) => `${n.id} (${n.reason})`).join("; ")}.`);
+    parts.push(`Not applicable to this sidecar or primary (not run): ${report.notApplicable.map((n) => `${n.id} (${n.reason})`).join("; ")}.`);
   }
   if (report.profilesWithoutTests.length > 0) {
     parts.push(`No tests yet for: ${report.profilesWithoutTests.join(", ")} (not certified).`);

@@ -18,7 +18,7 @@ export {
   type CertificationPolicyInput,
   type PolicyThresholds,
 } from "./policy-schema.ts";
-export { PRIMARY_HTTP_PORT, primarySchema, type PrimaryManifest, type PrimaryManifestInput } from "./primary-schema.ts";
+export { PRIMARY_FEATURES, PRIMARY_HTTP_PORT, primarySchema, type PrimaryFeature, type PrimaryManifest, type PrimaryManifestInput } from "./primary-schema.ts";
 export {
   BASELINE_VARIANT,
   PAYLOAD_FORMATS,

@@ -28,6 +28,7 @@ export const drainsInOrder: ConformanceTest = {
     "SIGTERM first and exits before the sidecar gets SIGTERM, the sidecar serves until then, all within the grace period.",
   profile: "lifecycle",
   level: "core",
+  primaryServes: ["token-generation"],
   features: [],
   faultyFixture: "reference/sidecars/quits-early.yaml",
   timeoutMs: 60_000,

@@ -22,6 +22,7 @@ export const drainsOnSigterm: ConformanceTest = {
     "generations — before it exits.",
   profile: "lifecycle",
   level: "extended",
+  primaryServes: ["token-generation"],
   features: ["graceful-drain"],
   faultyFixture: "reference/sidecars/exit-on-sigterm.yaml",
   timeoutMs: 40_000,

@@ -21,6 +21,7 @@ export const sidecarCrashRestartsAlone: ConformanceTest = {
     "pod serves through the sidecar again within the policy's lifecycle.recoveryMs.",
   profile: "lifecycle",
   level: "core",
+  primaryServes: ["debug-endpoints"],
   features: [],
   faultyFixture: "reference/sidecars/slow-restart.yaml",
   timeoutMs: 60_000,

@@ -38,6 +38,7 @@ export const backendOutage: ConformanceTest = {
     "nothing written before the outage or after the sidecar resumed is lost, and nothing arrives twice or out of order.",
   profile: "logs",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/drop-when-down.yaml",
   timeoutMs: 90_000,

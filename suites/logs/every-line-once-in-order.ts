@@ -25,6 +25,7 @@ export const everyLineOnceInOrder: ConformanceTest = {
     "and debug calls' lines between them) arrives at the backend exactly once, in the order written, byte for byte, within the policy's logs.deliveryDelayMs.",
   profile: "logs",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/drop-lines.yaml",
   timeoutMs: 60_000,

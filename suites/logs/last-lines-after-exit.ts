@@ -37,6 +37,7 @@ export const lastLinesAfterExit: ConformanceTest = {
     "exited on its SIGTERM (after the primary's exit, within the grace period): read to the end of the file and sent, not dropped with the process.",
   profile: "logs",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/exit-without-draining.yaml",
   timeoutMs: 60_000,

@@ -40,6 +40,7 @@ export const longAndUnicodeLines: ConformanceTest = {
     "text (accents, CJK, emoji, right-to-left script, a lone combining mark) arrive once, in order, byte for byte as the primary wrote them, within the policy's logs.deliveryDelayMs.",
   profile: "logs",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/split-long-lines.yaml",
   timeoutMs: 60_000,

@@ -46,6 +46,7 @@ export function rotationCheck(mode: RotationMode, spec: { id: string; faultyFixt
     description: spec.description,
     profile: "logs",
     level: "core",
+    primaryServes: ["role-emitters"],
     features: [],
     faultyFixture: spec.faultyFixture,
     timeoutMs: 60_000,

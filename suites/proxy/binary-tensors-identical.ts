@@ -106,6 +106,7 @@ export const binaryTensorsIdentical: ConformanceTest = {
     "KServe v2 requests with the binary tensor extension (Inference-Header-Content-Length) answer through the sidecar with the same status, content-type, Inference-Header-Content-Length and body bytes as directly, and reach the primary unchanged",
   profile: "proxy",
   level: "core",
+  primaryServes: ["identity-models", "debug-endpoints"],
   features: ["binary-tensors"],
   faultyFixture: "reference/sidecars/corrupt-binary.yaml",
   timeoutMs: 30_000,

@@ -123,6 +123,7 @@ export const headersPassThrough: ConformanceTest = {
     "every end-to-end response header of the primary comes back (hop-by-hop headers, Date, Server and an appended Via excepted)",
   profile: "proxy",
   level: "core",
+  primaryServes: ["debug-endpoints"],
   features: ["header-passthrough"],
   faultyFixture: "reference/sidecars/drop-header.yaml",
   timeoutMs: 30_000,

@@ -67,6 +67,7 @@ export const jsonIdentical: ConformanceTest = {
     "KServe v2 JSON infer requests (MLP and identity models of every JSON datatype, UTF-8 strings) answer through the sidecar with the same status, content-type and body bytes as directly, and reach the primary unchanged",
   profile: "proxy",
   level: "core",
+  primaryServes: ["identity-models", "debug-endpoints"],
   features: [],
   faultyFixture: "reference/sidecars/rewrite-json.yaml",
   timeoutMs: 30_000,

@@ -48,6 +48,7 @@ export const keepAliveReuse: ConformanceTest = {
   description: `sequential requests of five kinds (infer, a 404, echo, binary infer, metadata), with ${PAUSES} idle pauses (the suite config's keepAliveIdleMs), all travel on one client connection: the sidecar keeps client connections alive`,
   profile: "proxy",
   level: "extended",
+  primaryServes: ["debug-endpoints"],
   features: ["keep-alive"],
   faultyFixture: "reference/sidecars/close-connections.yaml",
   timeoutMs: 30_000,

@@ -86,6 +86,7 @@ export const largeBodies: ConformanceTest = {
     `and chunked (a streamed echo): status, content-type, ${INFERENCE_HEADER_LENGTH} and every byte as the primary answers`,
   profile: "proxy",
   level: "core",
+  primaryServes: ["identity-models", "debug-endpoints"],
   features: ["large-bodies"],
   faultyFixture: "reference/sidecars/truncate-large.yaml",
   timeoutMs: 120_000,

@@ -136,6 +136,7 @@ export const streamingNotBuffered: ConformanceTest = {
   description: `generate_stream (${TOKENS} SSE events, one every ${TOKEN_INTERVAL_MS} ms) through the sidecar, each stream started with its direct twin: the same events, each at most the policy's proxy.streamLagMs behind its direct arrival, spanning ≥ streamMinSpanRatio of the direct duration with a median gap ≥ streamMinGapRatio of the direct one`,
   profile: "proxy",
   level: "core",
+  primaryServes: ["token-generation"],
   features: ["streaming"],
   faultyFixture: "reference/sidecars/buffer-stream.yaml",
   timeoutMs: 60_000,

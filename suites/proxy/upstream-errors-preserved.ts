@@ -59,6 +59,7 @@ export const upstreamErrorsPreserved: ConformanceTest = {
     "500, 502, 503 with Retry-After, a slow 504) come through the sidecar with the same status, content-type (and Allow, Cache-Control, Retry-After) and body",
   profile: "proxy",
   level: "core",
+  primaryServes: ["debug-endpoints"],
   features: [],
   faultyFixture: "reference/sidecars/mask-errors.yaml",
   timeoutMs: 20_000,

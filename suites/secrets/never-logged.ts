@@ -28,6 +28,7 @@ export const neverLogged: ConformanceTest = {
     "(the suite config's backendOutageMs), a rotation after it and the stop — scanned for any 16 consecutive characters of the value raw, escaped, hex or base64.",
   profile: "secrets",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/logs-secret.yaml",
   // Value, rotation, outage, rotation: ≤ 3 × rotationMs (default 60 s) + the outage + start and stop.

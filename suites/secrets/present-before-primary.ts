@@ -24,6 +24,7 @@ export const presentBeforePrimary: ConformanceTest = {
     "current value (judged from the primary's own record of the file at its start), and the sidecar was started (startup probe passed) before the primary.",
   profile: "secrets",
   level: "core",
+  primaryServes: ["role-emitters", "debug-endpoints"],
   features: [],
   faultyFixture: "reference/sidecars/ready-before-write.yaml",
   timeoutMs: 60_000,

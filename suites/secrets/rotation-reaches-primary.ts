@@ -20,6 +20,7 @@ export const rotationReachesPrimary: ConformanceTest = {
     "the primary is not restarted, never sees the file missing or holding another value in between (atomic replacement), and the file's mode is not loosened.",
   profile: "secrets",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/no-rotation.yaml",
   // The store's value first, then each rotation: at most 3 × rotationMs (the default 60 s) plus the pod's start and stop.

@@ -28,6 +28,7 @@ export const storeOutageDeclared: ConformanceTest = {
     "restarted, and after the store returns a rotation reaches the primary within secrets.rotationMs.",
   profile: "secrets",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/remove-when-down-declares-keep.yaml",
   // Value, rotation, outage (remove: up to rotationMs), recovery: ≤ 4 × rotationMs (default 60 s) + the outage + start and stop.

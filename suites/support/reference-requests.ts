@@ -46,7 +46,7 @@ export interface GenerateSpec {
 const PROMPT = "sidecar lifecycle drain";
 
 export function generateRequest(context: ConformanceContext, spec: GenerateSpec): TimedRequestSpec {
-  const model = context.primary.manifest.spec.model.name;
+  const model = context.primary.manifest.spec.model.generator ?? context.primary.manifest.spec.model.name;
   return {
     method: "POST",
     path: `/v2/models/${model}/${spec.stream ? "generate_stream" : "generate"}`,

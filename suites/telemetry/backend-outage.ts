@@ -142,6 +142,7 @@ export const backendOutage: ConformanceTest = {
     "drop — the counts catch up and the spans dropped are reported.",
   profile: "telemetry",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/unbounded-queue-when-down.yaml",
   timeoutMs: 75_000,

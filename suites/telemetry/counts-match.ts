@@ -39,6 +39,7 @@ export const countsMatch: ConformanceTest = {
     "nothing missing, lower, higher or duplicated (names matched normalised; extra series and labels of the sidecar's own are fine).",
   profile: "telemetry",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/duplicate-exports.yaml",
   timeoutMs: 60_000,

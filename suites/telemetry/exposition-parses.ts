@@ -51,6 +51,7 @@ export const expositionParses: ConformanceTest = {
     "and carries the primary's request counter; for sidecars that declare an exposition.",
   profile: "telemetry",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/invalid-exposition.yaml",
   timeoutMs: 45_000,

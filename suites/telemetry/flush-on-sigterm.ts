@@ -84,6 +84,7 @@ export const flushOnSigterm: ConformanceTest = {
     "within the grace period, so that the backend (stopped last) holds every count the primary made (and its spans); for sidecars that push (otlp-http, remote-write).",
   profile: "telemetry",
   level: "core",
+  primaryServes: ["role-emitters"],
   features: [],
   faultyFixture: "reference/sidecars/no-flush-on-sigterm.yaml",
   timeoutMs: 60_000,
