@@ -2,7 +2,8 @@
 // (their docker images carry the same: rsyslog in the base image, the Go binaries copied from here):
 // rsyslog (scenarios/sidecars/rsyslog.yaml), the Prometheus node exporter
 // (scenarios/sidecars/node-exporter.yaml) and Prometheus with promtool (the telemetry
-// checks' backend and exposition checker, a fixture like the primary).
+// checks' backend and exposition checker, a fixture like the primary); and libb64 for
+// Triton's perf_analyzer.
 // Installed with apt-get when missing and this is root; otherwise the error says what to
 // install. The packages' own system services are never started: the pods start these
 // programs with their own configs, and a system-wide rsyslogd, node exporter or
@@ -17,6 +18,8 @@ export const DEBIAN_PACKAGES = [
   { name: "rsyslog", programs: ["/usr/sbin/rsyslogd"] },
   { name: "prometheus-node-exporter", programs: ["/usr/bin/prometheus-node-exporter"] },
   { name: "prometheus", programs: ["/usr/bin/prometheus", "/usr/bin/promtool"] },
+  // Triton's perf_analyzer (the cross-check's client, scripts/perf-analyzer-setup.mjs) links libb64.
+  { name: "libb64-0d", programs: ["/usr/lib/x86_64-linux-gnu/libb64.so.0d"] },
 ];
 
 /** apt-get update and install: a few hundred MiB from the mirror on a slow day. */
