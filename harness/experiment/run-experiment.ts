@@ -6,6 +6,9 @@ import { fingerprintEnvironment, withRuntimeDescription } from "../measure/envir
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
 import { IN_PROCESS_DRIVER, type OpenLoopDriver } from "../load/open-loop-driver.ts";
+import { VegetaDriver } from "../load/vegeta/vegeta-driver.ts";
+import { measuredLoad } from "../load/vegeta/vegeta-load.ts";
+import { UsageError } from "../cli/usage-error.ts";
 import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PlannedStep, type PodRecord, type Results } from "../report/results-model.ts";
 import { describeRuntime } from "../runtime/create-runtime.ts";
 import { describeDroppedOutput } from "../runtime/logs/dropped-output.ts";
@@ -81,8 +84,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   const variants = options.calibrationOnly ? [] : scenario.variants;
   const aaArm = spec.calibration.aa || options.calibrationOnly ? AA_ARM : null;
   const arms = [BASELINE_VARIANT, ...variants.map((v) => v.name), ...(aaArm ? [aaArm] : [])];
-  const perArmMs = armDurationMs(spec.workload.load, spec.trials.durationMs, spec.trials.minRequests);
-  const steps = planSteps({ load: spec.workload.load, trials: spec.trials, arms, rounds, seed, perArmMs });
+  // mode vegeta runs as mode open with constant arrivals; only its driver differs.
+  const load = measuredLoad(spec.workload.load);
+  if (spec.workload.load.mode === "vegeta" && runtime.getName() === "kubernetes") {
+    throw new UsageError(`${scenario.file}: spec.workload.load.mode: vegeta load runs on the local and docker runtimes; use mode open on kubernetes`);
+  }
+  // Found (or refused with how to install it) before any pod starts.
+  const vegeta = spec.workload.load.mode === "vegeta" ? await VegetaDriver.create(options.commandPath) : null;
+  const perArmMs = armDurationMs(load, spec.trials.durationMs, spec.trials.minRequests);
+  const steps = planSteps({ load, trials: spec.trials, arms, rounds, seed, perArmMs });
   const pinning = (await runtime.pinningPlan?.(spec.pinning.mode)) ?? planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const request = buildInferRequest(
@@ -109,7 +119,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       accounting: options.accounting,
       pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
       harnessVersion: options.harnessVersion,
-      loadGenerator: spec.workload.load.mode === "open" ? IN_PROCESS_DRIVER.description : "autocannon (closed loop), in the harness's process",
+      loadGenerator: vegeta ? vegeta.description : load.mode === "open" ? IN_PROCESS_DRIVER.description : "autocannon (closed loop), in the harness's process",
       path: options.commandPath,
     }),
     plan: {
@@ -118,8 +128,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       aaArm,
       rounds,
       trialDurationMs: perArmMs,
-      interleaving: spec.workload.load.mode === "open" ? "slots" : "sequential",
-      slotMs: spec.workload.load.mode === "open" ? spec.trials.slotMs : null,
+      interleaving: load.mode === "open" ? "slots" : "sequential",
+      slotMs: load.mode === "open" ? spec.trials.slotMs : null,
       minRequests: spec.trials.minRequests,
       warmupMs: spec.trials.warmupMs,
       outlierRule: OUTLIER_RULE,
@@ -136,7 +146,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
 
   const pods = new Map<string, StartedPod>();
   const restartsSeen = new Map<string, number>();
-  let driver: OpenLoopDriver = IN_PROCESS_DRIVER;
+  let driver: OpenLoopDriver = vegeta ?? IN_PROCESS_DRIVER;
   try {
     for (const variant of [scenario.baseline, ...variants]) {
       if (signal?.aborted) break;
@@ -170,7 +180,6 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
     for (const step of steps) {
       if (signal?.aborted) break;
       const stepArms = step.arms.map((name) => armsByName.get(name)!);
-      const load = spec.workload.load;
       const stepResults =
         load.mode === "open"
           ? await runOpenRound({

@@ -128,7 +128,9 @@ export function reportMarkdown(results: Results): string {
   const loadText =
     load.mode === "open"
       ? `open loop, ${load.arrival} arrivals at ${load.ratePerSec} req/s, up to ${load.maxConnections} connections`
-      : `closed loop, ${load.connections} connections`;
+      : load.mode === "vegeta"
+        ? `open loop sent by vegeta, constant arrivals at ${load.ratePerSec} req/s, up to ${load.maxConnections} connections per arm`
+        : `closed loop, ${load.connections} connections`;
   const inputs = spec.workload.request.inputs.map((i) => `${i.name} ${i.datatype}[${i.shape.join("×")}]`).join(", ");
   const sections = [
     `# sidecar-bench: ${results.scenario.name}`,

@@ -86,6 +86,18 @@ const closedLoad = z
   })
   .meta({ description: "N connections, each sending as soon as the last answer arrived: for capacity." });
 
+const vegetaLoad = z
+  .strictObject({
+    mode: z.literal("vegeta"),
+    ratePerSec: positiveNumber,
+    maxConnections: positiveInt.default(64).meta({ description: "vegeta -max-connections: connections per arm; requests beyond them wait in vegeta's client, and that wait counts as latency." }),
+    timeoutMs: durationMs.default(10_000).meta({ description: "vegeta -timeout: counted from vegeta's send, not from the scheduled time." }),
+  })
+  .meta({
+    description:
+      "Open loop sent by vegeta (an external load generator, run as a child process) on its constant-rate pacer (no Poisson arrivals); its per-request results fill the same histograms, latency counting from the scheduled send. local and docker runtimes.",
+  });
+
 const trials = z.strictObject({
   rounds: z.int({ error: expected("a whole number ≥ 2 (one trial cannot show variance)") }).min(2).default(10),
   durationMs: durationMs.default(5_000),
@@ -147,7 +159,7 @@ const scenarioSpec = z
       .meta({ description: "Pods to compare with the implicit baseline (client → primary.http)." }),
     workload: z.strictObject({
       request,
-      load: z.discriminatedUnion("mode", [openLoad, closedLoad]),
+      load: z.discriminatedUnion("mode", [openLoad, closedLoad, vegetaLoad]),
     }),
     trials: trials.prefault({}),
     calibration: z.strictObject({ aa: z.boolean({ error: expected("true or false") }).default(true) }).prefault({}),
