@@ -85,9 +85,15 @@ def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
         # liveness must answer while the model loads, with readiness following later.
         task = asyncio.create_task(_load(state))
         role_tasks = roles.start()
+        # gRPC on this same loop, when the manifest gave it a port: the HTTP path is untouched.
+        grpc_server = await _start_grpc(state) if config.grpc_port else None
         yield
         task.cancel()
         # uvicorn gets here after the last in-flight request has completed (SIGTERM included).
+        if grpc_server is not None:
+            from .grpc_service import STOP_GRACE_S
+
+            await grpc_server.stop(STOP_GRACE_S)
         await roles.stop(role_tasks)
 
     app = FastAPI(
@@ -120,6 +126,15 @@ def create_app(config: Config, sink: LineSink | None = None) -> ASGIApp:
 
 def _discard(_line: bytes) -> None:
     pass
+
+
+async def _start_grpc(state: ServerState):  # -> grpc.aio.Server, imported only here
+    from .grpc_service import InferenceServicer, start_grpc_server
+
+    servicer = InferenceServicer(
+        lambda: state.models, SERVER_NAME, SERVER_VERSION, EXTENSIONS, inline_limit_bytes=INLINE_BODY_LIMIT_BYTES
+    )
+    return await start_grpc_server(state.config.grpc_host, state.config.grpc_port, servicer)
 
 
 async def _load(state: ServerState) -> None:

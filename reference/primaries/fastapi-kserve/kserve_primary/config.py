@@ -43,6 +43,10 @@ class Config:
     metrics: bool = False  # PRIMARY_METRICS: Prometheus GET /metrics
     metrics_textfile: str = ""  # PRIMARY_METRICS_TEXTFILE: the same exposition, written to this file
     metrics_textfile_interval_ms: int = 1000  # PRIMARY_METRICS_TEXTFILE_INTERVAL_MS
+    # KServe v2 gRPC (inference.GRPCInferenceService) beside the HTTP app, in the same process;
+    # 0 (PRIMARY_GRPC_PORT unset) serves HTTP only and never imports grpc.
+    grpc_port: int = 0  # PRIMARY_GRPC_PORT: the manifest templates it from its port named grpc
+    grpc_host: str = "127.0.0.1"  # PRIMARY_GRPC_HOST: the address it binds, as uvicorn's --host
 
     @property
     def counts_requests(self) -> bool:
@@ -108,6 +112,8 @@ class Config:
                 if textfile
                 else defaults.metrics_textfile_interval_ms
             ),
+            grpc_port=_port(env, "PRIMARY_GRPC_PORT"),
+            grpc_host=_host(env, "PRIMARY_GRPC_HOST", defaults.grpc_host),
         )
 
 
@@ -164,6 +170,25 @@ def _otlp_endpoint(env: Mapping[str, str]) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
         raise ConfigError(f"OTEL_EXPORTER_OTLP_ENDPOINT={raw!r}: expected an http:// or https:// base URL")
     return raw.rstrip("/")
+
+
+def _port(env: Mapping[str, str], key: str) -> int:
+    """A TCP port, or 0 when unset."""
+    raw = env.get(key, "").strip()
+    if raw == "":
+        return 0
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"{key}={raw!r}: expected a TCP port from 1 to 65535")
+    return int(raw)
+
+
+def _host(env: Mapping[str, str], key: str, default: str) -> str:
+    raw = env.get(key, "").strip()
+    if raw == "":
+        return default
+    if any(c.isspace() or c in "/[]" for c in raw):
+        raise ConfigError(f"{key}={raw!r}: expected a host name or IP address")
+    return raw
 
 
 def _flag(env: Mapping[str, str], key: str, *, default: bool = False) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import jsonio
 from .errors import bad_request
-from .model import Model
+from .model import Model, TensorSpec
 from .tensors import decode_binary, decode_json_data, encode_binary, encode_json_data, parse_shape
 
 HEADER_LENGTH = "inference-header-content-length"
@@ -100,17 +100,9 @@ def _decode_inputs(model: Model, raw_inputs: object, binary: memoryview) -> dict
             raise bad_request(f"inputs[{position}] must be an object with a string 'name'")
         name = item["name"]
         where = f"input '{name}'"
-        spec = specs.get(name)
-        if spec is None:
-            raise bad_request(f"unexpected {where} for model '{model.name}'; it expects {sorted(specs)}")
-        if name in decoded:
-            raise bad_request(f"{where} is given twice")
         datatype = item.get("datatype")
-        if datatype != spec.datatype:
-            raise bad_request(f"{where} has datatype {datatype!r}, model '{model.name}' expects {spec.datatype}")
         shape = parse_shape(item.get("shape"), where)
-        if len(shape) != len(spec.shape) or any(s != -1 and s != d for s, d in zip(spec.shape, shape, strict=True)):
-            raise bad_request(f"{where} has shape {list(shape)}, model '{model.name}' expects {list(spec.shape)}")
+        check_input(model, specs, decoded, name, datatype, shape)
         params = _object(item.get("parameters"), f"{where} 'parameters'")
         if "shared_memory_region" in params:
             raise bad_request(f"{where}: shared memory is not supported")
@@ -132,10 +124,31 @@ def _decode_inputs(model: Model, raw_inputs: object, binary: memoryview) -> dict
         offset += size
     if offset != len(binary):
         raise bad_request(f"request body has {len(binary) - offset} bytes after the binary input data")
+    check_all_inputs(model, specs, decoded)
+    return decoded
+
+
+def check_input(
+    model: Model, specs: dict[str, TensorSpec], decoded: dict[str, np.ndarray], name: str, datatype: object,
+    shape: tuple[int, ...],
+) -> None:
+    """One input's name, datatype and shape against the model (JSON and gRPC requests alike)."""
+    where = f"input '{name}'"
+    spec = specs.get(name)
+    if spec is None:
+        raise bad_request(f"unexpected {where} for model '{model.name}'; it expects {sorted(specs)}")
+    if name in decoded:
+        raise bad_request(f"{where} is given twice")
+    if datatype != spec.datatype:
+        raise bad_request(f"{where} has datatype {datatype!r}, model '{model.name}' expects {spec.datatype}")
+    if len(shape) != len(spec.shape) or any(s != -1 and s != d for s, d in zip(spec.shape, shape, strict=True)):
+        raise bad_request(f"{where} has shape {list(shape)}, model '{model.name}' expects {list(spec.shape)}")
+
+
+def check_all_inputs(model: Model, specs: dict[str, TensorSpec], decoded: dict[str, np.ndarray]) -> None:
     missing = sorted(specs.keys() - decoded.keys())
     if missing:
         raise bad_request(f"model '{model.name}' needs inputs {missing}")
-    return decoded
 
 
 def _requested_outputs(model: Model, raw_outputs: object, parameters: dict) -> list[_RequestedOutput]:
@@ -153,11 +166,7 @@ def _requested_outputs(model: Model, raw_outputs: object, parameters: dict) -> l
             raise bad_request(f"outputs[{position}] must be an object with a string 'name'")
         name = item["name"]
         where = f"output '{name}'"
-        spec = specs.get(name)
-        if spec is None:
-            raise bad_request(f"unknown {where} for model '{model.name}'; it has {sorted(specs)}")
-        if any(r.name == name for r in requested):
-            raise bad_request(f"{where} is requested twice")
+        spec = check_output(model, specs, [r.name for r in requested], name)
         params = _object(item.get("parameters"), f"{where} 'parameters'")
         binary = params.get("binary_data", default_binary)
         if not isinstance(binary, bool):
@@ -168,6 +177,17 @@ def _requested_outputs(model: Model, raw_outputs: object, parameters: dict) -> l
             raise bad_request(f"{where}: shared memory is not supported")
         requested.append(_RequestedOutput(name, spec.datatype, binary))
     return requested
+
+
+def check_output(model: Model, specs: dict[str, TensorSpec], requested: list[str], name: str) -> TensorSpec:
+    """A requested output's name against the model and the outputs requested before it."""
+    where = f"output '{name}'"
+    spec = specs.get(name)
+    if spec is None:
+        raise bad_request(f"unknown {where} for model '{model.name}'; it has {sorted(specs)}")
+    if name in requested:
+        raise bad_request(f"{where} is requested twice")
+    return spec
 
 
 def _encode_response(

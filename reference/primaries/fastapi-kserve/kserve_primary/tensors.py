@@ -65,6 +65,20 @@ def decode_json_data(datatype: str, shape: tuple[int, ...], data: object, where:
     return array.reshape(shape)
 
 
+def decode_values(datatype: str, shape: tuple[int, ...], values: Sequence[object], where: str) -> np.ndarray:
+    """A flat row-major sequence of typed values (gRPC's InferTensorContents) into an array of
+    `shape`; integers outside the datatype's range are refused, as in JSON data."""
+    if datatype == BYTES:
+        array = np.empty(len(values), dtype=object)
+        array[:] = [bytes(v) for v in values]  # type: ignore[call-overload]
+    else:
+        array = _numeric_from_json(datatype, list(values), where)
+    expected = element_count(shape)
+    if array.size != expected:
+        raise bad_request(f"{where}: contents has {array.size} elements but shape {list(shape)} needs {expected}")
+    return array.reshape(shape)
+
+
 def decode_binary(datatype: str, shape: tuple[int, ...], raw: memoryview, where: str) -> np.ndarray:
     expected = element_count(shape)
     if datatype == BYTES:
