@@ -8,6 +8,7 @@ import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exchange } from "../load/http-exchange.ts";
 import { buildInferRequest, type HttpRequestSpec } from "../load/kserve-request.ts";
+import { requireInferBlock } from "../load/workload-request.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import { createRuntime } from "../runtime/create-runtime.ts";
 import { loadScenario, PRIMARY_CONTAINER, toPodSpec, type ResolvedScenario } from "../scenario/index.ts";
@@ -58,7 +59,7 @@ describe("checkEquivalence on real pods", () => {
 
   beforeAll(async () => {
     scenario = await loadScenario(join(root, "scenarios", "compare.yaml"));
-    request = buildInferRequest({ model: "mlp", ...scenario.manifest.spec.workload.request }, 7);
+    request = buildInferRequest({ model: "mlp", ...requireInferBlock(scenario.manifest.spec.workload.request, "compare.yaml") }, 7);
     const bare = await runtime.startPod(toPodSpec(scenario, "baseline", runId, { podName: "bare" }));
     pods.push(bare);
     const answer = await exchange(bare.url(PRIMARY_CONTAINER, "http"), { method: "POST", path: request.path, headers: request.headers, body: request.body }, { dispatcher: agent, signal, timeoutMs: 5_000 });

@@ -2,8 +2,8 @@
 // the A/A noise floor, and resource costs per container (vCPU per 1000 req/s, MiB).
 import { BACKEND_CONTAINER, METRICS_BACKEND_CONTAINER } from "../scenario/sidecar-schema.ts";
 import { median } from "../measure/statistics.ts";
-import { DEFAULT_METRICS, LATENCY_METRICS, analyzeVariant, calibrateNoiseFloors, type NoiseFloor } from "../measure/paired-analysis.ts";
-import type { Analysis, BudgetCheck, ContainerCost, PodRecord, TrialResult, VariantAnalysis } from "../report/results-model.ts";
+import { DEFAULT_METRICS, LATENCY_METRICS, analyzeVariant, calibrateNoiseFloors, type AnalysisOptions, type NoiseFloor } from "../measure/paired-analysis.ts";
+import type { Analysis, BudgetCheck, ContainerCost, PodRecord, StreamArmSummary, TokenStreamAnalysis, TrialResult, VariantAnalysis } from "../report/results-model.ts";
 
 export interface SidecarBudgets {
   idleMemoryMiB?: number;
@@ -62,7 +62,50 @@ export function analyzeResults(input: AnalysisInput): Analysis | null {
       budgetChecks: checkBudgets(input.budgets[variant] ?? {}, resources, latency),
     };
   });
-  return { rounds: rounds.length, noiseFloor: floors, baselineResources: containerCosts(baseline, baselinePod), variants };
+  const tokenStream = analyzeTokenStreams(input, pick, options);
+  return { rounds: rounds.length, noiseFloor: floors, baselineResources: containerCosts(baseline, baselinePod), variants, ...(tokenStream ? { tokenStream } : {}) };
+}
+
+/** TTFT and ITL are compared at p50 and p99: the typical token and the tail a user notices. */
+const STREAM_METRICS = LATENCY_METRICS.filter((m) => m.name === "p50" || m.name === "p99");
+
+/**
+ * Token streams: the same paired machinery as latency (Δ per round, bootstrap CI, A/A
+ * floor), on each trial's TTFT and ITL percentiles. Undefined for unary workloads.
+ */
+function analyzeTokenStreams(input: AnalysisInput, pick: (arm: string) => TrialResult[], options: AnalysisOptions): TokenStreamAnalysis | undefined {
+  const arms = [input.baselineArm, ...input.variants, ...(input.aaArm ? [input.aaArm] : [])];
+  if (!arms.every((arm) => pick(arm).every((t) => t.stream !== undefined))) return undefined;
+  const ttftOf = (arm: string) => pick(arm).map((t) => t.stream!.ttftUs);
+  const itlOf = (arm: string) => pick(arm).map((t) => t.stream!.itlUs);
+  const noiseFloor = input.aaArm
+    ? { ttft: calibrateNoiseFloors(STREAM_METRICS, ttftOf(input.baselineArm), ttftOf(input.aaArm), options), itl: calibrateNoiseFloors(STREAM_METRICS, itlOf(input.baselineArm), itlOf(input.aaArm), options) }
+    : null;
+  const zero = zeroFloors(STREAM_METRICS.map((m) => m.name));
+  return {
+    arms: [input.baselineArm, ...input.variants].map((arm) => streamArmSummary(arm, pick(arm))),
+    noiseFloor,
+    variants: input.variants.map((variant) => ({
+      variant,
+      ttft: analyzeVariant(STREAM_METRICS, ttftOf(input.baselineArm), ttftOf(variant), noiseFloor?.ttft ?? zero, options),
+      itl: analyzeVariant(STREAM_METRICS, itlOf(input.baselineArm), itlOf(variant), noiseFloor?.itl ?? zero, options),
+    })),
+  };
+}
+
+function streamArmSummary(arm: string, trials: TrialResult[]): StreamArmSummary {
+  const of = (value: (t: TrialResult) => number) => median(trials.map(value));
+  return {
+    arm,
+    ttftP50Us: of((t) => t.stream!.ttftUs.p50),
+    ttftP99Us: of((t) => t.stream!.ttftUs.p99),
+    itlP50Us: of((t) => t.stream!.itlUs.p50),
+    itlP99Us: of((t) => t.stream!.itlUs.p99),
+    endToEndP50Us: of((t) => t.latencyUs.p50),
+    endToEndP99Us: of((t) => t.latencyUs.p99),
+    tokensPerSec: of((t) => t.stream!.tokensPerSec),
+    streamTokensPerSec: of((t) => t.stream!.streamTokensPerSecP50),
+  };
 }
 
 function measuredByArm(trials: TrialResult[]): Map<string, Map<number, TrialResult>> {

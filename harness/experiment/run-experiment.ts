@@ -1,7 +1,7 @@
 // A whole benchmark run: start one pod per variant (and the baseline), warm up, run the
 // interleaved paired trials, analyse, and keep results.json current after every trial
 // so an interrupted run keeps everything it finished.
-import { buildInferRequest } from "../load/kserve-request.ts";
+import { buildWorkloadRequest } from "../load/workload-request.ts";
 import { fingerprintEnvironment, withRuntimeDescription } from "../measure/environment.ts";
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
@@ -17,7 +17,7 @@ import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type LoadModel, type Re
 import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
 import { pinSelf, planPinning } from "./cpu-pinning.ts";
 import { planRoundSlots, planTrials } from "./trial-plan.ts";
-import { armDurationMs, runClosedTrial, runOpenRound, type Arm } from "./trial-runner.ts";
+import { TOKEN_STREAM_NEEDS_OPEN_LOOP, armDurationMs, runClosedTrial, runOpenRound, type Arm } from "./trial-runner.ts";
 
 /** Open loop: one step per round, the arms alternating in slots. Closed loop: one step per trial. */
 export function planSteps(input: {
@@ -95,10 +95,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   const steps = planSteps({ load, trials: spec.trials, arms, rounds, seed, perArmMs });
   const pinning = (await runtime.pinningPlan?.(spec.pinning.mode)) ?? planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
-  const request = buildInferRequest(
-    { model: scenario.primary.manifest.spec.model.name, ...spec.workload.request },
-    deriveSeed(seed, "payload"),
-  );
+  const request = buildWorkloadRequest(spec.workload.request, scenario.primary.manifest.spec.model, deriveSeed(seed, "payload"));
+  if (request.tokenStream && spec.workload.load.mode !== "open") throw new Error(`${scenario.file}: ${TOKEN_STREAM_NEEDS_OPEN_LOOP}`);
   const results: Results = {
     kind: RESULTS_KIND,
     schemaVersion: RESULTS_SCHEMA_VERSION,

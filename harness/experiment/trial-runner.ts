@@ -13,6 +13,9 @@ import type { LoadModel } from "../scenario/index.ts";
 type OpenLoad = Extract<LoadModel, { mode: "open" }>;
 type ClosedLoad = Extract<LoadModel, { mode: "closed" }>;
 
+export const TOKEN_STREAM_NEEDS_OPEN_LOOP =
+  "spec.workload.request.kind generate_stream needs spec.workload.load.mode open: only the open loop times tokens (time to first token, inter-token latency)";
+
 /** One arm of an experiment: a name, the pod it is measured on, and where requests enter. */
 export interface Arm {
   name: string;
@@ -100,6 +103,18 @@ export async function runOpenRound(input: RoundInput): Promise<TrialResult[]> {
       // The pod was loaded only during its arms' slots: vCPU is stated at this arm's rate
       // (cost per request × rate), not averaged over slots in which it idled.
       resources: withCost(usages[podIndex]!, podOkPerSec).map((r) => ({ ...r, vcpu: (r.vcpuPer1kRps * summary.achievedRatePerSec) / 1000 })),
+      ...(summary.stream && histograms.stream
+        ? {
+            stream: {
+              ...summary.stream,
+              histograms: {
+                ttft: encodeHistogram(histograms.stream.ttft),
+                ttftService: encodeHistogram(histograms.stream.ttftService),
+                itl: encodeHistogram(histograms.stream.itl),
+              },
+            },
+          }
+        : {}),
     } satisfies TrialResult;
   });
 }
@@ -117,6 +132,8 @@ export interface ClosedTrialInput {
 
 export async function runClosedTrial(input: ClosedTrialInput): Promise<TrialResult> {
   const { arm, load } = input;
+  // autocannon reads whole answers: it cannot time tokens.
+  if (input.request.tokenStream) throw new Error(TOKEN_STREAM_NEEDS_OPEN_LOOP);
   const sampler = new ResourceSampler(arm.pod, arm.pod.spec.containers.map((c) => c.name));
   await sampler.start();
   const { summary, latency } = await runClosedLoop({

@@ -30,6 +30,8 @@ export interface HttpRequestSpec {
   method: "GET" | "POST";
   headers: Record<string, string>;
   body: Buffer;
+  /** The answer is a generate_stream SSE body: the open loop times its tokens (token-stream.ts). */
+  tokenStream?: boolean;
 }
 
 export const INFERENCE_HEADER_LENGTH = "Inference-Header-Content-Length";

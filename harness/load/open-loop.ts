@@ -10,6 +10,8 @@ import { createLatencyHistogram, recordMs, summarize, type LatencyHistogram, typ
 import { arrivalOffsetsMs, type ArrivalProcess } from "./arrival-schedule.ts";
 import type { HttpRequestSpec } from "./kserve-request.ts";
 import { classifyTransportError, countError, totalErrors, type ErrorCounts } from "./load-errors.ts";
+import { TokenStreamRecorder, streamRequestMetrics, type TokenStreamOutcome } from "./token-stream.ts";
+import { median } from "../measure/statistics.ts";
 import { waitUntil } from "./precise-wait.ts";
 import { assertLoadTarget } from "./target-guard.ts";
 
@@ -117,6 +119,29 @@ export interface OpenLoopSummary {
   serviceTimeUs: PercentilesUs;
   /** Handed to the client → written to a socket: waiting for a free connection. */
   clientQueueUs: PercentilesUs;
+  /** Token streams only (a generate_stream request): per-token figures of the ok streams. */
+  stream?: TokenStreamSummary;
+}
+
+export interface TokenStreamSummary {
+  /** Tokens received in ok streams. */
+  tokens: number;
+  /** Scheduled send → first token. */
+  ttftUs: PercentilesUs;
+  /** Socket write → first token (excludes client queueing). */
+  ttftServiceUs: PercentilesUs;
+  /** Gaps between consecutive tokens of a stream, over all ok streams. */
+  itlUs: PercentilesUs;
+  /** tokens / (send window + send lag): the arm's token throughput at this request rate. */
+  tokensPerSec: number;
+  /** Median over ok streams of (tokens − 1) / (last − first token): how fast one stream decodes. */
+  streamTokensPerSecP50: number;
+}
+
+export interface TokenStreamHistograms {
+  ttft: LatencyHistogram;
+  ttftService: LatencyHistogram;
+  itl: LatencyHistogram;
 }
 
 export interface OpenLoopHistograms {
@@ -125,6 +150,8 @@ export interface OpenLoopHistograms {
   pacingError: LatencyHistogram;
   /** Dispatch → socket write, 2xx requests only (like latency and service time). */
   clientQueue: LatencyHistogram;
+  /** Token streams only. */
+  stream?: TokenStreamHistograms;
 }
 
 export interface OpenLoopResult {
@@ -162,6 +189,9 @@ class RunState {
     clientQueue: createLatencyHistogram(),
   };
   readonly errors: ErrorCounts = {};
+  /** Token streams: tokens of ok streams, and each ok stream's decode rate (for a median). */
+  tokens = 0;
+  readonly decodeRates: number[] = [];
   sent = 0;
   completed = 0;
   ok = 0;
@@ -173,19 +203,33 @@ class RunState {
   constructor(
     private readonly signal: AbortSignal | undefined,
     private readonly onOutcome: OpenLoopOptions["onOutcome"],
-  ) {}
+    tokenStream: boolean,
+  ) {
+    if (tokenStream) this.histograms.stream = { ttft: createLatencyHistogram(), ttftService: createLatencyHistogram(), itl: createLatencyHistogram() };
+  }
 
-  settle(request: ScheduledRequest, endMs: number, outcome: { status: number } | { error: unknown } | "timeout"): void {
+  settle(request: ScheduledRequest, endMs: number, outcome: { status: number; stream?: TokenStreamOutcome } | { error: unknown } | "timeout"): void {
     let error: string | null = null;
     if (outcome === "timeout") {
       error = "timeout";
     } else if ("status" in outcome) {
       this.completed++;
-      if (outcome.status >= 200 && outcome.status < 300) {
+      if (outcome.stream && !outcome.stream.ok && outcome.status >= 200 && outcome.status < 300) {
+        // A 2xx stream that failed after its status (an error event, no tokens) is no ok answer.
+        error = outcome.stream.error;
+      } else if (outcome.status >= 200 && outcome.status < 300) {
         this.ok++;
         recordMs(this.histograms.latency, endMs - request.scheduledAtMs);
         recordMs(this.histograms.serviceTime, endMs - request.writtenAtMs);
         recordMs(this.histograms.clientQueue, request.writtenAtMs - request.dispatchedAtMs);
+        if (outcome.stream?.ok && this.histograms.stream) {
+          const metrics = streamRequestMetrics(outcome.stream.timing, { scheduledMs: request.scheduledAtMs, writtenMs: request.writtenAtMs, endMs });
+          recordMs(this.histograms.stream.ttft, metrics.ttftMs);
+          recordMs(this.histograms.stream.ttftService, metrics.ttftServiceMs);
+          for (const gapMs of metrics.itlMs) recordMs(this.histograms.stream.itl, gapMs);
+          this.tokens += metrics.tokens;
+          if (Number.isFinite(metrics.decodeTokensPerSec)) this.decodeRates.push(metrics.decodeTokensPerSec);
+        }
       } else {
         error = String(outcome.status);
       }
@@ -219,12 +263,15 @@ class ScheduledRequest implements Dispatcher.DispatchHandler {
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Set for a token stream once a 2xx status arrived: its body is timed token by token. */
+  private tokens: TokenStreamRecorder | undefined;
 
   constructor(
     private readonly run: RunState,
     readonly scheduledAtMs: number,
     readonly dispatchedAtMs: number,
     deadlineMs: number,
+    private readonly tokenStream = false,
   ) {
     this.timer = setTimeout(() => this.expire(), Math.max(0, deadlineMs - performance.now()));
   }
@@ -255,14 +302,16 @@ class ScheduledRequest implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
     this.status = statusCode;
+    if (this.tokenStream && statusCode >= 200 && statusCode < 300) this.tokens = new TokenStreamRecorder();
   }
 
-  onResponseData(): void {
-    // The body is read (so its transfer counts) and dropped.
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // A unary body is read (so its transfer counts) and dropped; a stream's chunks are timed as they arrive.
+    this.tokens?.push(chunk, performance.now());
   }
 
   onResponseEnd(): void {
-    this.finish({ status: this.status });
+    this.finish(this.tokens ? { status: this.status, stream: this.tokens.finish() } : { status: this.status });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -309,6 +358,7 @@ interface TargetRun {
   pool: Pool;
   dispatchOptions: Dispatcher.DispatchOptions;
   state: RunState;
+  tokenStream: boolean;
   scheduled: number;
   unsent: number;
   lastSentDueMs: number;
@@ -336,7 +386,8 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
         connectTimeout: timeoutMs,
       }),
       dispatchOptions: { path: request.path, method: request.method, headers: request.headers, body: request.body },
-      state: new RunState(signal, options.onOutcome),
+      state: new RunState(signal, options.onOutcome, request.tokenStream === true),
+      tokenStream: request.tokenStream === true,
       scheduled: 0,
       unsent: 0,
       lastSentDueMs: Number.NaN,
@@ -402,7 +453,7 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
       run.state.sent++;
       run.state.inFlight++;
       run.lastSentDueMs = dueMs;
-      run.pool.dispatch(run.dispatchOptions, new ScheduledRequest(run.state, dueMs, nowMs, deadlineMs));
+      run.pool.dispatch(run.dispatchOptions, new ScheduledRequest(run.state, dueMs, nowMs, deadlineMs, run.tokenStream));
     }
     await Promise.all(runs.map((run) => run.state.drained()));
   } finally {
@@ -479,5 +530,16 @@ function summarizeTarget(
     serviceTimeUs: summarize(state.histograms.serviceTime),
     clientQueueUs: summarize(state.histograms.clientQueue),
   };
+  const stream = state.histograms.stream;
+  if (stream) {
+    summary.stream = {
+      tokens: state.tokens,
+      ttftUs: summarize(stream.ttft),
+      ttftServiceUs: summarize(stream.ttftService),
+      itlUs: summarize(stream.itl),
+      tokensPerSec: effectiveWindowMs > 0 ? (state.tokens / effectiveWindowMs) * 1000 : 0,
+      streamTokensPerSecP50: state.decodeRates.length > 0 ? median(state.decodeRates) : Number.NaN,
+    };
+  }
   return { summary, histograms: state.histograms };
 }

@@ -25,6 +25,19 @@ export function trialsCsv(results: Results): string {
       service_p50_us: t.serviceTimeUs.p50,
       service_p99_us: t.serviceTimeUs.p99,
       pacing_error_p99_us: t.pacingErrorUs?.p99 ?? null,
+      // Token streams only: unary rows keep their columns.
+      ...(t.stream
+        ? {
+            tokens: t.stream.tokens,
+            ttft_p50_us: t.stream.ttftUs.p50,
+            ttft_p99_us: t.stream.ttftUs.p99,
+            ttft_service_p50_us: t.stream.ttftServiceUs.p50,
+            itl_p50_us: t.stream.itlUs.p50,
+            itl_p99_us: t.stream.itlUs.p99,
+            tokens_per_sec: round(t.stream.tokensPerSec),
+            stream_tokens_per_sec_p50: t.stream.streamTokensPerSecP50 === null ? null : round(t.stream.streamTokensPerSecP50),
+          }
+        : {}),
     };
     for (const r of t.resources) {
       row[`${r.container}_vcpu`] = round(r.vcpu, 4);
@@ -44,7 +57,9 @@ export function summaryCsv(results: Results): string {
   const analysis = results.analysis;
   if (analysis) {
     for (const variant of analysis.variants) {
-      for (const [kind, metrics] of [["latency", variant.latency], ["service_time", variant.serviceTime]] as const) {
+      const stream = analysis.tokenStream?.variants.find((v) => v.variant === variant.variant);
+      const measures = [["latency", variant.latency], ["service_time", variant.serviceTime], ...(stream ? ([["ttft", stream.ttft], ["itl", stream.itl]] as const) : [])] as const;
+      for (const [kind, metrics] of measures) {
         for (const m of Object.values(metrics)) {
           rows.push({
             variant: variant.variant,

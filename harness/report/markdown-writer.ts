@@ -2,7 +2,7 @@
 import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
 import { median } from "../measure/statistics.ts";
-import type { BudgetCheck, ContainerCost, Results, TrialResult } from "./results-model.ts";
+import type { BudgetCheck, ContainerCost, Results, TokenStreamAnalysis, TrialResult } from "./results-model.ts";
 
 const METRIC_LABEL: Record<string, string> = { p50: "p50", p90: "p90", p99: "p99", p99_9: "p99.9", throughputPerSec: "throughput" };
 
@@ -87,6 +87,7 @@ export function summaryMarkdown(results: Results): string {
       .map((f) => [METRIC_LABEL[f.metric] ?? f.metric, formatDelta(f), formatCi(f), `±${formatUs(f.halfWidth)}`]);
     parts.push("### Noise floor (A/A: baseline against itself)", markdownTable(["metric", "Δ median", "95% CI", "half-width"], floorRows));
   }
+  if (analysis.tokenStream) parts.push(tokenStreamMarkdown(analysis.tokenStream, analysis.rounds));
   const costRows = (variant: string, costs: ContainerCost[]) =>
     costs.map((c) => [
       variant,
@@ -117,13 +118,53 @@ export function summaryMarkdown(results: Results): string {
   return parts.join("\n\n");
 }
 
+/** Token streams: per-arm TTFT, ITL, end-to-end and tokens/s, then what each variant adds per token. */
+export function tokenStreamMarkdown(stream: TokenStreamAnalysis, rounds: number): string {
+  const rate = (value: number | null) => (value === null || !Number.isFinite(value) ? "–" : value.toFixed(1));
+  const armRows = stream.arms.map((a) => [
+    a.arm,
+    formatUs(a.ttftP50Us),
+    formatUs(a.ttftP99Us),
+    formatUs(a.itlP50Us),
+    formatUs(a.itlP99Us),
+    formatUs(a.endToEndP50Us),
+    formatUs(a.endToEndP99Us),
+    rate(a.tokensPerSec),
+    rate(a.streamTokensPerSec),
+  ]);
+  const parts = [
+    "### Token stream",
+    "Time to first token (TTFT) from the scheduled send, inter-token latency (ITL) between consecutive tokens of a stream, end-to-end from the scheduled send to the last byte; medians over the rounds of each trial's percentile. tokens/s: the arm's token throughput; per stream: one stream's decode rate after its first token.",
+    markdownTable(["arm", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "end-to-end p50", "end-to-end p99", "tokens/s", "tokens/s per stream"], armRows),
+  ];
+  const deltaRows = stream.variants.flatMap((v) =>
+    (["ttft", "itl"] as const).flatMap((measure) =>
+      Object.values(v[measure]).map((m) => [v.variant, `${measure.toUpperCase()} ${METRIC_LABEL[m.metric] ?? m.metric}`, formatDelta(m), formatCi(m), formatP(m.pValueWilcoxon), verdictText(m)]),
+    ),
+  );
+  if (deltaRows.length > 0) {
+    parts.push(
+      `#### Added per token (${rounds} paired rounds; median of paired Δ, bootstrap 95% CI)`,
+      markdownTable(["variant", "metric", "Δ median", "95% CI", "p (Wilcoxon)", "verdict"], deltaRows),
+    );
+  }
+  if (stream.noiseFloor) {
+    const floor = stream.noiseFloor;
+    const floorRows = (["ttft", "itl"] as const).flatMap((measure) =>
+      Object.values(floor[measure]).map((f) => [`${measure.toUpperCase()} ${METRIC_LABEL[f.metric] ?? f.metric}`, formatDelta(f), formatCi(f), `±${formatUs(f.halfWidth)}`]),
+    );
+    parts.push("#### Token-stream noise floor (A/A: baseline against itself)", markdownTable(["metric", "Δ median", "95% CI", "half-width"], floorRows));
+  }
+  return parts.join("\n\n");
+}
+
 export function formatBudgetMeasure(b: BudgetCheck): string {
   const value = `${Number(b.measured.toFixed(3))} ${b.unit}`;
   return b.ci95 ? `${value} [${Number(b.ci95.low.toFixed(3))}, ${Number(b.ci95.high.toFixed(3))}]` : value;
 }
 
 export function reportMarkdown(results: Results): string {
-  const spec = results.scenario.spec as { workload: { request: { format: string; inputs: Array<{ name: string; datatype: string; shape: number[] }> }; load: Record<string, unknown> } };
+  const spec = results.scenario.spec as { workload: { request: Record<string, unknown>; load: Record<string, unknown> } };
   const load = spec.workload.load;
   const loadText =
     load.mode === "open"
@@ -131,14 +172,14 @@ export function reportMarkdown(results: Results): string {
       : load.mode === "vegeta"
         ? `open loop sent by vegeta, constant arrivals at ${load.ratePerSec} req/s, up to ${load.maxConnections} connections per arm`
         : `closed loop, ${load.connections} connections`;
-  const inputs = spec.workload.request.inputs.map((i) => `${i.name} ${i.datatype}[${i.shape.join("×")}]`).join(", ");
+  const requestText = describeRequest(spec.workload.request);
   const sections = [
     `# sidecar-bench: ${results.scenario.name}`,
     [
       `- run: \`${results.runId}\` — **${results.status}**${results.error ? ` (${results.error})` : ""}, ${results.startedAt} → ${results.finishedAt ?? "…"}`,
       `- scenario: \`${results.scenario.file}\` (sha256 ${results.scenario.sha256.slice(0, 12)}…), seed ${results.plan.seed}`,
       ...(results.primary ? [`- primary: ${results.primary.name}${results.primary.version ? ` ${results.primary.version}` : ""} (\`${results.primary.file}\`)`] : []),
-      `- workload: KServe v2 infer, ${spec.workload.request.format} body, ${inputs}; ${loadText}`,
+      `- workload: ${requestText}; ${loadText}`,
       `- design: ${results.plan.rounds} rounds × arms [${results.plan.arms.join(", ")}], ` +
         (results.plan.interleaving === "slots"
           ? `the arms alternating within each round in ${results.plan.slotMs} ms slots (each arm ${(results.plan.trialDurationMs / 1000).toFixed(1)} s, ≥ ${results.plan.minRequests} requests), slot order shuffled from the seed`
@@ -156,6 +197,16 @@ export function reportMarkdown(results: Results): string {
   if (results.warnings.length > 0) sections.push("## Warnings", results.warnings.map((w) => `- ${w}`).join("\n"));
   if (results.reaped.length > 0) sections.push("## Reaped from earlier runs", results.reaped.map((w) => `- ${w}`).join("\n"));
   return `${sections.join("\n\n")}\n`;
+}
+
+function describeRequest(request: Record<string, unknown>): string {
+  if (request["kind"] === "generate_stream") {
+    const interval = typeof request["tokenIntervalMs"] === "number" ? `, a token every ${request["tokenIntervalMs"]} ms` : "";
+    const model = typeof request["model"] === "string" ? ` to model ${request["model"]}` : "";
+    return `token streams (generate_stream, Server-Sent Events)${model}, ${String(request["maxTokens"])} tokens per request${interval}`;
+  }
+  const inputs = (request["inputs"] as Array<{ name: string; datatype: string; shape: number[] }>).map((i) => `${i.name} ${i.datatype}[${i.shape.join("×")}]`).join(", ");
+  return `KServe v2 infer, ${String(request["format"])} body, ${inputs}`;
 }
 
 /** The fingerprint as label/value rows; engine and images only where the runtime has them (docker). */

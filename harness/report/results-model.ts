@@ -53,6 +53,26 @@ export interface TrialResult {
   histograms: { latency: string; serviceTime: string | null; pacingError: string | null };
   /** Per container of the arm's pod. Open loop: `vcpu` is at this arm's rate (the pod idled in other arms' slots). */
   resources: Array<ContainerUsage & { vcpuPer1kRps: number }>;
+  /** Token-stream workloads only (request kind generate_stream): per-token figures of the ok streams. */
+  stream?: TrialStream;
+}
+
+/** A trial's token streams. End-to-end is the trial's latency (scheduled send → last byte). */
+export interface TrialStream {
+  /** Tokens received in ok streams. */
+  tokens: number;
+  /** Time to first token from the scheduled send (like latencyUs). */
+  ttftUs: PercentilesUs;
+  /** Time to first token from the socket write (like serviceTimeUs). */
+  ttftServiceUs: PercentilesUs;
+  /** Inter-token latency: gaps between consecutive tokens, over all ok streams. */
+  itlUs: PercentilesUs;
+  /** The arm's token throughput at this request rate. */
+  tokensPerSec: number;
+  /** Median over ok streams of one stream's decode rate, (tokens − 1) / (last − first token); null (JSON) without any. */
+  streamTokensPerSecP50: number;
+  /** hdr-histogram-js compressed base64, values in µs. */
+  histograms: { ttft: string; ttftService: string; itl: string };
 }
 
 export interface ContainerStartup {
@@ -114,6 +134,28 @@ export interface Analysis {
   noiseFloor: { latency: Record<string, NoiseFloor>; serviceTime: Record<string, NoiseFloor> } | null;
   baselineResources: ContainerCost[];
   variants: VariantAnalysis[];
+  /** Token-stream workloads only. */
+  tokenStream?: TokenStreamAnalysis;
+}
+
+/** One arm's token-stream figures: medians over the paired rounds of each trial's figure. */
+export interface StreamArmSummary {
+  arm: string;
+  ttftP50Us: number;
+  ttftP99Us: number;
+  itlP50Us: number;
+  itlP99Us: number;
+  endToEndP50Us: number;
+  endToEndP99Us: number;
+  tokensPerSec: number;
+  streamTokensPerSec: number;
+}
+
+/** What a sidecar costs each token: paired Δ of TTFT and ITL percentiles against the baseline, judged against their A/A floors. */
+export interface TokenStreamAnalysis {
+  arms: StreamArmSummary[];
+  noiseFloor: { ttft: Record<string, NoiseFloor>; itl: Record<string, NoiseFloor> } | null;
+  variants: Array<{ variant: string; ttft: Record<string, MetricAnalysis>; itl: Record<string, MetricAnalysis> }>;
 }
 
 export interface Results {

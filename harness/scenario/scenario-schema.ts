@@ -7,7 +7,7 @@ import { expected } from "./issue-messages.ts";
 export const RUNTIMES = ["local", "docker", "kubernetes"] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
-export const REQUEST_KINDS = ["infer"] as const;
+export const REQUEST_KINDS = ["infer", "generate_stream"] as const;
 export const PAYLOAD_FORMATS = ["json", "binary"] as const;
 /** KServe v2 tensor datatypes the load generator can synthesise. */
 export const TENSOR_DATATYPES = ["FP32", "FP64", "INT32", "INT64"] as const;
@@ -46,16 +46,18 @@ const tensor = z.strictObject({
   shape: z.array(positiveInt, { error: expected("a non-empty list of whole numbers > 0") }).min(1),
 });
 
-const request = z
+const headers = z
+  .record(z.string().regex(HEADER_NAME, { error: expected("an HTTP header name (letters, digits, '-')") }), z.string({ error: expected("a string") }))
+  .optional()
+  .meta({ description: "Extra request headers sent with every request to every arm, e.g. an API key." });
+
+const inferRequest = z
   .strictObject({
-    kind: z.enum(REQUEST_KINDS),
+    kind: z.literal("infer"),
     format: z.enum(PAYLOAD_FORMATS).meta({ description: "json, or binary = Triton's binary tensor extension." }),
     inputs: z.array(tensor, { error: expected("a non-empty list of input tensors") }).min(1),
     outputs: z.array(nonEmptyString, { error: expected("a list of output names") }).optional(),
-    headers: z
-      .record(z.string().regex(HEADER_NAME, { error: expected("an HTTP header name (letters, digits, '-')") }), z.string({ error: expected("a string") }))
-      .optional()
-      .meta({ description: "Extra request headers sent with every request to every arm, e.g. an API key." }),
+    headers,
   })
   .superRefine((value, ctx) => {
     const inputs = asRecord(value)?.["inputs"];
@@ -66,7 +68,52 @@ const request = z
         ctx.addIssue({ code: "custom", path: ["inputs", index, "name"], message: `input ${JSON.stringify(name)} is already defined at inputs[${firstIndex}]` });
       }
     }
-  }, EVEN_WITH_FIELD_ISSUES);
+  }, EVEN_WITH_FIELD_ISSUES)
+  .meta({ description: "A unary KServe v2 infer request (POST /v2/models/<model>/infer)." });
+
+/** Parameter values Triton's generate extension allows ($string | $number | $boolean). */
+const generateParameter = z.union([z.string(), z.number(), z.boolean()], { error: expected("a string, number or true/false") });
+
+const generateStreamRequest = z
+  .strictObject({
+    kind: z.literal("generate_stream"),
+    model: nonEmptyString
+      .optional()
+      .meta({ description: "The model to generate with; default: the primary manifest's spec.model.generator, else its spec.model.name." }),
+    prompt: z
+      .string({ error: expected("a string") })
+      .optional()
+      .meta({ description: "text_input sent with every request; default: a fixed sentence. Exclusive with promptChars." }),
+    promptChars: positiveInt
+      .optional()
+      .meta({ description: "Instead of prompt: a deterministic text_input of this many characters, derived from the seed." }),
+    maxTokens: positiveInt.default(16).meta({ description: "parameters.max_tokens: tokens the model generates per request." }),
+    tokenIntervalMs: z
+      .number({ error: expected("a number of milliseconds ≥ 0") })
+      .min(0)
+      .optional()
+      .meta({ description: "parameters.token_interval_ms: the reference primaries' time between tokens; omitted → the primary's default." }),
+    parameters: z
+      .record(z.string(), generateParameter)
+      .optional()
+      .meta({ description: "Further model-specific generate parameters, sent as they are (max_tokens and token_interval_ms come from the fields above)." }),
+    headers,
+  })
+  .superRefine((value, ctx) => {
+    const record = asRecord(value);
+    if (record?.["prompt"] !== undefined && record["promptChars"] !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["promptChars"], message: "give either prompt or promptChars, not both" });
+    }
+    const parameters = asRecord(record?.["parameters"]);
+    for (const key of ["max_tokens", "token_interval_ms"]) {
+      if (parameters?.[key] !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["parameters", key], message: `set ${key === "max_tokens" ? "maxTokens" : "tokenIntervalMs"} instead of parameters.${key}` });
+      }
+    }
+  }, EVEN_WITH_FIELD_ISSUES)
+  .meta({ description: "A token stream: POST /v2/models/<model>/generate_stream (Triton's generate extension, Server-Sent Events); measures time to first token and inter-token latency." });
+
+const request = z.discriminatedUnion("kind", [inferRequest, generateStreamRequest]);
 
 const openLoad = z
   .strictObject({
@@ -211,4 +258,7 @@ export const scenarioSchema = z
 export type ScenarioManifest = z.output<typeof scenarioSchema>;
 export type ScenarioManifestInput = z.input<typeof scenarioSchema>;
 export type LoadModel = ScenarioManifest["spec"]["workload"]["load"];
+export type RequestSpec = ScenarioManifest["spec"]["workload"]["request"];
+export type InferRequestSpec = Extract<RequestSpec, { kind: "infer" }>;
+export type GenerateStreamRequestSpec = Extract<RequestSpec, { kind: "generate_stream" }>;
 export type ComparisonSpec = NonNullable<ScenarioManifest["spec"]["comparison"]>;

@@ -6,13 +6,13 @@ import { decodeHistogram, encodeHistogram } from "../../measure/histogram.ts";
 import type { InterleavedOpenLoopOptions, OpenLoopResult, OpenLoopSummary } from "../open-loop.ts";
 
 /** Bumped on any change of the messages: a generator image of another version is refused. */
-export const REMOTE_PROTOCOL_VERSION = 1;
+export const REMOTE_PROTOCOL_VERSION = 2;
 
 export type RoundOptions = Omit<InterleavedOpenLoopOptions, "signal" | "onProgress" | "onOutcome" | "allowRemote">;
 
 interface WireTarget {
   url: string;
-  request: { path: string; method: "GET" | "POST"; headers: Record<string, string>; bodyBase64: string };
+  request: { path: string; method: "GET" | "POST"; headers: Record<string, string>; bodyBase64: string; tokenStream?: boolean };
 }
 
 export type HarnessMessage =
@@ -21,7 +21,7 @@ export type HarnessMessage =
 
 interface WireResult {
   summary: OpenLoopSummary;
-  histograms: { latency: string; serviceTime: string; pacingError: string; clientQueue: string };
+  histograms: { latency: string; serviceTime: string; pacingError: string; clientQueue: string; stream?: { ttft: string; ttftService: string; itl: string } };
 }
 
 export type GeneratorMessage =
@@ -37,7 +37,13 @@ export function roundMessage(id: number, options: RoundOptions): HarnessMessage 
       ...options,
       targets: options.targets.map(({ url, request }) => ({
         url,
-        request: { path: request.path, method: request.method, headers: request.headers, bodyBase64: request.body.toString("base64") },
+        request: {
+          path: request.path,
+          method: request.method,
+          headers: request.headers,
+          bodyBase64: request.body.toString("base64"),
+          ...(request.tokenStream ? { tokenStream: true } : {}),
+        },
       })),
     },
   };
@@ -48,7 +54,13 @@ export function roundOptionsOf(message: Extract<HarnessMessage, { type: "round" 
     ...message.options,
     targets: message.options.targets.map(({ url, request }) => ({
       url,
-      request: { path: request.path, method: request.method, headers: request.headers, body: Buffer.from(request.bodyBase64, "base64") },
+      request: {
+        path: request.path,
+        method: request.method,
+        headers: request.headers,
+        body: Buffer.from(request.bodyBase64, "base64"),
+        ...(request.tokenStream ? { tokenStream: true } : {}),
+      },
     })),
   };
 }
@@ -64,6 +76,9 @@ export function resultMessage(id: number, results: OpenLoopResult[]): GeneratorM
         serviceTime: encodeHistogram(histograms.serviceTime),
         pacingError: encodeHistogram(histograms.pacingError),
         clientQueue: encodeHistogram(histograms.clientQueue),
+        ...(histograms.stream
+          ? { stream: { ttft: encodeHistogram(histograms.stream.ttft), ttftService: encodeHistogram(histograms.stream.ttftService), itl: encodeHistogram(histograms.stream.itl) } }
+          : {}),
       },
     })),
   };
@@ -77,6 +92,9 @@ export function resultsOf(message: Extract<GeneratorMessage, { type: "result" }>
       serviceTime: decodeHistogram(histograms.serviceTime),
       pacingError: decodeHistogram(histograms.pacingError),
       clientQueue: decodeHistogram(histograms.clientQueue),
+      ...(histograms.stream
+        ? { stream: { ttft: decodeHistogram(histograms.stream.ttft), ttftService: decodeHistogram(histograms.stream.ttftService), itl: decodeHistogram(histograms.stream.itl) } }
+        : {}),
     },
   }));
 }
