@@ -15,7 +15,7 @@ import { parseVegetaResults } from "./vegeta-results.ts";
 import { roundResultsOf } from "./vegeta-round-results.ts";
 import { planVegetaRound } from "./vegeta-targets.ts";
 
-/** Beyond the round and one request timeout: vegeta's start (reading its targets) and its last writes. */
+/** Beyond the round and its timeouts: vegeta's start and its last writes. */
 const ATTACK_MARGIN_MS = 15_000;
 /** gob → JSON of one round's results: seconds even for large rounds. */
 const ENCODE_DEADLINE_MS = 60_000;
@@ -64,6 +64,8 @@ export class VegetaDriver implements OpenLoopDriver {
           "attack",
           "-format", "json",
           "-targets", targetsFile,
+          // One line per hit, in order; the end of the list ends the attack (vegeta-targets.ts).
+          "-lazy",
           ...(plan.sharedBody ? ["-body", bodyFile] : []),
           "-rate", plan.rateFlag,
           "-duration", plan.durationFlag,
@@ -78,7 +80,8 @@ export class VegetaDriver implements OpenLoopDriver {
           "-max-body", "0",
           "-output", gobFile,
         ],
-        deadlineMs: roundMs + options.timeoutMs + ATTACK_MARGIN_MS,
+        // Sending ends by the round + one timeout (-duration), the last answers one timeout later.
+        deadlineMs: roundMs + 2 * options.timeoutMs + ATTACK_MARGIN_MS,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       await runVegeta({

@@ -22,8 +22,12 @@ const settings = (armCount: number, round: { slotMs: number; slotOrder: number[]
 describe("parseVegetaResults", () => {
   it("reads every result of the recording with its fields", () => {
     const results = parseVegetaResults(fixture, "results.json");
-    expect(results).toHaveLength(20);
-    expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+    // 20 requests, then the hits that found the list exhausted (they end the attack and send nothing).
+    const sent = results.filter((r) => r.url !== "");
+    expect(sent.map((r) => r.seq).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+    const ends = results.filter((r) => r.url === "");
+    expect(ends.length).toBeGreaterThan(0);
+    expect(ends.every((r) => r.seq >= 20 && r.code === 0 && r.error === "no targets to attack")).toBe(true);
     const first = results.find((r) => r.seq === 0)!;
     expect(first.code).toBe(200);
     expect(first.error).toBe("");
@@ -88,7 +92,7 @@ describe("roundResultsOf", () => {
     const at = (ms: number): VegetaResult["timestamp"] => ({ epochSec: 1_800_000_000, nanos: Math.round(ms * 1e6) });
     const result = (seq: number, sentMs: number): VegetaResult => ({ seq, timestamp: at(sentMs), latencyNs: 1_000_000, code: 200, error: "", url: `http://127.0.0.1:1/#sb-arm-0` });
     const round = { slotMs: 50, slotOrder: [0] };
-    const plan = planVegetaRound({ ...round, ratePerSec: 100, maxRequests: 100, targets: [{ url: "http://127.0.0.1:1", request }] });
+    const plan = planVegetaRound({ ...round, ratePerSec: 100, maxRequests: 100, timeoutMs: 1000, targets: [{ url: "http://127.0.0.1:1", request }] });
     expect(plan.requestCount).toBe(5);
     const [arm] = roundResultsOf(plan, [result(0, 10), result(1, 20), result(2, 60), result(3, 60), result(4, 60)], settings(1, round, 100));
     const latencyUs = (p: number) => arm!.histograms.latency.getValueAtPercentile(p);
@@ -103,7 +107,7 @@ describe("roundResultsOf", () => {
 
   it("counts planned requests without a result as unsent, and ignores results outside the plan", () => {
     const round = { slotMs: 100, slotOrder: [0, 1] };
-    const plan = planVegetaRound({ ...round, ratePerSec: 20, maxRequests: 100, targets: [0, 1].map((i) => ({ url: `http://127.0.0.1:${i + 1}`, request })) });
+    const plan = planVegetaRound({ ...round, ratePerSec: 20, maxRequests: 100, timeoutMs: 1000, targets: [0, 1].map((i) => ({ url: `http://127.0.0.1:${i + 1}`, request })) });
     const ts = (ms: number) => ({ epochSec: 1_800_000_000, nanos: ms * 1e6 });
     const results: VegetaResult[] = [
       { seq: 0, timestamp: ts(0), latencyNs: 1e6, code: 200, error: "", url: "http://127.0.0.1:1/#sb-arm-0" },

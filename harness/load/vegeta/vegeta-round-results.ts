@@ -38,7 +38,7 @@ interface ArmTally {
   sent: number;
   completed: number;
   ok: number;
-  /** Latest (timestamp − scheduled time) of the arm's last-scheduled sent request, ns. */
+  /** Pacing error of the arm's last sent request (highest seq), ns. */
   lastSentSeq: number;
   lastSentLagNs: number;
 }
@@ -55,7 +55,7 @@ export function roundResultsOf(plan: VegetaRoundPlan, results: VegetaResult[], s
     lastSentSeq: -1,
     lastSentLagNs: 0,
   }));
-  // Only the planned requests: vegeta's round-robin would wrap past N, which the -duration prevents.
+  // Only the planned requests: the hit that found the list exhausted has no URL and sent nothing.
   const planned = results.filter((r) => r.seq < plan.requestCount && armOfUrl(r.url, settings.armCount) !== null);
   const first = planned.reduce<VegetaResult | null>((a, r) => (a === null || timestampDiffNs(r.timestamp, a.timestamp) < 0 ? r : a), null);
   // ns since the earliest result's timestamp; t0 as described above.

@@ -29,19 +29,19 @@ describe("vegetaRate", () => {
 describe("planVegetaRound", () => {
   it("lists requests in schedule order, each to the arm whose slot covers k / rate", () => {
     // 10/s: offsets 0, 100, …, 900 ms over slots [0,250) [250,500) [500,750) [750,1000).
-    const plan = planVegetaRound({ targets: targets(["{}", "{}"]), ratePerSec: 10, slotMs: 250, slotOrder: [1, 0, 1, 0], maxRequests: 100 });
+    const plan = planVegetaRound({ targets: targets(["{}", "{}"]), ratePerSec: 10, slotMs: 250, slotOrder: [1, 0, 1, 0], maxRequests: 100, timeoutMs: 2000 });
     expect(plan.requestCount).toBe(10);
     expect(plan.armOf).toEqual([1, 1, 1, 0, 0, 1, 1, 1, 0, 0]);
     expect(plan.targetLines.map((line) => armOfUrl(JSON.parse(line).url, 2))).toEqual(plan.armOf);
     expect(plan.rateFlag).toBe("10/1s");
-    // Checked before request k at ≈ k × 100 ms: 950 ms lets 0…9 through and stops 10.
-    expect(plan.durationFlag).toBe("950000000ns");
+    // The list ends the attack; the duration only bounds a generator more than a timeout behind.
+    expect(plan.durationFlag).toBe(`${1000 + 2000}000000ns`);
     expect(plan.sendWindowMs).toBe(1000);
     expect(plan.stoppedBy).toBe("duration");
   });
 
   it("writes vegeta's JSON targets: full URL tagged with the arm, headers as lists, a shared body once", () => {
-    const plan = planVegetaRound({ targets: targets(['{"a":1}', '{"a":1}']), ratePerSec: 4, slotMs: 500, slotOrder: [0, 1], maxRequests: 100 });
+    const plan = planVegetaRound({ targets: targets(['{"a":1}', '{"a":1}']), ratePerSec: 4, slotMs: 500, slotOrder: [0, 1], maxRequests: 100, timeoutMs: 2000 });
     expect(plan.sharedBody?.toString()).toBe('{"a":1}');
     expect(JSON.parse(plan.targetLines[0]!)).toEqual({
       method: "POST",
@@ -52,26 +52,26 @@ describe("planVegetaRound", () => {
   });
 
   it("gives each line its own base64 body when the arms' bodies differ", () => {
-    const plan = planVegetaRound({ targets: targets(["one", "two"]), ratePerSec: 4, slotMs: 500, slotOrder: [0, 1], maxRequests: 100 });
+    const plan = planVegetaRound({ targets: targets(["one", "two"]), ratePerSec: 4, slotMs: 500, slotOrder: [0, 1], maxRequests: 100, timeoutMs: 2000 });
     expect(plan.sharedBody).toBeNull();
     expect(plan.targetLines.map((line) => Buffer.from(JSON.parse(line).body, "base64").toString())).toEqual(["one", "one", "two", "two"]);
   });
 
   it("tells apart two arms on one URL (the baseline and its A/A twin)", () => {
     const shared = targets(["{}"])[0]!;
-    const plan = planVegetaRound({ targets: [shared, shared], ratePerSec: 8, slotMs: 250, slotOrder: [0, 1], maxRequests: 100 });
+    const plan = planVegetaRound({ targets: [shared, shared], ratePerSec: 8, slotMs: 250, slotOrder: [0, 1], maxRequests: 100, timeoutMs: 2000 });
     expect(plan.targetLines.map((line) => armOfUrl(JSON.parse(line).url, 2))).toEqual([0, 0, 1, 1]);
   });
 
   it("caps the round at maxRequests and shortens the send window to match", () => {
-    const plan = planVegetaRound({ targets: targets(["{}"]), ratePerSec: 100, slotMs: 1000, slotOrder: [0], maxRequests: 30 });
+    const plan = planVegetaRound({ targets: targets(["{}"]), ratePerSec: 100, slotMs: 1000, slotOrder: [0], maxRequests: 30, timeoutMs: 2000 });
     expect(plan.requestCount).toBe(30);
     expect(plan.stoppedBy).toBe("maxRequests");
     expect(plan.sendWindowMs).toBe(300);
   });
 
   it("refuses a slot order naming a missing target", () => {
-    expect(() => planVegetaRound({ targets: targets(["{}"]), ratePerSec: 10, slotMs: 250, slotOrder: [0, 1], maxRequests: 10 })).toThrow(/slotOrder/);
+    expect(() => planVegetaRound({ targets: targets(["{}"]), ratePerSec: 10, slotMs: 250, slotOrder: [0, 1], maxRequests: 10, timeoutMs: 2000 })).toThrow(/slotOrder/);
   });
 });
 

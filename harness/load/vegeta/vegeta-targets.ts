@@ -8,9 +8,11 @@
 // k's scheduled offset is k × interval, and it goes to the arm whose slot covers that
 // offset — the same schedule as the harness's own constant arrivals.
 //
-// vegeta checks its -duration before each pace, then sleeps and sends: the check before
-// request k runs at about k × interval. A duration of (N − ½) × interval lets requests
-// 0 … N−1 through and stops before N (it would need to be ½ interval late to lose one).
+// The list ends the attack: read lazily (-lazy), the targets run out after request N − 1,
+// and vegeta stops at the next hit (lib/attack.go: a targeter error stops the attack; that
+// hit records an error result without a URL and sends nothing). -duration only bounds a
+// generator that falls behind: N × interval + one request timeout, so, as in the
+// harness's loop, what it had not sent by then counts as unsent.
 
 export interface VegetaTarget {
   /** Base URL (origin) of the arm. */
@@ -24,6 +26,7 @@ export interface VegetaRoundInput {
   slotMs: number;
   slotOrder: number[];
   maxRequests: number;
+  timeoutMs: number;
 }
 
 export interface VegetaRoundPlan {
@@ -31,7 +34,7 @@ export interface VegetaRoundPlan {
   rateFlag: string;
   /** Gap between scheduled sends, as vegeta computes it (whole ns). */
   intervalNs: number;
-  /** vegeta's -duration (see above). */
+  /** vegeta's -duration: a bound only (see above). */
   durationFlag: string;
   /** Requests in the round, N. */
   requestCount: number;
@@ -42,7 +45,7 @@ export interface VegetaRoundPlan {
   stoppedBy: "duration" | "maxRequests";
   /** The body every target shares (vegeta's -body), or null when they differ and each line carries its own. */
   sharedBody: Buffer | null;
-  /** vegeta's JSON target format, one line per request, request k on line k. */
+  /** vegeta's JSON target format, one line per request, request k on line k; vegeta sends them once, in order. */
   targetLines: string[];
 }
 
@@ -94,7 +97,7 @@ export function planVegetaRound(input: VegetaRoundInput): VegetaRoundPlan {
   return {
     rateFlag,
     intervalNs,
-    durationFlag: `${Math.round((requestCount - 0.5) * intervalNs)}ns`,
+    durationFlag: `${Math.round(requestCount * intervalNs + input.timeoutMs * 1e6)}ns`,
     requestCount,
     armOf,
     sendWindowMs: stoppedBy === "duration" ? roundNs / 1e6 : (requestCount * intervalNs) / 1e6,
