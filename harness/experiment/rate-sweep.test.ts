@@ -8,7 +8,7 @@ function trial(arm: string, rate: number, round: number, p50: number, p99: numbe
     arm,
     round,
     warmup: false,
-    load: { mode: "open", targetRatePerSec: rate, achievedRatePerSec: achieved, rateShortfallPct: Math.max(0, ((rate - achieved) / rate) * 100), errors },
+    load: { mode: "open", targetRatePerSec: rate, achievedRatePerSec: achieved, rateShortfallPct: Math.max(0, ((rate - achieved) / rate) * 100), errors: errors > 0 ? { "http-500": errors } : {} },
     latencyUs: { p50, p99 },
   } as unknown as TrialResult;
 }

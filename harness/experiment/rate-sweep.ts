@@ -2,6 +2,7 @@
 // is seen against load (a curve, not a spot) and each arm's knee — the highest rate it
 // sustains — is found from measurements. Pure functions: the rates a sweep visits, each
 // arm's curve with bootstrap CIs, and the knee by a rule stated before running.
+import { totalErrors } from "../load/load-errors.ts";
 import { deriveSeed } from "../measure/prng.ts";
 import { bootstrapCI, median, type BootstrapEstimate } from "../measure/statistics.ts";
 import type { TrialResult } from "../report/results-model.ts";
@@ -55,7 +56,7 @@ export function sweepCurve(trials: readonly TrialResult[], arms: readonly string
         latencyP99Us: ci(measured.map((t) => t.latencyUs.p99)),
         achievedRatePerSec: median(measured.map((t) => t.load.achievedRatePerSec)),
         rateShortfallPct: median(measured.map((t) => t.load.rateShortfallPct ?? 0)),
-        errors: measured.reduce((sum, t) => sum + t.load.errors, 0),
+        errors: measured.reduce((sum, t) => sum + totalErrors(t.load.errors), 0),
       });
     }
   }
