@@ -110,6 +110,8 @@ def test_requested_outputs_and_version(client: grpcclient.InferenceServerClient)
         ("FP16", np.array([[0.5, -1.0]], dtype=np.float16)),
         ("BOOL", np.array([[True, False, True]])),
         ("BYTES", np.array([[b"a", b"", b"\x00\xff binary"]], dtype=np.object_)),
+        # Over the 64 KiB inline limit: computed on a worker thread, as over HTTP.
+        ("FP64", np.random.default_rng(3).standard_normal((4, 5000))),
     ],
 )
 def test_identity_round_trip_binary(client: grpcclient.InferenceServerClient, datatype: str, values: np.ndarray) -> None:
@@ -205,6 +207,22 @@ def test_stream_infer_answers_each_request(client: grpcclient.InferenceServerCli
     assert "unknown model 'nope'" in str(error)
     np.testing.assert_allclose(first.as_numpy("OUTPUT0"), reference_mlp(x), rtol=1e-5, atol=1e-7)
     assert third.get_response().id == "s3"
+
+
+def test_while_loading_not_ready_and_unavailable(start_server) -> None:
+    grpc_port = free_port()
+    start_server(env={"PRIMARY_GRPC_PORT": str(grpc_port), "PRIMARY_LOAD_DELAY_MS": "20000"})
+    client = grpcclient.InferenceServerClient(url=f"127.0.0.1:{grpc_port}")
+    try:
+        assert client.is_server_live()
+        assert not client.is_server_ready()
+        assert not client.is_model_ready("mlp")
+        with pytest.raises(InferenceServerException) as raised:
+            client.infer("mlp", [mlp_input(sample_input(1))], client_timeout=TIMEOUT_S)
+        assert raised.value.status() == "StatusCode.UNAVAILABLE"
+        assert "loading" in raised.value.message()
+    finally:
+        client.close()
 
 
 def _loads_grpc(process_id: int) -> bool:
