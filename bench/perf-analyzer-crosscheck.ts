@@ -84,7 +84,7 @@ async function runPerfAnalyzer(input: { hostPort: string; model: string; shape: 
     "--input-tensor-format", input.format, "--output-tensor-format", input.format,
     // Three windows (its least for a stability verdict) making up the duration, accepted
     // whatever their spread: rounds repeat the measurement, and the table shows medians.
-    "--measurement-interval", String(Math.round(input.durationMs / 3)), "--max-trials", "3", "--stability-percentage", "999",
+    "--measurement-interval", String(Math.round(input.durationMs / 3)), "--max-trials", "3", "--stability-percentage", "100000",
     "--percentile", "99", "-f", csv,
   ]; // prettier-ignore
   const command = input.cpus ? "taskset" : PERF_ANALYZER;
