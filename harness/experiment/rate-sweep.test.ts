@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TrialResult } from "../report/results-model.ts";
-import { findKnee, sweepCurve, sweepRates, type SweepPoint } from "./rate-sweep.ts";
+import { analyzeSweep, findKnee, sweepCurve, sweepRates, type SweepPoint } from "./rate-sweep.ts";
 
 /** A measured trial of `arm` at `rate` whose p50/p99 are given in µs. */
 function trial(arm: string, rate: number, round: number, p50: number, p99: number, achieved = rate, errors = 0): TrialResult {
@@ -48,12 +48,32 @@ describe("sweepCurve", () => {
       ["baseline", 100, 3],
       ["envoy", 100, 3],
     ]);
-    expect(points[0]!.latencyP50Us.estimate).toBe(1_002);
-    expect(points[0]!.latencyP99Us.estimate).toBe(2_020);
-    expect(points[0]!.latencyP99Us.low).toBeGreaterThanOrEqual(2_010);
-    expect(points[0]!.latencyP99Us.high).toBeLessThanOrEqual(2_030);
+    expect(points[0]!.latencyP50Us!.estimate).toBe(1_002);
+    expect(points[0]!.latencyP99Us!.estimate).toBe(2_020);
+    expect(points[0]!.latencyP99Us!.low).toBeGreaterThanOrEqual(2_010);
+    expect(points[0]!.latencyP99Us!.high).toBeLessThanOrEqual(2_030);
     expect(points[1]!.achievedRatePerSec).toBe(97);
     expect(points[1]!.rateShortfallPct).toBeCloseTo(3);
+  });
+});
+
+describe("sweepCurve and analyzeSweep at saturation", () => {
+  it("keeps a rate whose rounds answered nothing as errors without percentiles, saturated, with no paired Δ", () => {
+    const trials = [
+      ...[0, 1].flatMap((r) => [trial("baseline", 100, r, 1_000, 2_000), trial("envoy", 100, r, 1_200, 2_500)]),
+      ...[2, 3].flatMap((r) => [trial("baseline", 800, r, Number.NaN, Number.NaN, 0, 160), trial("envoy", 800, r, 900_000, 2_000_000, 300, 100)]),
+    ];
+    let analysed = 0;
+    const sweep = analyzeSweep({ trials, arms: ["baseline", "envoy"], ratesPerSec: [100, 800], kneeP99Factor: 2, maxRateShortfallPct: 2, seed: 1, analyze: () => ++analysed });
+    expect(sweep.points.find((p) => p.arm === "baseline" && p.ratePerSec === 800)).toMatchObject({ latencyP50Us: null, latencyP99Us: null, errors: 320 });
+    expect(sweep.knees).toEqual([
+      { arm: "baseline", kneeRatePerSec: 100, saturatedAtPerSec: 800, reason: "achieved 0.0 req/s, 100.0% short of 800 (threshold 2%)" },
+      { arm: "envoy", kneeRatePerSec: 100, saturatedAtPerSec: 800, reason: "achieved 300.0 req/s, 62.5% short of 800 (threshold 2%)" },
+    ]);
+    expect(sweep.perRate).toEqual([
+      { ratePerSec: 100, analysis: 1 },
+      { ratePerSec: 800, analysis: null, note: "2 trial(s) at 800 req/s answered no request: no paired Δ at this rate" },
+    ]);
   });
 });
 

@@ -31,9 +31,9 @@ export interface SweepPoint {
   arm: string;
   ratePerSec: number;
   rounds: number;
-  /** Median over rounds of each round's percentile, with a 95% bootstrap CI. */
-  latencyP50Us: BootstrapEstimate;
-  latencyP99Us: BootstrapEstimate;
+  /** Median over rounds of each round's percentile, with a 95% bootstrap CI; null when fewer than two rounds had an answered request. */
+  latencyP50Us: BootstrapEstimate | null;
+  latencyP99Us: BootstrapEstimate | null;
   achievedRatePerSec: number;
   /** Median shortfall of the achieved rate below the target, percent. */
   rateShortfallPct: number;
@@ -47,7 +47,11 @@ export function sweepCurve(trials: readonly TrialResult[], arms: readonly string
     for (const ratePerSec of rates) {
       const measured = trials.filter((t) => !t.warmup && t.round !== null && t.arm === arm && t.load.targetRatePerSec === ratePerSec);
       if (measured.length < 2) continue;
-      const ci = (values: number[]) => bootstrapCI(values, median, { seed: deriveSeed(seed, `sweep/${arm}/${ratePerSec}`) });
+      // A round in which no request was answered has no percentiles (NaN): it counts in errors, not here.
+      const ci = (values: number[]) => {
+        const answered = values.filter(Number.isFinite);
+        return answered.length < 2 ? null : bootstrapCI(answered, median, { seed: deriveSeed(seed, `sweep/${arm}/${ratePerSec}`) });
+      };
       points.push({
         arm,
         ratePerSec,
@@ -87,7 +91,8 @@ export interface KneeRule {
 export function findKnee(arm: string, points: readonly SweepPoint[], rule: KneeRule): Knee {
   const curve = points.filter((p) => p.arm === arm).sort((a, b) => a.ratePerSec - b.ratePerSec);
   if (curve.length === 0) return { arm, kneeRatePerSec: null, saturatedAtPerSec: null, reason: "no rate has two measured rounds" };
-  const limitUs = curve[0]!.latencyP99Us.estimate * rule.kneeP99Factor;
+  const lightest = curve[0]!.latencyP99Us;
+  const limitUs = lightest === null ? Number.NaN : lightest.estimate * rule.kneeP99Factor;
   let knee: number | null = null;
   for (const point of curve) {
     const why =
@@ -95,9 +100,11 @@ export function findKnee(arm: string, points: readonly SweepPoint[], rule: KneeR
         ? `achieved ${point.achievedRatePerSec.toFixed(1)} req/s, ${point.rateShortfallPct.toFixed(1)}% short of ${point.ratePerSec} (threshold ${rule.maxRateShortfallPct}%)`
         : point.errors > 0
           ? `${point.errors} request(s) failed at ${point.ratePerSec} req/s`
-          : point.latencyP99Us.low > limitUs
-            ? `p99 ${formatMs(point.latencyP99Us.estimate)} [${(point.latencyP99Us.low / 1000).toFixed(2)}, ${(point.latencyP99Us.high / 1000).toFixed(2)}] at ${point.ratePerSec} req/s is above ${rule.kneeP99Factor}× the p99 at ${curve[0]!.ratePerSec} req/s (${formatMs(limitUs)})`
-            : null;
+          : point.latencyP99Us === null || lightest === null
+            ? `fewer than two rounds at ${point.ratePerSec} req/s had an answered request`
+            : point.latencyP99Us.low > limitUs
+              ? `p99 ${formatMs(point.latencyP99Us.estimate)} [${(point.latencyP99Us.low / 1000).toFixed(2)}, ${(point.latencyP99Us.high / 1000).toFixed(2)}] at ${point.ratePerSec} req/s is above ${rule.kneeP99Factor}× the p99 at ${curve[0]!.ratePerSec} req/s (${formatMs(limitUs)})`
+              : null;
     if (why !== null) return { arm, kneeRatePerSec: knee, saturatedAtPerSec: point.ratePerSec, reason: why };
     knee = point.ratePerSec;
   }
@@ -106,4 +113,31 @@ export function findKnee(arm: string, points: readonly SweepPoint[], rule: KneeR
 
 function formatMs(us: number): string {
   return `${(us / 1000).toFixed(2)} ms`;
+}
+
+/** Curve, knees and the paired analysis at each rate, from a sweep's trials (grouped by their target rate). */
+export function analyzeSweep<A>(input: {
+  trials: readonly TrialResult[];
+  arms: readonly string[];
+  ratesPerSec: number[];
+  kneeP99Factor: number;
+  maxRateShortfallPct: number;
+  seed: number;
+  analyze: (trials: TrialResult[]) => A;
+}): { ratesPerSec: number[]; kneeRule: KneeRule; points: SweepPoint[]; knees: Knee[]; perRate: Array<{ ratePerSec: number; analysis: A | null; note?: string }> } {
+  const kneeRule = { kneeP99Factor: input.kneeP99Factor, maxRateShortfallPct: input.maxRateShortfallPct };
+  const points = sweepCurve(input.trials, input.arms, input.ratesPerSec, input.seed);
+  return {
+    ratesPerSec: input.ratesPerSec,
+    kneeRule,
+    points,
+    knees: input.arms.map((arm) => findKnee(arm, points, kneeRule)),
+    perRate: input.ratesPerSec.map((ratePerSec) => {
+      const trials = input.trials.filter((t) => t.load.targetRatePerSec === ratePerSec);
+      // Paired Δ needs percentiles in every round: a saturated rate where some round answered nothing has none.
+      const unanswered = trials.filter((t) => !t.warmup && !(Number.isFinite(t.latencyUs.p50) && Number.isFinite(t.latencyUs.p99)));
+      if (unanswered.length > 0) return { ratePerSec, analysis: null, note: `${unanswered.length} trial(s) at ${ratePerSec} req/s answered no request: no paired Δ at this rate` };
+      return { ratePerSec, analysis: input.analyze(trials) };
+    }),
+  };
 }

@@ -16,6 +16,7 @@ import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
 import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type LoadModel, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
 import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
 import { pinSelf, planPinning } from "./cpu-pinning.ts";
+import { analyzeSweep, sweepRates } from "./rate-sweep.ts";
 import { planRoundSlots, planTrials } from "./trial-plan.ts";
 import { TOKEN_STREAM_NEEDS_OPEN_LOOP, armDurationMs, runClosedTrial, runOpenRound, type Arm } from "./trial-runner.ts";
 
@@ -43,6 +44,20 @@ export function planSteps(input: {
     ...(trials.warmupMs > 0 ? [stepFor(null, trials.warmupMs)] : []),
     ...Array.from({ length: rounds }, (_, round) => stepFor(round, input.perArmMs)),
   ];
+}
+
+/**
+ * A rate sweep: at each rate, lightest first, a warm-up and the rounds, as planSteps plans
+ * them at that rate. Rounds are numbered across the sweep so each rate's pair up alone.
+ */
+export function planSweepSteps(input: Omit<Parameters<typeof planSteps>[0], "perArmMs"> & { trials: { durationMs: number; minRequests: number }; ratesPerSec: number[] }): PlannedStep[] {
+  if (input.load.mode !== "open") throw new Error("a rate sweep needs an open-loop load");
+  const openLoad = input.load;
+  return input.ratesPerSec.flatMap((ratePerSec, k) =>
+    planSteps({ ...input, load: { ...openLoad, ratePerSec }, seed: deriveSeed(input.seed, `sweep-${ratePerSec}`), perArmMs: armDurationMs({ ...openLoad, ratePerSec }, input.trials.durationMs, input.trials.minRequests) }).map(
+      (step) => ({ ...step, round: step.round === null ? null : k * input.rounds + step.round, ratePerSec }),
+    ),
+  );
 }
 
 /** The A/A arm: the baseline pod measured as if it were a variant. Not a DNS label, so no variant can take the name. */
@@ -92,7 +107,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   // Found (or refused with how to install it) before any pod starts.
   const vegeta = spec.workload.load.mode === "vegeta" ? await VegetaDriver.create(options.commandPath) : null;
   const perArmMs = armDurationMs(load, spec.trials.durationMs, spec.trials.minRequests);
-  const steps = planSteps({ load, trials: spec.trials, arms, rounds, seed, perArmMs });
+  const sweep = spec.sweep ? { ratesPerSec: sweepRates(spec.sweep), kneeP99Factor: spec.sweep.kneeP99Factor } : null;
+  const steps = sweep
+    ? planSweepSteps({ load, trials: spec.trials, arms, rounds, seed, ratesPerSec: sweep.ratesPerSec })
+    : planSteps({ load, trials: spec.trials, arms, rounds, seed, perArmMs });
   const pinning = (await runtime.pinningPlan?.(spec.pinning.mode)) ?? planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const request = buildWorkloadRequest(spec.workload.request, scenario.primary.manifest.spec.model, deriveSeed(seed, "payload"));
@@ -178,6 +196,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
     for (const step of steps) {
       if (signal?.aborted) break;
       const stepArms = step.arms.map((name) => armsByName.get(name)!);
+      // A sweep's step sets its own rate; the load is otherwise the scenario's.
+      const stepLoad = load.mode === "open" && step.ratePerSec !== undefined ? { ...load, ratePerSec: step.ratePerSec } : load;
       const stepResults =
         load.mode === "open"
           ? await runOpenRound({
@@ -188,8 +208,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
               slotOrder: step.slotOrder,
               slotMs: step.slotMs!,
               request,
-              load,
-              seed: deriveSeed(seed, step.warmup ? "arrivals-warmup" : `arrivals-round-${step.round}`),
+              load: stepLoad as Extract<typeof load, { mode: "open" }>,
+              seed: deriveSeed(seed, step.warmup ? `arrivals-warmup${step.ratePerSec ?? ""}` : `arrivals-round-${step.round}`),
               maxRateShortfallPct: spec.thresholds.maxRateShortfallPct,
               driver,
               signal,
@@ -210,21 +230,28 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       sequence += stepResults.length;
       results.trials.push(...stepResults);
       for (const result of stepResults) results.warnings.push(...trialWarnings(result, armsByName.get(result.arm)!.pod, restartsSeen));
-      const label = `${step.warmup ? "warm-up" : `round ${step.round! + 1}/${rounds}`}: ${stepResults
+      const label = `${step.ratePerSec !== undefined ? `${step.ratePerSec} req/s ` : ""}${step.warmup ? "warm-up" : `round ${(step.round! % rounds) + 1}/${rounds}`}: ${stepResults
         .map((r) => `${r.arm} p50 ${fmtUs(r.latencyUs.p50)}`)
         .join(", ")}`;
       hooks.persist(results);
       hooks.onTrialDone?.(results, label);
     }
-    results.analysis = analyzeResults({
-      trials: results.trials,
-      pods: results.pods,
-      baselineArm: BASELINE_VARIANT,
-      aaArm,
-      variants: variants.map((v) => v.name),
-      budgets: budgetsOf(variants),
-      seed: deriveSeed(seed, "analysis"),
-    });
+    const analyze = (trials: Results["trials"]) =>
+      analyzeResults({
+        trials,
+        pods: results.pods,
+        baselineArm: BASELINE_VARIANT,
+        aaArm,
+        variants: variants.map((v) => v.name),
+        budgets: budgetsOf(variants),
+        seed: deriveSeed(seed, "analysis"),
+      });
+    if (sweep) {
+      results.sweep = analyzeSweep({ trials: results.trials, arms, ...sweep, seed: deriveSeed(seed, "sweep"), maxRateShortfallPct: spec.thresholds.maxRateShortfallPct, analyze });
+      results.analysis = results.sweep.perRate[0]?.analysis ?? null;
+    } else {
+      results.analysis = analyze(results.trials);
+    }
     results.status = signal?.aborted ? "interrupted" : "complete";
   } catch (error) {
     results.status = signal?.aborted ? "interrupted" : "failed";

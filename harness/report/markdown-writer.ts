@@ -2,7 +2,7 @@
 import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
 import { median } from "../measure/statistics.ts";
-import type { BudgetCheck, ContainerCost, Results, TokenStreamAnalysis, TrialResult } from "./results-model.ts";
+import type { BudgetCheck, ContainerCost, Results, SweepAnalysis, TokenStreamAnalysis, TrialResult } from "./results-model.ts";
 
 const METRIC_LABEL: Record<string, string> = { p50: "p50", p90: "p90", p99: "p99", p99_9: "p99.9", throughputPerSec: "throughput" };
 
@@ -54,7 +54,9 @@ function verdictText(m: MetricAnalysis): string {
 }
 
 function baselineMedian(results: Results, metric: string, field: "latencyUs" | "serviceTimeUs"): number {
-  const trials = results.trials.filter((t) => !t.warmup && t.arm === "baseline");
+  // A sweep's headline analysis is its lightest rate's: the baseline figure is too.
+  const rate = results.sweep?.perRate[0]?.ratePerSec;
+  const trials = results.trials.filter((t) => !t.warmup && t.arm === "baseline" && (rate === undefined || t.load.targetRatePerSec === rate));
   if (trials.length === 0) return NaN;
   return median(trials.map((t) => (metric === "throughputPerSec" ? t.load.achievedRatePerSec : (t[field] as unknown as Record<string, number>)[metric]!)));
 }
@@ -77,8 +79,9 @@ export function summaryMarkdown(results: Results): string {
       verdictText(m),
     ]),
   );
+  const atRate = results.sweep ? `; at the sweep's lightest rate, ${results.sweep.ratesPerSec[0]} req/s` : "";
   parts.push(
-    `### Added latency per request (${analysis.rounds} paired rounds; median of paired Δ, bootstrap 95% CI)`,
+    `### Added latency per request (${analysis.rounds} paired rounds; median of paired Δ, bootstrap 95% CI${atRate})`,
     markdownTable(["variant", "metric", "baseline", "Δ median", "95% CI", "p (Wilcoxon)", "verdict"], latencyRows),
   );
   if (analysis.noiseFloor) {
@@ -88,6 +91,7 @@ export function summaryMarkdown(results: Results): string {
     parts.push("### Noise floor (A/A: baseline against itself)", markdownTable(["metric", "Δ median", "95% CI", "half-width"], floorRows));
   }
   if (analysis.tokenStream) parts.push(tokenStreamMarkdown(analysis.tokenStream, analysis.rounds));
+  if (results.sweep) parts.push(sweepMarkdown(results.sweep));
   const costRows = (variant: string, costs: ContainerCost[]) =>
     costs.map((c) => [
       variant,
@@ -115,6 +119,41 @@ export function summaryMarkdown(results: Results): string {
       markdownTable(["variant", "container", "budget", "limit", "measured", "result"], budgetRows),
     );
   }
+  return parts.join("\n\n");
+}
+
+/** A rate sweep: each arm's latency against rate with CIs, its knee, and what each variant adds at each rate. */
+export function sweepMarkdown(sweep: SweepAnalysis): string {
+  const ci = (e: { estimate: number; low: number; high: number } | null) => (e === null ? "– (no answers)" : `${formatUs(e.estimate)} [${formatUs(e.low)}, ${formatUs(e.high)}]`);
+  const curveRows = sweep.points.map((p) => [
+    p.ratePerSec,
+    p.arm,
+    p.achievedRatePerSec.toFixed(1),
+    ci(p.latencyP50Us),
+    ci(p.latencyP99Us),
+    `${p.rateShortfallPct.toFixed(1)} %`,
+    p.errors,
+  ]);
+  const kneeRows = sweep.knees.map((k) => [k.arm, k.kneeRatePerSec === null ? "–" : `${k.kneeRatePerSec} req/s`, k.saturatedAtPerSec === null ? "–" : `${k.saturatedAtPerSec} req/s`, k.reason]);
+  const deltaRows = sweep.perRate.flatMap(({ ratePerSec, analysis }) =>
+    (analysis?.variants ?? []).flatMap((v) =>
+      (["p50", "p99"] as const).flatMap((metric) => {
+        const m = v.latency[metric];
+        return m ? [[ratePerSec, v.variant, METRIC_LABEL[metric]!, formatDelta(m), formatCi(m), verdictText(m)]] : [];
+      }),
+    ),
+  );
+  const parts = [
+    `### Rate sweep (${sweep.ratesPerSec.join(", ")} req/s)`,
+    "Latency from the scheduled send, median over each rate's rounds of the round's percentile, with a bootstrap 95% CI; achieved rate and shortfall as the generator measured them. " +
+      "A pod is loaded only in its arms' slots (the baseline pod in the A/A arm's too): near saturation its queue drains while others are measured, so a knee holds for load in windows of the plan's slot length — a sweep's scenario sets slotMs to durationMs for whole windows.",
+    markdownTable(["rate req/s", "arm", "achieved req/s", "p50 [95% CI]", "p99 [95% CI]", "shortfall", "errors"], curveRows),
+    `#### Knee per arm (the highest rate sustained: rate kept within ${sweep.kneeRule.maxRateShortfallPct} %, no errors, p99 not clearly above ${sweep.kneeRule.kneeP99Factor}× the lightest rate's)`,
+    markdownTable(["arm", "knee", "first rate not sustained", "why"], kneeRows),
+  ];
+  const notes = sweep.perRate.flatMap((r) => (r.note ? [`- ${r.note}`] : []));
+  if (notes.length > 0) parts.push(notes.join("\n"));
+  if (deltaRows.length > 0) parts.push("#### Added latency at each rate (paired Δ, bootstrap 95% CI, against the A/A floor at that rate)", markdownTable(["rate req/s", "variant", "metric", "Δ median", "95% CI", "verdict"], deltaRows));
   return parts.join("\n\n");
 }
 
@@ -172,6 +211,7 @@ export function reportMarkdown(results: Results): string {
       : load.mode === "vegeta"
         ? `open loop sent by vegeta, constant arrivals at ${load.ratePerSec} req/s, up to ${load.maxConnections} connections per arm`
         : `closed loop, ${load.connections} connections`;
+  const sweepText = results.sweep ? `; swept over ${results.sweep.ratesPerSec.join(", ")} req/s in turn (in place of ${load.ratePerSec})` : "";
   const requestText = describeRequest(spec.workload.request);
   const sections = [
     `# sidecar-bench: ${results.scenario.name}`,
@@ -179,7 +219,7 @@ export function reportMarkdown(results: Results): string {
       `- run: \`${results.runId}\` — **${results.status}**${results.error ? ` (${results.error})` : ""}, ${results.startedAt} → ${results.finishedAt ?? "…"}`,
       `- scenario: \`${results.scenario.file}\` (sha256 ${results.scenario.sha256.slice(0, 12)}…), seed ${results.plan.seed}`,
       ...(results.primary ? [`- primary: ${results.primary.name}${results.primary.version ? ` ${results.primary.version}` : ""} (\`${results.primary.file}\`)`] : []),
-      `- workload: ${requestText}; ${loadText}`,
+      `- workload: ${requestText}; ${loadText}${sweepText}`,
       `- design: ${results.plan.rounds} rounds × arms [${results.plan.arms.join(", ")}], ` +
         (results.plan.interleaving === "slots"
           ? `the arms alternating within each round in ${results.plan.slotMs} ms slots (each arm ${(results.plan.trialDurationMs / 1000).toFixed(1)} s, ≥ ${results.plan.minRequests} requests), slot order shuffled from the seed`

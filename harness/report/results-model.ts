@@ -6,6 +6,7 @@ import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
 import type { ContainerUsage } from "../measure/resource-sampler.ts";
 import type { ErrorCounts } from "../load/load-errors.ts";
 import type { ContainerLogUsage, PodEvent } from "../runtime/pod-runtime.ts";
+import type { Knee, KneeRule, SweepPoint } from "../experiment/rate-sweep.ts";
 
 export const RESULTS_SCHEMA_VERSION = 2;
 export const RESULTS_KIND = "sidecar-bench/results";
@@ -32,6 +33,8 @@ export interface PlannedStep {
   /** Open loop: slot length and the arm (index into `arms`) of each slot; closed loop: null and [0]. */
   slotMs: number | null;
   slotOrder: number[];
+  /** Rate sweeps: the open-loop rate of this step (rounds are numbered across the whole sweep). */
+  ratePerSec?: number;
 }
 
 export interface TrialResult {
@@ -158,6 +161,15 @@ export interface TokenStreamAnalysis {
   variants: Array<{ variant: string; ttft: Record<string, MetricAnalysis>; itl: Record<string, MetricAnalysis> }>;
 }
 
+/** A rate sweep's outcome: each arm's curve, knee, and the paired analysis at every rate. */
+export interface SweepAnalysis {
+  ratesPerSec: number[];
+  kneeRule: KneeRule;
+  points: SweepPoint[];
+  knees: Knee[];
+  perRate: Array<{ ratePerSec: number; analysis: Analysis | null; note?: string }>;
+}
+
 export interface Results {
   kind: typeof RESULTS_KIND;
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
@@ -187,7 +199,9 @@ export interface Results {
   };
   pods: PodRecord[];
   trials: TrialResult[];
+  /** The whole run's analysis; for a rate sweep, the lightest rate's (each rate's is in `sweep`). */
   analysis: Analysis | null;
+  sweep?: SweepAnalysis;
   warnings: string[];
   reaped: string[];
   error: string | null;

@@ -247,7 +247,7 @@ describe("schema issues", () => {
     const text = scenarioWithLoad("{ mode: opne, ratePerSec: 5 }").replace("v1alpha1", "v1");
     expect(issuesOf(text, "Scenario").map((i) => [i.path, i.message])).toEqual([
       ["apiVersion", 'expected "sidecar-bench/v1alpha1", found "sidecar-bench/v1"'],
-      ["spec.workload.load.mode", 'expected one of "open", "closed", found "opne" (did you mean "open"?)'],
+      ["spec.workload.load.mode", 'expected one of "open", "closed", "vegeta", found "opne" (did you mean "open"?)'],
     ]);
   });
 

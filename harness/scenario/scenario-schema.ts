@@ -145,6 +145,39 @@ const vegetaLoad = z
       "Open loop sent by vegeta (an external load generator, run as a child process) on its constant-rate pacer (no Poisson arrivals); its per-request results fill the same histograms, latency counting from the scheduled send. local and docker runtimes.",
   });
 
+const sweep = z
+  .strictObject({
+    ratesPerSec: z
+      .array(positiveNumber, { error: expected("a list of at least two request rates") })
+      .min(2)
+      .refine((rates) => rates.every((rate, i) => i === 0 || rate > rates[i - 1]!), { error: "expected rising rates, each above the one before" })
+      .optional()
+      .meta({ description: "The open-loop rates visited, rising." }),
+    fromPerSec: positiveNumber.optional().meta({ description: "Or a geometric ladder: the first rate…" }),
+    toPerSec: positiveNumber.optional().meta({ description: "…the last rate…" }),
+    steps: z.int({ error: expected("a whole number ≥ 2") }).min(2).max(20).optional().meta({ description: "…and how many rates, each the same ratio above the one before." }),
+    kneeP99Factor: z
+      .number({ error: expected("a number > 1") })
+      .gt(1)
+      .default(2)
+      .meta({ description: "A rate is past the knee when its p99 is clearly (the whole 95% CI) above this multiple of the lightest rate's p99, or the rate was not kept, or requests failed." }),
+  })
+  .superRefine((value, ctx) => {
+    const v = asRecord(value) ?? {};
+    const ladder = ["fromPerSec", "toPerSec", "steps"].filter((k) => v[k] !== undefined);
+    if (v["ratesPerSec"] !== undefined && ladder.length > 0) {
+      ctx.addIssue({ code: "custom", path: [ladder[0]!], message: "give either ratesPerSec or fromPerSec/toPerSec/steps, not both" });
+    } else if (v["ratesPerSec"] === undefined && ladder.length < 3) {
+      ctx.addIssue({ code: "custom", path: [], message: "expected ratesPerSec, or all of fromPerSec, toPerSec and steps" });
+    } else if (typeof v["fromPerSec"] === "number" && typeof v["toPerSec"] === "number" && v["toPerSec"] <= v["fromPerSec"]) {
+      ctx.addIssue({ code: "custom", path: ["toPerSec"], message: `expected a rate above fromPerSec (${v["fromPerSec"]})` });
+    }
+  }, EVEN_WITH_FIELD_ISSUES)
+  .meta({
+    description:
+      "A rate sweep: the paired rounds (warm-up, rounds, A/A arm) at each rate in turn, the open loop's ratePerSec replaced by each; reports latency against rate per arm with CIs, the Δ per rate, and each arm's knee. Open-loop (or vegeta) loads only.",
+  });
+
 const trials = z.strictObject({
   rounds: z.int({ error: expected("a whole number ≥ 2 (one trial cannot show variance)") }).min(2).default(10),
   durationMs: durationMs.default(5_000),
@@ -225,6 +258,7 @@ const scenarioSpec = z
         description:
           "kubernetes runtime: the in-cluster load generator's pod runs on the node of the pods under test (same-node) or on another node (other-node, as Istio's benchmarks place their client; needs a second node).",
       }),
+    sweep: sweep.optional(),
     thresholds: z
       .strictObject({
         maxRateShortfallPct: z.number({ error: expected("a percentage from 0 to 100") }).min(0).max(100).default(2),
@@ -233,6 +267,10 @@ const scenarioSpec = z
       .prefault({}),
   })
   .superRefine((spec, ctx) => {
+    const load = asRecord(asRecord(asRecord(spec)?.["workload"])?.["load"]);
+    if (asRecord(spec)?.["sweep"] !== undefined && load?.["mode"] === "closed") {
+      ctx.addIssue({ code: "custom", path: ["sweep"], message: "a rate sweep needs an open-loop load (workload.load.mode open or vegeta): a closed loop has no rate to set" });
+    }
     const variants = asRecord(spec)?.["variants"];
     if (!Array.isArray(variants)) return;
     const names = variants.map((v: unknown) => asRecord(v)?.["name"]);

@@ -1,0 +1,57 @@
+// The workloads beyond one unary rate, end to end through the real command line on the
+// local runtime: a rate sweep, and the smoke scenario on the Triton primary (--primary).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { Results } from "../report/results-model.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const fixtures = join(root, "harness", "cli", "fixtures");
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string; results: Results } {
+  const out = join(mkdtempSync(join(tmpdir(), "sb-workload-")), "out");
+  const child = spawnSync(process.execPath, [join(root, "bin", "sidecar-bench.js"), "run", ...args, "--out", out], { cwd: root, encoding: "utf8", timeout: 240_000 });
+  return { code: child.status, stdout: child.stdout, stderr: child.stderr, results: JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Results };
+}
+
+describe("run: workloads (end to end, local runtime)", () => {
+  it("sweeps the rates in turn: every arm has a point with CIs at each rate, a knee verdict, and the paired Δ at each rate", () => {
+    const { code, stdout, results } = run([join(fixtures, "sweep-short.yaml")]);
+    expect(code).toBe(0);
+    const sweep = results.sweep!;
+    expect(sweep.ratesPerSec).toEqual([40, 80]);
+    expect(sweep.points.map((p) => `${p.arm}@${p.ratePerSec}`)).toEqual(["baseline@40", "baseline@80", "envoy@40", "envoy@80", "baseline/aa@40", "baseline/aa@80"]);
+    for (const point of sweep.points) {
+      expect(point.rounds).toBe(2);
+      expect(point.latencyP99Us!.low).toBeLessThanOrEqual(point.latencyP99Us!.estimate);
+      expect(point.achievedRatePerSec).toBeGreaterThan(point.ratePerSec * 0.5);
+    }
+    expect(sweep.knees.map((k) => k.arm)).toEqual(["baseline", "envoy", "baseline/aa"]);
+    for (const knee of sweep.knees) expect(knee.reason).not.toBe("");
+    expect(sweep.perRate.map((r) => [r.ratePerSec, r.analysis?.variants.map((v) => v.variant)])).toEqual([
+      [40, ["envoy"]],
+      [80, ["envoy"]],
+    ]);
+    // Each step ran at its own rate, and the headline analysis is the lightest rate's.
+    const measured = results.trials.filter((t) => !t.warmup);
+    expect(new Set(measured.map((t) => t.load.targetRatePerSec))).toEqual(new Set([40, 80]));
+    expect(results.analysis).toEqual(sweep.perRate[0]!.analysis);
+    expect(stdout).toContain("### Rate sweep (40, 80 req/s)");
+    expect(stdout).toMatch(/\| envoy \| (40|80) req\/s \|/);
+  }, 300_000);
+
+  it("runs a scenario on the Triton primary with --primary triton, and the report names it with its version", () => {
+    const { code, stdout, results } = run([join(fixtures, "smoke.yaml"), "--primary", "triton"]);
+    expect(code).toBe(0);
+    expect(results.primary).toMatchObject({ name: "triton", version: "2.51.0", file: join(root, "reference", "primaries", "triton", "primary.yaml") });
+    expect((results.scenario.spec as { primary: string }).primary).toMatch(/reference\/primaries\/triton\/primary\.yaml$/);
+    const measured = results.trials.filter((t) => !t.warmup);
+    expect(measured.length).toBeGreaterThan(0);
+    for (const trial of measured) expect(trial.load.errors).toEqual({});
+    expect(results.analysis!.variants.map((v) => v.variant)).toEqual(["envoy"]);
+    expect(stdout).toContain("### Added latency per request");
+  }, 300_000);
+});
