@@ -22,8 +22,9 @@ describe("podStructure of the compare scenario", async () => {
   it("counts the sidecar pod's extra container, ports, start-up dependency and config", () => {
     const bare = of("baseline");
     const sidecar = of("sidecar");
-    expect(bare).toMatchObject({ containers: 1, processes: 1, ports: 1, startupDependencies: 0, probes: 2 });
-    expect(sidecar).toMatchObject({ containers: 2, processes: 2, ports: 3, startupDependencies: 1, probes: 4 });
+    // The primary's http and grpc ports; the sidecar's ingress and admin on top.
+    expect(bare).toMatchObject({ containers: 1, processes: 1, ports: 2, startupDependencies: 0, probes: 2 });
+    expect(sidecar).toMatchObject({ containers: 2, processes: 2, ports: 4, startupDependencies: 1, probes: 4 });
     expect(sidecar.configFiles.map((f) => f.file)).toEqual([
       "reference/integrations/sidecar-go/aux-proxy.yaml",
       "reference/primaries/fastapi-kserve/primary.yaml",
@@ -32,10 +33,10 @@ describe("podStructure of the compare scenario", async () => {
     expect(sidecar.artifacts).toHaveLength(2);
   });
 
-  it("sees one container and one port for the in-process integrations, configured by their own primary manifest", () => {
+  it("sees one container and the primary's own ports (http, grpc) for the in-process integrations, configured by their own primary manifest", () => {
     for (const name of ["monolithic", "library"]) {
       const pod = of(name);
-      expect(pod).toMatchObject({ containers: 1, ports: 1, startupDependencies: 0 });
+      expect(pod).toMatchObject({ containers: 1, ports: 2, startupDependencies: 0 });
       expect(pod.configFiles).toEqual([{ file: `reference/integrations/${name}/primary.yaml`, lines: expect.any(Number) }]);
     }
   });
