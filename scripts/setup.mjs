@@ -82,6 +82,12 @@ function ensureTritonEnvironment() {
  * server of .venv-triton with its Python backend, and puts .venv-triton/bin first on
  * PATH because the backend stub's embedded Python takes its environment (stdlib and
  * site-packages) from the first python3 there, which in a pod is .venv's otherwise.
+ * It stays the server's parent (forwarding signals) rather than exec'ing it: Triton
+ * exits while its backend stubs, one process per model, still run, and they remove their
+ * shared memory (/dev/shm, 1 MiB each) only when they see it gone, about 3 s later. A
+ * runtime kills what is left of a container as soon as its process exits, and the
+ * shared memory would stay; so the launcher waits for the stubs of its process group
+ * (at most 10 s), then exits with the server's status.
  */
 function writeTritonLauncher(server) {
   const quote = (text) => `'${text.replaceAll("'", `'\\''`)}'`;
@@ -91,7 +97,18 @@ function writeTritonLauncher(server) {
     "# Written by scripts/setup.mjs: Triton Inference Server from .venv-triton (reference/primaries/triton).",
     `PATH=${quote(join(root, ".venv-triton", "bin"))}:"$PATH"`,
     "export PATH",
-    `exec ${quote(join(server, "bin", "tritonserver"))} --backend-directory ${quote(join(server, "backends"))} "$@"`,
+    `${quote(join(server, "bin", "tritonserver"))} --backend-directory ${quote(join(server, "backends"))} "$@" &`,
+    "server=$!",
+    "for signal in TERM INT HUP QUIT USR1 USR2; do trap \"kill -$signal $server 2>/dev/null\" $signal; done",
+    "# wait returns early when a trapped signal arrives: wait again until the server has exited.",
+    'while :; do wait "$server"; status=$?; kill -0 "$server" 2>/dev/null || break; done',
+    'group=$(ps -o pgid= -p $$ 2>/dev/null | tr -d " ")',
+    "tries=0",
+    'while [ -n "$group" ] && [ "$tries" -lt 100 ] && ps -o args= -g "$group" | grep -q "triton_python_backend_stu[b]"; do',
+    "  sleep 0.1",
+    "  tries=$((tries + 1))",
+    "done",
+    'exit "$status"',
     "",
   ].join("\n");
   if (existsSync(launcher) && readFileSync(launcher, "utf8") === script) return;

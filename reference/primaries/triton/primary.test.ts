@@ -1,7 +1,7 @@
 // The Triton primary: its manifest loads, the local runtime starts it from the manifest
 // (as a run does) and it becomes ready and serves; and its pytest suite (a real
 // tritonserver with tritonclient over HTTP and gRPC, the FastAPI primary beside it).
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,24 @@ import { loadManifest, toContainerSpec } from "../../../harness/scenario/index.t
 import { nativeSuiteTest, pytestSuite, repoRoot } from "../../native-suite.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The shared memory regions of the Python backend stubs in process group `group` (their last argument but one names it). */
+function stubSharedMemory(group: number): string[] {
+  const regions: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      // Fields after the command's closing parenthesis: state, ppid, pgrp.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== group) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (!args[0]?.endsWith("triton_python_backend_stub")) continue;
+      regions.push(...args.filter((arg) => arg.startsWith("triton_python_backend_shm_region_")));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return regions;
+}
 const manifestFile = path.join(here, "primary.yaml");
 // Ready in about 2 s alone; far more on a loaded 2-core machine.
 const READY_TIMEOUT_MS = 60_000;
@@ -26,9 +44,15 @@ describe("reference primary triton", () => {
     expect(manifest.spec.container.command[0]).toBe("tritonserver");
   });
 
-  it(
-    "starts on the local runtime, becomes ready, serves the MLP and its metrics, and stops on SIGTERM",
-    async () => {
+  // Idle keep-alive connections open at the stop, as a proxy sidecar's are: Triton then
+  // waits for them until its exit timeout and exits 1 with its stubs still running
+  // (README.md); without, it exits 0. Either way no stub's shared memory is left behind.
+  it.each([
+    { connections: "none", exitCode: 0 },
+    { connections: "an idle keep-alive one", exitCode: 1 },
+  ])(
+    "starts on the local runtime, becomes ready, serves the MLP and its metrics, and stops on SIGTERM with $connections open",
+    async ({ exitCode }) => {
       const loaded = await loadManifest(manifestFile, "Primary");
       const workDir = mkdtempSync(path.join(tmpdir(), "sb-triton-primary-"));
       const { runtime } = createRuntime({ name: "local", workDir, projectRoot: repoRoot });
@@ -38,8 +62,6 @@ describe("reference primary triton", () => {
         containers: [toContainerSpec("primary", "main", loaded)],
         terminationGracePeriodMs: 30_000,
       };
-      // Closed before the stop: on SIGTERM Triton waits for open HTTP connections, idle
-      // keep-alive ones too, until its exit timeout, and then exits 1 (README.md).
       const agent = new Agent();
       try {
         const pod = await runtime.startPod(spec, { readyTimeoutMs: READY_TIMEOUT_MS });
@@ -59,9 +81,15 @@ describe("reference primary triton", () => {
         expect(outputs[0]!.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
         const metrics = await (await fetch(`${pod.url("primary", "metrics")}/metrics`, { dispatcher: agent })).text();
         expect(metrics).toMatch(/^nv_inference_count\{model="mlp",version="1"\} 1$/m);
-        await agent.close();
+        // One stub per model, each with its shared memory; the launcher outlives them so
+        // that the runtime's kill at exit does not leave that memory in /dev/shm.
+        const regions = stubSharedMemory(status!.pid!);
+        expect(regions).toHaveLength(9);
+        expect(regions.every((region) => existsSync(`/dev/shm/${region}`))).toBe(true);
+        if (exitCode === 0) await agent.close();
         const stopped = await pod.stop();
-        expect(stopped.containers, JSON.stringify(stopped)).toEqual([{ name: "primary", exitCode: 0, signal: null, killed: false }]);
+        expect(stopped.containers, JSON.stringify(stopped)).toEqual([{ name: "primary", exitCode, signal: null, killed: false }]);
+        expect(regions.filter((region) => existsSync(`/dev/shm/${region}`))).toEqual([]);
       } catch (error) {
         throw new Error(`${String(error)}\nlog: ${workDir}/triton/primary.log`);
       } finally {
