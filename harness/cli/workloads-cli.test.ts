@@ -1,5 +1,6 @@
 // The workloads beyond one unary rate, end to end through the real command line on the
-// local runtime: a rate sweep, and the smoke scenario on the Triton primary (--primary).
+// local runtime: a rate sweep, gRPC (and a proxy that cannot carry it), and the smoke
+// scenario on the Triton primary (--primary).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +42,21 @@ describe("run: workloads (end to end, local runtime)", () => {
     expect(results.analysis).toEqual(sweep.perRate[0]!.analysis);
     expect(stdout).toContain("### Rate sweep (40, 80 req/s)");
     expect(stdout).toMatch(/\| envoy \| (40|80) req\/s \|/);
+  }, 300_000);
+
+  it("sends KServe v2 gRPC to the primary's grpc port and through Envoy, and leaves out a proxy that cannot carry it as not supported", () => {
+    const { code, stdout, results } = run([join(fixtures, "grpc-short.yaml")]);
+    expect(code).toBe(0);
+    expect(results.notSupported).toEqual([{ variant: "caddy", reason: expect.stringMatching(/^gRPC through caddy\.ingress: /) }]);
+    expect(results.plan.arms).toEqual(["baseline", "envoy", "baseline/aa"]);
+    const measured = results.trials.filter((t) => !t.warmup);
+    expect(new Set(measured.map((t) => t.arm))).toEqual(new Set(["baseline", "envoy", "baseline/aa"]));
+    for (const trial of measured) {
+      expect(trial.load.errors).toEqual({});
+      expect(trial.load.ok).toBeGreaterThan(0);
+    }
+    expect(results.analysis!.variants.map((v) => v.variant)).toEqual(["envoy"]);
+    expect(stdout).toContain("### Not supported for this workload (left out, not failed)");
   }, 300_000);
 
   it("runs a scenario on the Triton primary with --primary triton, and the report names it with its version", () => {

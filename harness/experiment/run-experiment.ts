@@ -13,7 +13,9 @@ import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PlannedStep, type PodRecord,
 import { describeRuntime } from "../runtime/create-runtime.ts";
 import { describeDroppedOutput } from "../runtime/logs/dropped-output.ts";
 import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
-import { BASELINE_VARIANT, PRIMARY_CONTAINER, toPodSpec, type LoadModel, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
+import { GrpcInferClient } from "../load/grpc/grpc-infer-client.ts";
+import type { GrpcInferRequestSpec } from "../load/grpc/grpc-infer-request.ts";
+import { BASELINE_VARIANT, PRIMARY_CONTAINER, PRIMARY_HTTP_PORT, toPodSpec, type LoadModel, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
 import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
 import { pinSelf, planPinning } from "./cpu-pinning.ts";
 import { analyzeSweep, sweepRates } from "./rate-sweep.ts";
@@ -96,9 +98,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   const spec = scenario.manifest.spec;
   const seed = options.seed ?? spec.seed;
   const rounds = options.rounds ?? spec.trials.rounds;
-  const variants = options.calibrationOnly ? [] : scenario.variants;
+  let variants = options.calibrationOnly ? [] : scenario.variants;
   const aaArm = spec.calibration.aa || options.calibrationOnly ? AA_ARM : null;
-  const arms = [BASELINE_VARIANT, ...variants.map((v) => v.name), ...(aaArm ? [aaArm] : [])];
+  let arms = [BASELINE_VARIANT, ...variants.map((v) => v.name), ...(aaArm ? [aaArm] : [])];
   // mode vegeta runs as mode open with constant arrivals; only its driver differs.
   const load = measuredLoad(spec.workload.load);
   if (spec.workload.load.mode === "vegeta" && runtime.getName() === "kubernetes") {
@@ -108,12 +110,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
   const vegeta = spec.workload.load.mode === "vegeta" ? await VegetaDriver.create(options.commandPath) : null;
   const perArmMs = armDurationMs(load, spec.trials.durationMs, spec.trials.minRequests);
   const sweep = spec.sweep ? { ratesPerSec: sweepRates(spec.sweep), kneeP99Factor: spec.sweep.kneeP99Factor } : null;
-  const steps = sweep
-    ? planSweepSteps({ load, trials: spec.trials, arms, rounds, seed, ratesPerSec: sweep.ratesPerSec })
-    : planSteps({ load, trials: spec.trials, arms, rounds, seed, perArmMs });
+  const plan = (armNames: string[]) =>
+    sweep
+      ? planSweepSteps({ load, trials: spec.trials, arms: armNames, rounds, seed, ratesPerSec: sweep.ratesPerSec })
+      : planSteps({ load, trials: spec.trials, arms: armNames, rounds, seed, perArmMs });
+  let steps = plan(arms);
   const pinning = (await runtime.pinningPlan?.(spec.pinning.mode)) ?? planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const request = buildWorkloadRequest(spec.workload.request, scenario.primary.manifest.spec.model, deriveSeed(seed, "payload"));
+  if (request.grpc) refuseGrpcWhereItCannotRun(scenario, runtime.getName(), spec.workload.load.mode);
   if (request.tokenStream && spec.workload.load.mode !== "open") throw new Error(`${scenario.file}: ${TOKEN_STREAM_NEEDS_OPEN_LOOP}`);
   const results: Results = {
     kind: RESULTS_KIND,
@@ -185,10 +190,29 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
     results.environment = described.fingerprint;
     if (described.error) results.warnings.push(described.error);
     hooks.persist(results);
+    if (request.grpc && !signal?.aborted) {
+      // A variant whose entry cannot carry gRPC (a proxy that speaks HTTP/1.1 only) is not
+      // supported for this workload: left out with why, not failed; the baseline must answer.
+      for (const variant of [scenario.baseline, ...variants]) {
+        const problem = await probeGrpc(pods.get(variant.name)!.url(variant.entry.container, grpcPort(variant.entry).port), request.grpc);
+        if (problem === null) continue;
+        if (variant === scenario.baseline) throw new Error(`the primary does not answer KServe v2 gRPC on its grpc port: ${problem}`);
+        (results.notSupported ??= []).push({ variant: variant.name, reason: `gRPC through ${variant.entry.container}.${variant.entry.port}: ${problem}` });
+        hooks.onPhase?.(`variant ${variant.name}: not supported for the gRPC workload (${problem})`);
+      }
+      const unsupported = new Set((results.notSupported ?? []).map((n) => n.variant));
+      if (unsupported.size > 0) {
+        variants = variants.filter((v) => !unsupported.has(v.name));
+        arms = arms.filter((arm) => !unsupported.has(arm));
+        steps = plan(arms);
+        results.plan = { ...results.plan, arms, steps };
+      }
+      hooks.persist(results);
+    }
     const armsByName = new Map<string, Arm>(
       arms.map((name) => {
         const variant = name === aaArm || name === BASELINE_VARIANT ? scenario.baseline : variants.find((v) => v.name === name)!;
-        return [name, { name, pod: pods.get(variant.name)!, entry: variant.entry }];
+        return [name, { name, pod: pods.get(variant.name)!, entry: request.grpc ? grpcPort(variant.entry) : variant.entry }];
       }),
     );
     hooks.onPlan?.(steps.length);
@@ -324,4 +348,37 @@ function describeContainers(variant: ResolvedVariant): string {
 
 function fmtUs(us: number): string {
   return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${Math.round(us)} µs`;
+}
+
+/** gRPC goes to the primary's grpc port where HTTP would go to its http port; a sidecar's entry takes both. */
+function grpcPort(entry: { container: string; port: string }): { container: string; port: string } {
+  return entry.container === PRIMARY_CONTAINER && entry.port === PRIMARY_HTTP_PORT ? { container: PRIMARY_CONTAINER, port: "grpc" } : entry;
+}
+
+/** Before any pod starts: where a gRPC workload cannot run, a usage error naming the field. */
+function refuseGrpcWhereItCannotRun(scenario: ResolvedScenario, runtimeName: string, loadMode: string): void {
+  const field = `${scenario.file}: spec.workload.request.protocol: grpc`;
+  if (scenario.primary.manifest.spec.ports["grpc"] === undefined) throw new UsageError(`${field}: the primary ${scenario.primary.manifest.metadata.name} declares no grpc port`);
+  if (loadMode === "vegeta") throw new UsageError(`${field}: vegeta sends HTTP/1.1 only; use load mode open`);
+  if (loadMode !== "open") throw new UsageError(`${field}: gRPC load runs as an open loop; use load mode open`);
+  if (runtimeName === "kubernetes") throw new UsageError(`${field}: gRPC load runs on the local and docker runtimes (the in-cluster generator sends HTTP)`);
+}
+
+/** Three ModelInfer calls through `url`: null when one is answered OK, else what went wrong. */
+async function probeGrpc(url: string, request: GrpcInferRequestSpec): Promise<string | null> {
+  const client = new GrpcInferClient(url);
+  try {
+    await client.connect(5_000);
+    let last = "";
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await client.infer(request, { timeoutMs: 5_000 });
+      if (result.ok) return null;
+      last = `${result.kind}${result.message ? ` (${result.message})` : ""}`;
+    }
+    return last;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    client.close();
+  }
 }

@@ -2,6 +2,7 @@
 // extension, built once per trial from a payload spec and a seed, and parsers for the
 // requests and responses (tests and conformance checks read bodies back with them).
 import { seededRandom, type RandomSource } from "./seeded-random.ts";
+import type { GrpcInferRequestSpec } from "./grpc/grpc-infer-request.ts";
 
 /** Datatypes the generator can fill with data. */
 export type GeneratedDatatype = "FP32" | "FP64" | "INT32" | "INT64";
@@ -32,6 +33,8 @@ export interface HttpRequestSpec {
   body: Buffer;
   /** The answer is a generate_stream SSE body: the open loop times its tokens (token-stream.ts). */
   tokenStream?: boolean;
+  /** protocol grpc: the open loop sends this ModelInfer instead (path, headers and body above are the HTTP twin's). */
+  grpc?: GrpcInferRequestSpec;
 }
 
 export const INFERENCE_HEADER_LENGTH = "Inference-Header-Content-Length";

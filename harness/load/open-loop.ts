@@ -3,6 +3,7 @@
 // so a stall of the server shows up in every request that was due during it
 // (coordinated omission avoided). Requests beyond the free connections queue inside
 // undici, and that queueing counts as latency too — as it would for a real client.
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Pool, type Dispatcher } from "undici";
@@ -14,6 +15,8 @@ import { TokenStreamRecorder, streamRequestMetrics, type TokenStreamOutcome } fr
 import { median } from "../measure/statistics.ts";
 import { waitUntil } from "./precise-wait.ts";
 import { assertLoadTarget } from "./target-guard.ts";
+import { GrpcInferClient } from "./grpc/grpc-infer-client.ts";
+import type { GrpcInferRequestSpec } from "./grpc/grpc-infer-request.ts";
 
 export interface OpenLoopProgress {
   elapsedMs: number;
@@ -208,10 +211,18 @@ class RunState {
     if (tokenStream) this.histograms.stream = { ttft: createLatencyHistogram(), ttftService: createLatencyHistogram(), itl: createLatencyHistogram() };
   }
 
-  settle(request: ScheduledRequest, endMs: number, outcome: { status: number; stream?: TokenStreamOutcome } | { error: unknown } | "timeout"): void {
+  settle(
+    request: RequestTimes,
+    endMs: number,
+    outcome: { status: number; stream?: TokenStreamOutcome } | { error: unknown } | { grpcStatus: string } | "timeout",
+  ): void {
     let error: string | null = null;
     if (outcome === "timeout") {
       error = "timeout";
+    } else if ("grpcStatus" in outcome) {
+      // A gRPC status other than OK, from the server or a proxy: an answer, but no ok one.
+      this.completed++;
+      error = outcome.grpcStatus;
     } else if ("status" in outcome) {
       this.completed++;
       if (outcome.stream && !outcome.stream.ok && outcome.status >= 200 && outcome.status < 300) {
@@ -234,7 +245,7 @@ class RunState {
         error = String(outcome.status);
       }
     } else {
-      error = this.signal?.aborted ? "aborted" : classifyTransportError(outcome.error);
+      error = this.signal?.aborted ? "aborted" : outcome.error instanceof GrpcTransportError ? outcome.error.kind : classifyTransportError(outcome.error);
     }
     if (error !== null) countError(this.errors, error);
     this.onOutcome?.({
@@ -256,8 +267,42 @@ class RunState {
   }
 }
 
+/** When a request was due, handed to the client, and written (gRPC: handed to grpc-js, which reports no socket write). */
+interface RequestTimes {
+  readonly scheduledAtMs: number;
+  readonly dispatchedAtMs: number;
+  readonly writtenAtMs: number;
+}
+
+/**
+ * One gRPC ModelInfer, settled like an HTTP request: OK → a 200, DEADLINE_EXCEEDED → a
+ * timeout, a server's or proxy's status → an answered error (grpc:<STATUS>), no status →
+ * the transport's kind. Service time runs from the hand-off, since grpc-js has no write callback.
+ */
+function sendGrpc(state: RunState, grpc: NonNullable<TargetRun["grpc"]>, dueMs: number, nowMs: number, deadlineMs: number, signal: AbortSignal): void {
+  const times: RequestTimes = { scheduledAtMs: dueMs, dispatchedAtMs: nowMs, writtenAtMs: nowMs };
+  if (!(state.lastWriteMs >= nowMs)) state.lastWriteMs = nowMs;
+  void grpc.client.infer(grpc.request, { timeoutMs: Math.max(1, deadlineMs - nowMs), signal }).then((result) => {
+    const endMs = performance.now();
+    if (result.ok) state.settle(times, endMs, { status: 200 });
+    else if (result.kind === "timeout") state.settle(times, endMs, "timeout");
+    else if (result.kind.startsWith("grpc:")) state.settle(times, endMs, { grpcStatus: result.kind });
+    else state.settle(times, endMs, { error: new GrpcTransportError(result.kind, result.message) });
+  });
+}
+
+/** A gRPC call that got no status: counted by its kind (connection, aborted). */
+class GrpcTransportError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** One request's timestamps and outcome, fed by undici's dispatch-handler callbacks. */
-class ScheduledRequest implements Dispatcher.DispatchHandler {
+class ScheduledRequest implements Dispatcher.DispatchHandler, RequestTimes {
   writtenAtMs = Number.NaN;
   private status = 0;
   private settled = false;
@@ -355,7 +400,10 @@ export interface InterleavedOpenLoopOptions extends Omit<OpenLoopOptions, "url" 
 
 /** What one target of a run tracks: its own pool, counters and histograms. */
 interface TargetRun {
-  pool: Pool;
+  /** HTTP targets: undici's pool. */
+  pool: Pool | null;
+  /** protocol grpc: one HTTP/2 channel to the target, and the ModelInfer it sends. */
+  grpc: { client: GrpcInferClient; request: GrpcInferRequestSpec } | null;
   dispatchOptions: Dispatcher.DispatchOptions;
   state: RunState;
   tokenStream: boolean;
@@ -377,7 +425,8 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
   const runs: TargetRun[] = options.targets.map(({ url, request }) => {
     const target = assertLoadTarget(url, options.allowRemote ?? false);
     return {
-      pool: new Pool(target.origin, {
+      grpc: request.grpc ? { client: new GrpcInferClient(target.origin, { allowRemote: options.allowRemote ?? false }), request: request.grpc } : null,
+      pool: request.grpc ? null : new Pool(target.origin, {
         connections: options.maxConnections,
         pipelining: 1,
         // Our own per-request deadline is the binding one; these only back it up.
@@ -393,11 +442,24 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
       lastSentDueMs: Number.NaN,
     };
   });
+  // gRPC calls each listen to this signal until they settle: one listener per call in
+  // flight, removed as it ends, so its listener limit does not apply (EventTarget warns at 10).
+  const grpcAbort = new AbortController();
+  setMaxListeners(0, grpcAbort.signal);
   const cancelInFlight = (): void => {
-    for (const run of runs) void run.pool.destroy(new Error("open loop aborted by its signal"));
+    for (const run of runs) void run.pool?.destroy(new Error("open loop aborted by its signal"));
+    grpcAbort.abort();
   };
   signal?.addEventListener("abort", cancelInFlight, { once: true });
 
+  // A gRPC channel connects before the schedule starts, so no measured call pays for it.
+  try {
+    await Promise.all(runs.map((run) => run.grpc?.client.connect(timeoutMs)));
+  } catch (error) {
+    for (const run of runs) run.grpc?.client.close();
+    signal?.removeEventListener("abort", cancelInFlight);
+    throw error;
+  }
   const offsets = arrivalOffsetsMs(options.arrival, options.ratePerSec, options.seed);
   const startedAt = new Date().toISOString();
   const startMs = performance.now();
@@ -453,13 +515,15 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
       run.state.sent++;
       run.state.inFlight++;
       run.lastSentDueMs = dueMs;
-      run.pool.dispatch(run.dispatchOptions, new ScheduledRequest(run.state, dueMs, nowMs, deadlineMs, run.tokenStream));
+      if (run.grpc) sendGrpc(run.state, run.grpc, dueMs, nowMs, deadlineMs, grpcAbort.signal);
+      else run.pool!.dispatch(run.dispatchOptions, new ScheduledRequest(run.state, dueMs, nowMs, deadlineMs, run.tokenStream));
     }
     await Promise.all(runs.map((run) => run.state.drained()));
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     signal?.removeEventListener("abort", cancelInFlight);
-    await Promise.all(runs.map((run) => run.pool.destroy()));
+    await Promise.all(runs.map((run) => run.pool?.destroy()));
+    for (const run of runs) run.grpc?.client.close();
   }
   const endMs = performance.now();
   return runs.map((run, index) => {

@@ -1,9 +1,10 @@
 // The request a scenario's workload sends, built once per run from its `request` block:
-// a unary KServe v2 infer, or a generate_stream token stream.
+// a unary KServe v2 infer (REST, or gRPC with its REST twin), or a generate_stream token stream.
 import { buildGenerateStreamRequest } from "./generate-request.ts";
+import { buildGrpcInferRequest } from "./grpc/grpc-infer-request.ts";
 import { buildInferRequest, type HttpRequestSpec, type PayloadSpec } from "./kserve-request.ts";
 
-type InferBlock = Omit<PayloadSpec, "model"> & { kind: "infer" };
+type InferBlock = Omit<PayloadSpec, "model"> & { kind: "infer"; protocol?: "http" | "grpc" };
 interface GenerateStreamBlock {
   kind: "generate_stream";
   model?: string;
@@ -27,8 +28,10 @@ export function buildWorkloadRequest(block: WorkloadRequestBlock, primaryModel: 
     const { kind: _kind, model, ...rest } = block;
     return buildGenerateStreamRequest({ ...rest, model: model ?? primaryModel.generator ?? primaryModel.name }, seed);
   }
-  const { kind: _kind, ...payload } = block;
-  return buildInferRequest({ ...payload, model: primaryModel.name }, seed);
+  const { kind: _kind, protocol, ...payload } = block;
+  const http = buildInferRequest({ ...payload, model: primaryModel.name }, seed);
+  // Same seed, same tensors: the gRPC message carries the HTTP request's inputs.
+  return protocol === "grpc" ? { ...http, grpc: buildGrpcInferRequest({ ...payload, model: primaryModel.name }, seed) } : http;
 }
 
 /** For the tools that measure unary infer only (compare, the runtime-overhead bench): the block, or a message naming the field. */

@@ -92,6 +92,9 @@ export function summaryMarkdown(results: Results): string {
   }
   if (analysis.tokenStream) parts.push(tokenStreamMarkdown(analysis.tokenStream, analysis.rounds));
   if (results.sweep) parts.push(sweepMarkdown(results.sweep));
+  if (results.notSupported && results.notSupported.length > 0) {
+    parts.push(`### Not supported for this workload (left out, not failed)\n\n${results.notSupported.map((n) => `- ${n.variant}: ${n.reason}`).join("\n")}`);
+  }
   const costRows = (variant: string, costs: ContainerCost[]) =>
     costs.map((c) => [
       variant,
@@ -246,6 +249,7 @@ function describeRequest(request: Record<string, unknown>): string {
     return `token streams (generate_stream, Server-Sent Events)${model}, ${String(request["maxTokens"])} tokens per request${interval}`;
   }
   const inputs = (request["inputs"] as Array<{ name: string; datatype: string; shape: number[] }>).map((i) => `${i.name} ${i.datatype}[${i.shape.join("×")}]`).join(", ");
+  if (request["protocol"] === "grpc") return `KServe v2 gRPC ModelInfer (raw tensors), ${inputs}`;
   return `KServe v2 infer, ${String(request["format"])} body, ${inputs}`;
 }
 

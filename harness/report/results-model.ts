@@ -202,6 +202,8 @@ export interface Results {
   /** The whole run's analysis; for a rate sweep, the lightest rate's (each rate's is in `sweep`). */
   analysis: Analysis | null;
   sweep?: SweepAnalysis;
+  /** Variants left out because their entry could not carry the workload (gRPC through an HTTP/1.1-only proxy), with why. */
+  notSupported?: Array<{ variant: string; reason: string }>;
   warnings: string[];
   reaped: string[];
   error: string | null;

@@ -54,7 +54,14 @@ const headers = z
 const inferRequest = z
   .strictObject({
     kind: z.literal("infer"),
-    format: z.enum(PAYLOAD_FORMATS).meta({ description: "json, or binary = Triton's binary tensor extension." }),
+    protocol: z
+      .enum(["http", "grpc"])
+      .default("http")
+      .meta({
+        description:
+          "http = KServe v2 REST; grpc = KServe v2 gRPC (inference.GRPCInferenceService ModelInfer, tensors in raw_input_contents) to the primary's grpc port, and through each variant's entry (a proxy must route HTTP/2 there; one that cannot is reported not supported for the workload).",
+      }),
+    format: z.enum(PAYLOAD_FORMATS).meta({ description: "json, or binary = Triton's binary tensor extension (http; gRPC tensors are always raw bytes)." }),
     inputs: z.array(tensor, { error: expected("a non-empty list of input tensors") }).min(1),
     outputs: z.array(nonEmptyString, { error: expected("a list of output names") }).optional(),
     headers,

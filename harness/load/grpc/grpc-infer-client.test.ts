@@ -11,6 +11,7 @@ import { createRuntime } from "../../runtime/create-runtime.ts";
 import type { StartedPod } from "../../runtime/pod-runtime.ts";
 import { loadManifest, toContainerSpec } from "../../scenario/index.ts";
 import { buildInferRequest, parseInferResponse, type PayloadSpec } from "../kserve-request.ts";
+import { runOpenLoop } from "../open-loop.ts";
 import { GrpcInferClient, type GrpcInferResult } from "./grpc-infer-client.ts";
 import { buildGrpcInferRequest } from "./grpc-infer-request.ts";
 import { parseGrpcInferResponse } from "./grpc-infer-response.ts";
@@ -117,6 +118,17 @@ describe("GrpcInferClient against the FastAPI primary", () => {
     } finally {
       nowhere.close();
     }
+  });
+
+  it("carries the open loop: every scheduled ModelInfer answered, timed from its scheduled send; a server's error status counted as an answered error", async () => {
+    const http = buildInferRequest(MLP, 3);
+    const options = { ratePerSec: 100, arrival: "constant" as const, seed: 1, durationMs: 1_000, maxRequests: 1_000, timeoutMs: CALL_TIMEOUT_MS, maxConnections: 8 };
+    const good = await runOpenLoop({ ...options, url: fastapi.url("primary", "grpc"), request: { ...http, grpc: buildGrpcInferRequest(MLP, 3) } });
+    expect(good.summary).toMatchObject({ scheduled: 100, sent: 100, completed: 100, ok: 100, errors: {} });
+    expect(good.histograms.latency.totalCount).toBe(100);
+    expect(good.summary.latencyUs.p50).toBeGreaterThanOrEqual(good.summary.serviceTimeUs.p50);
+    const unknown = await runOpenLoop({ ...options, url: fastapi.url("primary", "grpc"), request: { ...http, grpc: buildGrpcInferRequest({ ...MLP, model: "nope" }, 3) } });
+    expect(unknown.summary).toMatchObject({ scheduled: 100, completed: 100, ok: 0, errors: { "grpc:NOT_FOUND": 100 } });
   });
 
   it("refuses a target off this machine", () => {
