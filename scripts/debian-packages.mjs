@@ -18,6 +18,9 @@ export const DEBIAN_PACKAGES = [
   { name: "rsyslog", programs: ["/usr/sbin/rsyslogd"] },
   { name: "prometheus-node-exporter", programs: ["/usr/bin/prometheus-node-exporter"] },
   { name: "prometheus", programs: ["/usr/bin/prometheus", "/usr/bin/promtool"] },
+  // The Triton primary: its Python backend's stub links Debian's libpython3.11; .venv-triton is a venv of Debian's python3.
+  { name: "libpython3.11", programs: ["/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"] },
+  { name: "python3.11-venv", programs: ["/usr/lib/python3.11/ensurepip/__init__.py"] },
   // Triton's perf_analyzer (the cross-check's client, scripts/perf-analyzer-setup.mjs) links libb64.
   { name: "libb64-0d", programs: ["/usr/lib/x86_64-linux-gnu/libb64.so.0d"] },
 ];

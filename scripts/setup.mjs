@@ -234,12 +234,13 @@ try {
   // The longest step (the cluster's Go build) runs beside the rest.
   const kubernetesBuild = process.argv.includes("--kubernetes") ? startKubernetesBuild({ root, say }) : null;
   ensurePythonEnvironment();
+  // Before the Triton environment: Debian's libpython3.11 and venv module.
+  ensureDebianPackages({ say });
   // After .venv: the launcher goes into .venv/bin.
   ensureTritonEnvironment();
   ensureGoSidecar();
   ensureThirdPartyGoBuilds();
   ensureVegeta();
-  ensureDebianPackages({ say });
   // After .venv (its pip downloads the wheels) and the Debian packages (libb64).
   ensurePerfAnalyzer(root, say);
   // After the Go builds: the aux-proxy, caddy, otelcol and consul-template images hold their binaries.

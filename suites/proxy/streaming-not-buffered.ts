@@ -149,7 +149,8 @@ export const streamingNotBuffered: ConformanceTest = {
     const { streamLagMs, streamMinSpanRatio, streamMinGapRatio } = bounds;
     const pod = await context.startPod();
     const endpoints = endpointsOf(context, pod);
-    const path = `/v2/models/${encodeURIComponent(context.primary.manifest.spec.model.name)}/generate_stream`;
+    const model = context.primary.manifest.spec.model;
+    const path = `/v2/models/${encodeURIComponent(model.generator ?? model.name)}/generate_stream`;
     const generate = (tokens: number, intervalMs: number) =>
       Buffer.from(JSON.stringify({ text_input: "is the sidecar streaming", parameters: { max_tokens: tokens, token_interval_ms: intervalMs } }));
     const plan = planTries({ cases: 1, triesPerCase: context.config.triesPerExpectation, seed: randomInt(2 ** 31), concurrency: STREAM_CONCURRENCY, deliveries: STREAM_DELIVERIES });

@@ -51,7 +51,9 @@ export function generateRequest(context: ConformanceContext, spec: GenerateSpec)
     method: "POST",
     path: `/v2/models/${model}/${spec.stream ? "generate_stream" : "generate"}`,
     headers: { "content-type": "application/json", "x-request-id": spec.id },
-    body: JSON.stringify({ id: spec.id, text_input: PROMPT, parameters: { max_tokens: spec.tokens, token_interval_ms: spec.tokenIntervalMs } }),
+    // parameters.stream: a decoupled model (Triton's token_stream) cannot tell generate from
+    // generate_stream and must be told to answer once; the FastAPI primary ignores it.
+    body: JSON.stringify({ id: spec.id, text_input: PROMPT, parameters: { max_tokens: spec.tokens, token_interval_ms: spec.tokenIntervalMs, stream: spec.stream } }),
   };
 }
 
