@@ -62,7 +62,11 @@ beforeAll(async () => {
   primary = await loadManifest(join(root, "reference/primaries/fastapi-kserve/primary.yaml"), "Primary");
 });
 
-function report(records: VerdictRecord[], interrupted = false, options: { roles?: SidecarManifest["spec"]["roles"]; triesPerExpectation?: number } = {}): ConformanceReport {
+function report(
+  records: VerdictRecord[],
+  interrupted = false,
+  options: { roles?: SidecarManifest["spec"]["roles"]; triesPerExpectation?: number; registry?: ConformanceTest[]; primary?: LoadedManifest<PrimaryManifest> } = {},
+): ConformanceReport {
   const certified = options.roles ? { ...sidecar, manifest: { ...sidecar.manifest, spec: { ...sidecar.manifest.spec, roles: options.roles } } } : sidecar;
   const policy = policyRecord(suitePolicy(), root);
   if (options.triesPerExpectation !== undefined) policy.suiteConfig.values = { ...policy.suiteConfig.values, triesPerExpectation: options.triesPerExpectation };
@@ -74,7 +78,7 @@ function report(records: VerdictRecord[], interrupted = false, options: { roles?
     primary,
     sidecarFile: "scenarios/sidecars/envoy.yaml",
     primaryFile: "reference/primaries/fastapi-kserve/primary.yaml",
-    selection: selectTests({ registry, sidecar: certified.manifest }),
+    selection: selectTests({ registry: options.registry ?? registry, sidecar: certified.manifest, primary: (options.primary ?? primary).manifest }),
     records,
     suite: suiteVersion("0.1.0", registry),
     runtime: "local",
@@ -94,6 +98,22 @@ describe("profile result", () => {
     expect(profileResult(counts({ passed: 2, notSupported: 1 }), counts({}))).toBe("partial");
     expect(profileResult(counts({ passed: 2, notRun: 1 }), counts({}))).toBe("partial");
     expect(profileResult(counts({ passed: 2, failed: 1 }), counts({ passed: 5 }))).toBe("failure");
+  });
+});
+
+describe("conformance report with a primary that lacks what a check needs", () => {
+  it("lists the unchecked tests with their cause, and a profile whose core rule went unchecked is partial, not success", async () => {
+    const triton = await loadManifest(join(root, "reference/primaries/triton/primary.yaml"), "Primary");
+    const withEcho = [...registry, { ...check("proxy.b-echo", "core"), primaryServes: ["debug-endpoints" as const] }];
+    const records = [record("resources.idle-memory", "passed"), record("proxy.a-json", "passed"), record("lifecycle.ready", "passed")];
+    const r = report(records, false, { registry: withEcho, primary: triton });
+    expect(r.notApplicable).toEqual([{ id: "proxy.b-echo", reason: "the primary triton does not serve debug-endpoints; certify with --primary fastapi to run it", cause: "primary" }]);
+    const proxy = r.profiles.find((p) => p.name === "proxy")!;
+    expect(proxy).toMatchObject({ result: "partial", uncheckedCore: ["proxy.b-echo"] });
+    expect(r.result).toBe("partial");
+    expect(r.resultReasons).toContain("proxy: core tests need what the primary does not serve (unchecked): proxy.b-echo");
+    // The same checks with the FastAPI primary: the echo check is selected and nothing is left unchecked.
+    expect(report([...records, { ...record("proxy.a-json", "passed"), id: "proxy.b-echo" }], false, { registry: withEcho }).notApplicable).toEqual([]);
   });
 });
 

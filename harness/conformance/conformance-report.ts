@@ -67,6 +67,8 @@ export interface ProfileReport {
   /** Features this profile's tests exercise that the sidecar does not claim. */
   unsupportedFeatures: SidecarFeature[];
   tests: ReportedTest[];
+  /** Core tests of this profile not run because the certified primary lacks what they need (the profile is then partial). */
+  uncheckedCore?: string[];
 }
 
 export interface ConformanceReport {
@@ -104,7 +106,7 @@ export interface ConformanceReport {
   /** Profiles that apply but have no test in this suite version yet: not certified. */
   profilesWithoutTests: Profile[];
   /** Tests of the certified profiles left out because they cannot apply to what the sidecar is (ConformanceTest.notApplicable), with why. */
-  notApplicable: Array<{ id: string; reason: string }>;
+  notApplicable: Array<{ id: string; reason: string; cause: "sidecar" | "primary" }>;
   /** The manifest's budgets against what was measured; they never change a verdict. */
   claims: ClaimReport[];
   performance: PerformanceSection;
@@ -133,15 +135,20 @@ const RESULT_RANK: Record<ProfileResult, number> = { success: 0, partial: 1, fai
 export function buildConformanceReport(input: ReportInput): ConformanceReport {
   const { sidecar, primary, selection } = input;
   const byId = new Map(input.records.map((r) => [r.id, r]));
-  const profiles = [...selection.profiles].sort().map((profile) =>
-    profileReport(
+  const uncheckedCore = (profile: Profile) =>
+    selection.notApplicable.filter((n) => n.cause === "primary" && n.level === "core" && n.id.startsWith(`${profile}.`)).map((n) => n.id);
+  const profiles = [...selection.profiles].sort().map((profile) => {
+    const report = profileReport(
       profile,
       selection.tests.filter((t) => t.profile === profile),
       byId,
       new Set(sidecar.manifest.spec.features ?? []),
       input.policy.suiteConfig.values.triesPerExpectation,
-    ),
-  );
+    );
+    // A core rule left unchecked because the primary lacks what its check needs: not a success.
+    const unchecked = uncheckedCore(profile);
+    return { ...report, uncheckedCore: unchecked, result: report.result === "success" && unchecked.length > 0 ? ("partial" as const) : report.result };
+  });
   const profilesWithoutTests = [...selection.profilesWithoutTests].sort();
   const worst = profiles.reduce<ProfileResult>((w, p) => (RESULT_RANK[p.result] > RESULT_RANK[w] ? p.result : w), "success");
   // A role the sidecar claims but no test checks is not certified, whatever else passed.
@@ -178,7 +185,7 @@ export function buildConformanceReport(input: ReportInput): ConformanceReport {
     policy: input.policy,
     profiles,
     profilesWithoutTests,
-    notApplicable: [...selection.notApplicable].sort((a, b) => a.id.localeCompare(b.id)),
+    notApplicable: selection.notApplicable.map(({ id, reason, cause }) => ({ id, reason, cause })).sort((a, b) => a.id.localeCompare(b.id)),
     claims: judgeClaims(sidecar.manifest, input.records, input.performance),
     performance: input.performance,
   };
@@ -258,6 +265,7 @@ function resultReasons(status: ConformanceReport["status"], profiles: readonly P
       ["extended tests were skipped", ids(p.tests, "extended", "skipped")],
       ["core tests need features the sidecar does not claim", ids(p.tests, "core", "not-supported")],
       ["tests were not run", [...ids(p.tests, "core", "not-run"), ...ids(p.tests, "extended", "not-run")]],
+      ["core tests need what the primary does not serve (unchecked)", p.uncheckedCore ?? []],
     ];
     for (const [what, which] of listed) if (which.length > 0) reasons.push(`${p.name}: ${what}: ${which.join(", ")}`);
   }

@@ -41,7 +41,7 @@ describe("selectTests", () => {
     const selection = selectTests({ registry: [...registry, onlyForOthers], sidecar: sidecar(["proxy", "telemetry"]) });
     expect(selection.tests.map((t) => t.id)).not.toContain("telemetry.x");
     expect(selection.tests.map((t) => t.id)).toContain("telemetry.d");
-    expect(selection.notApplicable).toEqual([{ id: "telemetry.x", reason: "proxies have no x" }]);
+    expect(selection.notApplicable).toEqual([{ id: "telemetry.x", level: "core", reason: "proxies have no x", cause: "sidecar" }]);
     expect(selectTests({ registry: [...registry, onlyForOthers], sidecar: sidecar(["telemetry"]) }).tests.map((t) => t.id)).toContain("telemetry.x");
   });
 
@@ -67,7 +67,7 @@ describe("selectTests", () => {
     const primary = (serves: PrimaryManifest["spec"]["serves"]) => ({ metadata: { name: "triton" }, spec: { serves } }) as unknown as PrimaryManifest;
     const without = selectTests({ registry: [...registry, echo], sidecar: sidecar(["proxy"]), primary: primary(["identity-models"]) });
     expect(without.tests.map((t) => t.id)).not.toContain("proxy.echo");
-    expect(without.notApplicable).toEqual([{ id: "proxy.echo", reason: expect.stringMatching(/^the primary triton does not serve debug-endpoints \(.*\/v2\/debug\/echo.*\); certify with --primary fastapi to run it$/) }]);
+    expect(without.notApplicable).toEqual([{ id: "proxy.echo", level: "core", reason: "the primary triton does not serve debug-endpoints; certify with --primary fastapi to run it", cause: "primary" }]);
     const withIt = selectTests({ registry: [...registry, echo], sidecar: sidecar(["proxy"]), primary: primary(["debug-endpoints"]) });
     expect(withIt.tests.map((t) => t.id)).toContain("proxy.echo");
     expect(withIt.notApplicable).toEqual([]);

@@ -4,7 +4,7 @@
 // needs to see as much as a failure. Tests that cannot apply to what the sidecar is (its
 // manifest says it serves no exposition), or need what the primary does not serve (a
 // Triton has no /v2/debug/echo), are left out, with the reason.
-import { PRIMARY_FEATURES, type PrimaryManifest, type SidecarFeature, type SidecarManifest } from "../scenario/index.ts";
+import { type PrimaryManifest, type SidecarFeature, type SidecarManifest } from "../scenario/index.ts";
 import type { ConformanceTest, Profile } from "./conformance-test.ts";
 import { ProfileSelectionError, applicableProfiles } from "./profiles.ts";
 
@@ -15,8 +15,12 @@ export interface Selection {
   profilesWithoutTests: Profile[];
   /** Tests to run, in registry order. */
   tests: ConformanceTest[];
-  /** Tests of the chosen profiles that cannot apply to this sidecar (ConformanceTest.notApplicable), with why. */
-  notApplicable: Array<{ id: string; reason: string }>;
+  /**
+   * Tests of the chosen profiles left out, with why: `sidecar` — the rule cannot apply to what
+   * the sidecar is (ConformanceTest.notApplicable); `primary` — it applies, but the certified
+   * primary lacks what the check needs (ConformanceTest.primaryServes), so it is unchecked.
+   */
+  notApplicable: Array<{ id: string; level: ConformanceTest["level"]; reason: string; cause: "sidecar" | "primary" }>;
 }
 
 export interface SelectionInput {
@@ -44,9 +48,11 @@ export function selectTests(input: SelectionInput): Selection {
   const notApplicable: Selection["notApplicable"] = [];
   const tests = registry.filter((t) => {
     if (!chosen.has(t.profile)) return false;
-    const reason = t.notApplicable?.(sidecar) ?? (input.primary ? primaryLacks(t, input.primary) : undefined);
-    if (reason !== undefined) notApplicable.push({ id: t.id, reason });
-    return reason === undefined;
+    const sidecarReason = t.notApplicable?.(sidecar);
+    const primaryReason = sidecarReason === undefined && input.primary ? primaryLacks(t, input.primary) : undefined;
+    if (sidecarReason !== undefined) notApplicable.push({ id: t.id, level: t.level, reason: sidecarReason, cause: "sidecar" });
+    else if (primaryReason !== undefined) notApplicable.push({ id: t.id, level: t.level, reason: primaryReason, cause: "primary" });
+    return sidecarReason === undefined && primaryReason === undefined;
   });
   const covered = new Set(tests.map((t) => t.profile));
   return {
@@ -61,7 +67,7 @@ export function selectTests(input: SelectionInput): Selection {
 export function primaryLacks(test: Pick<ConformanceTest, "primaryServes">, primary: PrimaryManifest): string | undefined {
   const missing = (test.primaryServes ?? []).filter((f) => !primary.spec.serves.includes(f));
   if (missing.length === 0) return undefined;
-  return `the primary ${primary.metadata.name} does not serve ${missing.map((f) => `${f} (${PRIMARY_FEATURES[f]})`).join(" nor ")}; certify with --primary fastapi to run it`;
+  return `the primary ${primary.metadata.name} does not serve ${missing.join(" nor ")}; certify with --primary fastapi to run it`;
 }
 
 /** Features a test needs that the sidecar does not claim (empty = the test applies). */
