@@ -11,7 +11,7 @@
 // generator's CPU (taskset / pinSelf, like `run`).
 //
 //   node --import tsx bench/perf-analyzer-crosscheck.ts [--scenario scenarios/triton-envoy.yaml]
-//        [--rate 200] [--rounds 3] [--duration-ms 5000] [--seed 1]
+//        [--rate 200] [--rounds 5] [--duration-ms 5000] [--seed 1]
 //
 // Needs the Triton primary's environment and perf_analyzer (node scripts/setup.mjs).
 import { spawn } from "node:child_process";
@@ -25,13 +25,14 @@ import { pinSelf, planPinning } from "../harness/experiment/cpu-pinning.ts";
 import { buildInferRequest } from "../harness/load/kserve-request.ts";
 import { totalErrors } from "../harness/load/load-errors.ts";
 import { runOpenLoop } from "../harness/load/open-loop.ts";
-import { requireInferBlock } from "../harness/load/workload-request.ts";
+import { inferModel, requireInferBlock } from "../harness/load/workload-request.ts";
 import { deriveSeed } from "../harness/measure/prng.ts";
 import { median } from "../harness/measure/statistics.ts";
 import { markdownTable } from "../harness/report/markdown-writer.ts";
 import { createRuntime } from "../harness/runtime/create-runtime.ts";
 import type { StartedPod } from "../harness/runtime/pod-runtime.ts";
 import { findVariant, loadScenario, toPodSpec } from "../harness/scenario/index.ts";
+import { addedByTool, agreement, figures, type Measured } from "./perf-analyzer-agreement.ts";
 import { parsePerfAnalyzerCsv, type PerfAnalyzerRow } from "./perf-analyzer-csv.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -53,7 +54,7 @@ function parseCli(): Args {
     options: {
       scenario: { type: "string", default: "scenarios/triton-envoy.yaml" },
       rate: { type: "string", default: "200" },
-      rounds: { type: "string", default: "3" },
+      rounds: { type: "string", default: "5" },
       "duration-ms": { type: "string", default: "5000" },
       seed: { type: "string", default: "1" },
     },
@@ -113,18 +114,6 @@ async function runPerfAnalyzer(input: { hostPort: string; model: string; shape: 
   }
 }
 
-interface Measured {
-  target: string;
-  tool: "perf_analyzer" | "sidecar-bench";
-  round: number;
-  ratePerSec: number;
-  p50Us: number;
-  p99Us: number;
-  /** Ours only: from the scheduled send. */
-  latencyP50Us?: number;
-  latencyP99Us?: number;
-}
-
 async function main(): Promise<number> {
   const args = parseCli();
   if (!existsSync(PERF_ANALYZER)) throw new Error(`${relative(process.cwd(), PERF_ANALYZER)} is missing: run node scripts/setup.mjs`);
@@ -134,9 +123,9 @@ async function main(): Promise<number> {
   if (load.mode !== "open") throw new Error(`${args.scenario}: expected an open-loop workload`);
   const infer = requireInferBlock(spec.workload.request, scenario.file);
   if (infer.inputs.length !== 1) throw new Error(`${args.scenario}: the cross-check sends what perf_analyzer sends: one input tensor`);
-  const model = scenario.primary.manifest.spec.model.name;
+  const model = inferModel(infer, scenario.primary.manifest.spec.model);
   const input = infer.inputs[0]!;
-  const request = buildInferRequest({ model, ...infer }, deriveSeed(args.seed, "payload"));
+  const request = buildInferRequest({ ...infer, model }, deriveSeed(args.seed, "payload"));
   const variant = spec.variants[0]!.name;
   const runId = newRunId();
   const { runtime } = createRuntime({ name: "local", workDir: mkdtempSync(join(tmpdir(), `sidecar-bench-${runId}-`)), projectRoot: root });
@@ -194,38 +183,43 @@ async function main(): Promise<number> {
   } finally {
     await runtime.stopAll();
   }
-  process.stdout.write(`${crosscheckTable(measured, args, scenario.primary.manifest.metadata)}\n`);
+  process.stdout.write(`${crosscheckTable(measured, args, scenario.primary.manifest.metadata, variant)}\n`);
   return abort.signal.aborted ? 130 : 0;
 }
 
-/** Medians over rounds, per target: perf_analyzer's p50/p99 beside our service time and latency. */
-function crosscheckTable(measured: Measured[], args: Args, primary: { name: string; version?: string | undefined }): string {
+/** Medians over rounds, per target: perf_analyzer's p50/p99 beside our service time, the rounds' spread, and the verdict. */
+function crosscheckTable(measured: Measured[], args: Args, primary: { name: string; version?: string | undefined }, variant: string): string {
   const ms = (us: number) => (us / 1000).toFixed(3);
-  const rows = [...new Set(measured.map((m) => m.target))].map((target) => {
-    const of = (tool: Measured["tool"]) => measured.filter((m) => m.target === target && m.tool === tool);
-    const theirs = of("perf_analyzer");
-    const ours = of("sidecar-bench");
-    const med = (list: Measured[], pick: (m: Measured) => number) => (list.length > 0 ? median(list.map(pick)) : Number.NaN);
-    const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)}%`;
-    return [
-      target,
-      `${med(theirs, (m) => m.ratePerSec).toFixed(1)} / ${med(ours, (m) => m.ratePerSec).toFixed(1)}`,
-      ms(med(theirs, (m) => m.p50Us)),
-      ms(med(ours, (m) => m.p50Us)),
-      pct(med(ours, (m) => m.p50Us), med(theirs, (m) => m.p50Us)),
-      ms(med(theirs, (m) => m.p99Us)),
-      ms(med(ours, (m) => m.p99Us)),
-      pct(med(ours, (m) => m.p99Us), med(theirs, (m) => m.p99Us)),
-      `${ms(med(ours, (m) => m.latencyP50Us!))} / ${ms(med(ours, (m) => m.latencyP99Us!))}`,
-    ];
+  const pct = (fraction: number) => `${fraction >= 0 ? "+" : ""}${(fraction * 100).toFixed(1)}%`;
+  const p50 = (m: Measured) => m.p50Us;
+  const p99 = (m: Measured) => m.p99Us;
+  const targets = [...new Set(measured.map((m) => m.target))];
+  const rows = targets.flatMap((target) =>
+    (["p50", "p99"] as const).map((metric) => {
+      const pick = metric === "p50" ? p50 : p99;
+      const theirs = figures(measured, target, "perf_analyzer", pick);
+      const ours = figures(measured, target, "sidecar-bench", pick);
+      if (theirs.length === 0 || ours.length === 0) return [target, metric, "–", "–", "–", "–", "not measured"];
+      const a = agreement(theirs, ours);
+      const scheduled = median(figures(measured, target, "sidecar-bench", metric === "p50" ? (m) => m.latencyP50Us! : (m) => m.latencyP99Us!));
+      return [target, metric, ms(a.theirsUs), ms(a.oursUs), pct(a.differenceFraction), ms(a.spreadUs), a.agree ? "agree within noise" : "differ", ms(scheduled)];
+    }),
+  );
+  const rates = targets.map((target) => `${target} ${median(figures(measured, target, "perf_analyzer", (m) => m.ratePerSec)).toFixed(1)} / ${median(figures(measured, target, "sidecar-bench", (m) => m.ratePerSec)).toFixed(1)}`);
+  const added = (["p50", "p99"] as const).map((metric) => {
+    const pick = metric === "p50" ? p50 : p99;
+    const of = (tool: Measured["tool"]) => addedByTool(measured, "baseline", variant, tool, pick);
+    const text = (us: number | null) => (us === null ? "–" : `${us >= 0 ? "+" : ""}${ms(us)} ms`);
+    return `${metric} ${text(of("perf_analyzer"))} by perf_analyzer, ${text(of("sidecar-bench"))} by sidecar-bench`;
   });
   return [
-    `perf_analyzer vs sidecar-bench: ${primary.name}${primary.version ? ` ${primary.version}` : ""}, ${args.rate} req/s, ${args.rounds} rounds × ${args.durationMs} ms per tool and target (medians over rounds)`,
+    `perf_analyzer vs sidecar-bench: ${primary.name}${primary.version ? ` ${primary.version}` : ""}, ${args.rate} req/s, ${args.rounds} rounds × ${args.durationMs} ms per tool and target, alternating (medians over rounds)`,
     "",
-    markdownTable(
-      ["target", "req/s (perf_analyzer / ours)", "p50 perf_analyzer ms", "p50 ours ms", "Δ", "p99 perf_analyzer ms", "p99 ours ms", "Δ", "ours from scheduled send p50 / p99 ms"],
-      rows,
-    ),
+    markdownTable(["target", "metric", "perf_analyzer ms", "sidecar-bench ms", "Δ", "spread over rounds ms (max − min, larger tool)", "verdict", "ours from scheduled send ms"], rows),
+    "",
+    `Achieved req/s (perf_analyzer / ours): ${rates.join("; ")}.`,
+    `${variant}'s cost per round (${variant} − baseline, median over rounds): ${added.join("; ")}.`,
+    "Verdict: the two medians differ by no more than the larger of the tools' round-to-round spreads (max − min).",
   ].join("\n");
 }
 

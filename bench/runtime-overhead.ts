@@ -32,7 +32,7 @@ import { planSteps } from "../harness/experiment/run-experiment.ts";
 import { IN_PROCESS_DRIVER } from "../harness/load/open-loop-driver.ts";
 import { runOpenRound, type Arm } from "../harness/experiment/trial-runner.ts";
 import { buildInferRequest } from "../harness/load/kserve-request.ts";
-import { requireInferBlock } from "../harness/load/workload-request.ts";
+import { inferModel, requireInferBlock } from "../harness/load/workload-request.ts";
 import { fingerprintEnvironment, withRuntimeDescription } from "../harness/measure/environment.ts";
 import { OUTLIER_RULE, decideVerdict } from "../harness/measure/paired-analysis.ts";
 import { deriveSeed } from "../harness/measure/prng.ts";
@@ -179,7 +179,8 @@ async function main(): Promise<number> {
         () => describeRuntime(other.runtime),
       )
     ).fingerprint;
-    const request = buildInferRequest({ model: scenario.primary.manifest.spec.model.name, ...requireInferBlock(spec.workload.request, scenario.file) }, deriveSeed(args.seed, "payload"));
+    const infer = requireInferBlock(spec.workload.request, scenario.file);
+    const request = buildInferRequest({ ...infer, model: inferModel(infer, scenario.primary.manifest.spec.model) }, deriveSeed(args.seed, "payload"));
     const steps = planSteps({ load, trials: spec.trials, arms: arms.map((a) => a.name), rounds: args.rounds, seed: args.seed, perArmMs: args.durationMs });
     const trials: TrialResult[] = [];
     for (const step of steps) {

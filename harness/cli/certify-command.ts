@@ -10,13 +10,14 @@ import { assembleReport, prepareCertification } from "../conformance/certificati
 import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/conformance-writers.ts";
 import { DEFAULT_REGISTRY, PRIMARY_MANIFEST, entryEnvironment, unsupportedRuntimeMessage, type EntryOptions } from "../conformance/entry-options.ts";
 import { certificationExitCode } from "../conformance/exit-rule.ts";
-import { measurePerformance, PERFORMANCE_DIR, type PerformanceSection } from "../conformance/performance.ts";
+import { measurePerformance, PERFORMANCE_DIR, type CertifyWorkload, type PerformanceSection } from "../conformance/performance.ts";
 import { ProfileSelectionError, parseProfileList } from "../conformance/profiles.ts";
 import { killRunLeftovers } from "../conformance/run-leftovers.ts";
 import { CONFORMANCE_CONFIG, runConformanceWithVitest } from "../conformance/run-vitest.ts";
 import { VERDICTS_FILE, readVerdictRecords } from "../conformance/verdict-record.ts";
 import { formatDurationMs, verdictTable } from "../conformance/verdict-table.ts";
 import { createRuntime, type KubernetesRequest } from "../runtime/create-runtime.ts";
+import { loadScenario, type ScenarioManifestInput } from "../scenario/index.ts";
 import { chosenPrimaryFile, newRunId } from "./run-command.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
@@ -25,6 +26,8 @@ export interface CertifyCommandInput {
   sidecarFile: string;
   /** --primary: a reference primary's name or a Primary manifest (default: the FastAPI reference primary). */
   primary?: string;
+  /** --workload: a scenario whose workload, sweep and trials the benchmark runs (default: certify's unary infer). */
+  workload?: string;
   /** Raw --profile values (repeatable, comma lists). */
   profiles: string[];
   runtime: string;
@@ -59,6 +62,8 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}),
     secretSeed: newSecretSeed(),
   };
+  // Before anything starts: a bad --workload scenario is invalid input, named by file and field.
+  const workload = input.workload === undefined ? undefined : await certifyWorkload(input.workload);
   const prepared = await prepareCertification(options).catch((error: unknown) => {
     throw error instanceof ProfileSelectionError ? new UsageError(error.message) : error;
   });
@@ -97,6 +102,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       performanceSection = await measurePerformance({
         sidecar,
         primary: prepared.primary,
+        ...(workload ? { workload } : {}),
         runtime,
         runId,
         outDir: options.outDir,
@@ -159,4 +165,11 @@ function asUsage<T>(parse: () => T): T {
     if (error instanceof ProfileSelectionError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** The --workload scenario's workload, sweep and trials; its pods are not used (certify's are the primary and the sidecar). */
+async function certifyWorkload(file: string): Promise<CertifyWorkload> {
+  const scenario = await loadScenario(resolve(file));
+  const spec = scenario.manifest.spec as ScenarioManifestInput["spec"];
+  return { file: scenario.file, spec: { workload: spec.workload, trials: spec.trials, ...(spec.sweep ? { sweep: spec.sweep } : {}) } };
 }

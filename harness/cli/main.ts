@@ -114,10 +114,12 @@ withKubernetesFlags(program
   .option("--out <dir>", "report folder (default reports/<run-id>)")
   .option("--no-performance", "skip the short benchmark (added latency, vCPU, memory, time to ready)")
   .option("--policy <file>", "CertificationPolicy (YAML) whose thresholds decide the verdicts (default: the suite's policy)")
-  .option("--primary <primary>", `model server the sidecar shares the pod with: ${PRIMARY_NAMES.join(", ")} (the reference primaries; default fastapi) or a Primary manifest file`))
-  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean; policy?: string; primary?: string } & KubernetesFlags) => {
+  .option("--primary <primary>", `model server the sidecar shares the pod with: ${PRIMARY_NAMES.join(", ")} (the reference primaries; default fastapi) or a Primary manifest file`)
+  .option("--workload <scenario>", "benchmark with this scenario's workload, sweep and trials (token streams, gRPC, a rate sweep, large tensors) instead of the default unary JSON infer at 200 req/s"))
+  .action(async (sidecar: string, flags: { profile?: string[]; runtime: string; out?: string; performance: boolean; policy?: string; primary?: string; workload?: string } & KubernetesFlags) => {
     process.exitCode = await certifyCommand({
       ...(flags.primary ? { primary: flags.primary } : {}),
+      ...(flags.workload ? { workload: flags.workload } : {}),
       kubernetes: kubernetesRequest(flags),
       sidecarFile: sidecar,
       profiles: flags.profile ?? [],

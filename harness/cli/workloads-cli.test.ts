@@ -1,6 +1,6 @@
 // The workloads beyond one unary rate, end to end through the real command line on the
-// local runtime: a rate sweep, gRPC (and a proxy that cannot carry it), and the smoke
-// scenario on the Triton primary (--primary).
+// local runtime: a rate sweep, gRPC (and a proxy that cannot carry it), and a large tensor
+// on the Triton primary (--primary). Token streams: open-loop-stream and token-stream-primary tests.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,8 +59,32 @@ describe("run: workloads (end to end, local runtime)", () => {
     expect(stdout).toContain("### Not supported for this workload (left out, not failed)");
   }, 300_000);
 
-  it("runs a scenario on the Triton primary with --primary triton, and the report names it with its version", () => {
-    const { code, stdout, results } = run([join(fixtures, "smoke.yaml"), "--primary", "triton"]);
+  it("streams tokens bare and through Envoy: per-arm TTFT, ITL and tokens/s, the paired Δ per token with its floor, in results and report", () => {
+    const { code, stdout, results } = run([join(fixtures, "stream-short.yaml")]);
+    expect(code).toBe(0);
+    const measured = results.trials.filter((t) => !t.warmup);
+    for (const trial of measured) {
+      expect(trial.load.errors).toEqual({});
+      // 8 tokens per stream, every stream complete.
+      expect(trial.stream!.tokens).toBe(trial.load.ok * 8);
+    }
+    const stream = results.analysis!.tokenStream!;
+    expect(stream.arms.map((a) => a.arm)).toEqual(["baseline", "envoy", "baseline/aa"]);
+    for (const arm of stream.arms) {
+      // Tokens 2 ms apart: the median gap is near 2 ms, and TTFT comes before the last token.
+      expect(arm.itlP50Us).toBeGreaterThan(1_000);
+      expect(arm.ttftP50Us).toBeLessThan(arm.endToEndP50Us);
+    }
+    const ttft = stream.variants[0]!.ttft["p50"]!;
+    expect(ttft.ci95.low).toBeLessThanOrEqual(ttft.deltaMedian);
+    expect(ttft.ci95.high).toBeGreaterThanOrEqual(ttft.deltaMedian);
+    expect(stream.noiseFloor).not.toBeNull();
+    expect(stdout).toContain("### Token stream");
+    expect(stdout).toContain("#### Added per token");
+  }, 300_000);
+
+  it("runs a scenario on the Triton primary with --primary triton (a 588 KiB tensor to its identity model), and the report names both", () => {
+    const { code, stdout, results } = run([join(fixtures, "large-tensor-short.yaml"), "--primary", "triton"]);
     expect(code).toBe(0);
     expect(results.primary).toMatchObject({ name: "triton", version: "2.51.0", file: join(root, "reference", "primaries", "triton", "primary.yaml") });
     expect((results.scenario.spec as { primary: string }).primary).toMatch(/reference\/primaries\/triton\/primary\.yaml$/);
@@ -69,5 +93,7 @@ describe("run: workloads (end to end, local runtime)", () => {
     for (const trial of measured) expect(trial.load.errors).toEqual({});
     expect(results.analysis!.variants.map((v) => v.variant)).toEqual(["envoy"]);
     expect(stdout).toContain("### Added latency per request");
+    expect(stdout).toContain("- workload: KServe v2 infer to model identity_fp32, binary body, INPUT0 FP32[1×150528]");
+    expect(stdout).toContain("- primary: triton 2.51.0");
   }, 300_000);
 });

@@ -8,7 +8,7 @@ import { runExperiment, type ExperimentHooks } from "../experiment/run-experimen
 import { pinSelf, planPinning } from "../experiment/cpu-pinning.ts";
 import { exchange } from "../load/http-exchange.ts";
 import { buildInferRequest, type HttpRequestSpec } from "../load/kserve-request.ts";
-import { requireInferBlock } from "../load/workload-request.ts";
+import { inferModel, requireInferBlock } from "../load/workload-request.ts";
 import { fingerprintEnvironment, withRuntimeDescription } from "../measure/environment.ts";
 import { describeRuntime } from "../runtime/create-runtime.ts";
 import { deriveSeed } from "../measure/prng.ts";
@@ -87,7 +87,8 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
   const pinning = (await runtime.pinningPlan?.(spec.pinning.mode)) ?? planPinning(spec.pinning.mode);
   const pinError = pinSelf(pinning.loadGeneratorCpus);
   const cpuSet = pinning.podCpus ? { cpuSet: pinning.podCpus } : {};
-  const request = buildInferRequest({ model: scenario.primary.manifest.spec.model.name, ...requireInferBlock(spec.workload.request, scenario.file) }, deriveSeed(seed, "payload"));
+  const infer = requireInferBlock(spec.workload.request, scenario.file);
+  const request = buildInferRequest({ ...infer, model: inferModel(infer, scenario.primary.manifest.spec.model) }, deriveSeed(seed, "payload"));
   const results: ComparisonResults = {
     kind: COMPARISON_KIND,
     schemaVersion: COMPARISON_SCHEMA_VERSION,

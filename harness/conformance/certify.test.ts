@@ -117,6 +117,35 @@ describe("sidecar-bench certify (vitest-driven, fake checks)", () => {
     expect(processesOfRun(report.runId)).toEqual([]);
   }, 180_000);
 
+  it("--workload: benchmarks a scenario's workload (token streams) and gives what the sidecar adds per token, with CIs", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "sb-certify-workload-"));
+    const workload = join(root, "harness", "cli", "fixtures", "stream-short.yaml");
+    const finished = await certify([envoy, "--profile", "lifecycle", "--workload", workload, "--out", outDir]).done;
+    expect(finished.code, finished.stderr).toBe(0);
+    const perf = readReport(outDir).performance;
+    if (perf.status !== "measured") throw new Error(`performance not measured: ${JSON.stringify(perf)}`);
+    expect(perf.workloadFile).toBe(workload);
+    expect(perf.workload).toMatch(/^token streams \(generate_stream, Server-Sent Events\), 8 tokens per request, a token every 2 ms; open loop, constant arrivals at 20 req\/s/);
+    expect(perf.rounds).toBe(2);
+    for (const d of Object.values(perf.perToken!)) {
+      expect(d.ci95Us.low).toBeLessThanOrEqual(d.deltaUs);
+      expect(d.deltaUs).toBeLessThanOrEqual(d.ci95Us.high);
+    }
+    // Tokens 2 ms apart: the baseline's median gap between them is near that.
+    expect(perf.perToken!.itlP50.baselineUs).toBeGreaterThan(1_000);
+    expect(finished.stdout).toMatch(/\| added TTFT p50 \| [+−]?[\d.]+ (µs|ms) \[/);
+    expect(finished.stdout).toMatch(/\| added ITL p99 \| /);
+  }, 180_000);
+
+  it("--workload: a sidecar that cannot carry the workload (gRPC through Caddy) is not measured, with why, and not failed", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "sb-certify-grpc-"));
+    const caddy = join(root, "scenarios", "sidecars", "caddy.yaml");
+    const finished = await certify([caddy, "--profile", "lifecycle", "--workload", join(root, "harness", "cli", "fixtures", "grpc-short.yaml"), "--out", outDir]).done;
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(readReport(outDir).performance).toEqual({ status: "not-measured", reason: expect.stringMatching(/^not supported for the workload: gRPC through caddy\.ingress: /) });
+    expect(finished.stdout).toContain("not measured: not supported for the workload: gRPC through caddy.ingress");
+  }, 180_000);
+
   it("ends a sidecar that never gets ready with a clear verdict for every check, in bounded time", async () => {
     const outDir = mkdtempSync(join(tmpdir(), "sb-certify-never-ready-"));
     const began = Date.now();
@@ -145,6 +174,7 @@ describe("sidecar-bench certify (vitest-driven, fake checks)", () => {
       [[envoy, "--profile", "proxy,bogus"], /--profile: unknown profile "bogus"/],
       [[envoy, "--policy", join(root, "harness/conformance/fixtures/malformed-policy.yaml")], /malformed-policy\.yaml:9:5 spec\.resources\.idleMemoryMib: unknown key "idleMemoryMib" \(did you mean "idleMemoryMiB"\?\)/],
       [[envoy, "--policy", join(root, "no-such-policy.yaml")], /file not found: .*no-such-policy\.yaml/],
+      [[envoy, "--workload", join(root, "harness/cli/fixtures/malformed.yaml")], /malformed\.yaml:10:25 spec\.workload\.load\.ratePerSecond: unknown key "ratePerSecond" \(did you mean "ratePerSec"\?\)/],
     ];
     for (const [args, message] of cases) {
       const finished = await certify([...args, "--no-performance", "--out", outDir]).done;

@@ -9,6 +9,7 @@ import { median } from "../measure/statistics.ts";
 import type { MetricAnalysis } from "../measure/paired-analysis.ts";
 import { writeFileAtomic } from "../report/atomic-write.ts";
 import type { Results } from "../report/results-model.ts";
+import { describeWorkload } from "../report/markdown-writer.ts";
 import { writeReports } from "../report/write-reports.ts";
 import type { PodRuntime } from "../runtime/pod-runtime.ts";
 import {
@@ -53,8 +54,15 @@ export interface PerformanceFigures {
   status: "measured";
   /** One line: what was measured, how long, at what rate. */
   workload: string;
+  /** --workload: the scenario whose workload, sweep and trials were measured; absent for certify's default. */
+  workloadFile?: string;
   rounds: number;
+  /** Per request; a sweep's at its lightest rate. */
   addedLatency: { p50: LatencyDelta; p99: LatencyDelta };
+  /** Token-stream workloads: what the sidecar adds to the first token and to each following one. */
+  perToken?: { ttftP50: LatencyDelta; ttftP99: LatencyDelta; itlP50: LatencyDelta; itlP99: LatencyDelta };
+  /** Rate sweeps: each arm's knee (the highest rate sustained) and why the next rate was not. */
+  sweep?: { ratesPerSec: number[]; knees: Array<{ arm: string; kneeRatePerSec: number | null; saturatedAtPerSec: number | null; reason: string }> };
   sidecar: {
     container: string;
     vcpu: number;
@@ -78,9 +86,16 @@ export type PerformanceSection =
   | { status: "failed"; error: string; resultsDir: string }
   | { status: "not-measured"; reason: string };
 
+/** certify --workload: a scenario's workload, sweep and trial plan in place of certify's default benchmark. */
+export interface CertifyWorkload {
+  file: string;
+  spec: Pick<ScenarioManifestInput["spec"], "workload" | "sweep" | "trials">;
+}
+
 export interface PerformanceInput {
   sidecar: LoadedManifest<SidecarManifest>;
   primary: LoadedManifest<PrimaryManifest>;
+  workload?: CertifyWorkload;
   runtime: PodRuntime;
   runId: string;
   /** The certificate's folder; the benchmark writes into <outDir>/performance/. */
@@ -99,7 +114,7 @@ function variantName(sidecar: SidecarManifest): string {
   return sidecar.metadata.name === BASELINE_VARIANT ? "sidecar" : sidecar.metadata.name;
 }
 
-export function performanceScenario(sidecar: LoadedManifest<SidecarManifest>, primary: LoadedManifest<PrimaryManifest>): ScenarioManifestInput {
+export function performanceScenario(sidecar: LoadedManifest<SidecarManifest>, primary: LoadedManifest<PrimaryManifest>, custom?: CertifyWorkload): ScenarioManifestInput {
   const listen = sidecar.manifest.spec.proxy?.listen;
   // A proxy is measured in the request path; any other sidecar beside it (what it costs the pod).
   const entry = listen ? `${sidecar.manifest.metadata.name}.${listen}` : `${PRIMARY_CONTAINER}.${PRIMARY_HTTP_PORT}`;
@@ -127,6 +142,8 @@ export function performanceScenario(sidecar: LoadedManifest<SidecarManifest>, pr
       calibration: { aa: true },
       seed: PERFORMANCE_PLAN.seed,
       pinning: { mode: "split" },
+      // --workload: that scenario's request, load, sweep and trials; the pods stay certify's.
+      ...(custom ? { workload: custom.spec.workload, trials: custom.spec.trials, ...(custom.spec.sweep ? { sweep: custom.spec.sweep } : {}) } : {}),
     },
   };
 }
@@ -137,7 +154,7 @@ export async function measurePerformance(input: PerformanceInput): Promise<Perfo
   const scenarioFile = join(dir, "scenario.yaml");
   writeFileAtomic(
     scenarioFile,
-    `# Written by sidecar-bench certify; re-run at full length with: sidecar-bench run ${scenarioFile} --trials 20\n${stringify(performanceScenario(input.sidecar, input.primary))}`,
+    `# Written by sidecar-bench certify; re-run at full length with: sidecar-bench run ${scenarioFile} --trials 20\n${stringify(performanceScenario(input.sidecar, input.primary, input.workload))}`,
   );
   let latest: Results | null = null;
   try {
@@ -159,7 +176,7 @@ export async function measurePerformance(input: PerformanceInput): Promise<Perfo
         onTrialDone: (_r, label) => input.onLine?.(`performance: ${label}`),
       },
     });
-    return figuresOf(results, variantName(input.sidecar.manifest), input.sidecar.manifest.metadata.name);
+    return figuresOf(results, variantName(input.sidecar.manifest), input.sidecar.manifest.metadata.name, input.workload?.file);
   } catch (error) {
     const finished = latest as Results | null;
     const reason = input.signal?.aborted ? "interrupted" : (error as Error).message;
@@ -172,7 +189,10 @@ function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-export function figuresOf(results: Results, variant: string, container: string): PerformanceSection {
+export function figuresOf(results: Results, variant: string, container: string, workloadFile?: string): PerformanceSection {
+  // A sidecar that cannot carry the workload (gRPC through an HTTP/1.1 proxy) has no figures for it, and no failure either.
+  const unsupported = results.notSupported?.find((n) => n.variant === variant);
+  if (unsupported) return { status: "not-measured", reason: `not supported for the workload: ${unsupported.reason}` };
   const analysis = results.analysis;
   const measured = analysis?.variants.find((v) => v.variant === variant);
   if (!analysis || !measured) {
@@ -181,25 +201,41 @@ export function figuresOf(results: Results, variant: string, container: string):
   const cost = measured.resources.find((r) => r.container === container);
   if (!cost) return { status: "failed", error: `no resource figures of container ${container}`, resultsDir: PERFORMANCE_DIR };
   const baselineTrials = results.trials.filter((t) => !t.warmup && t.arm === BASELINE_VARIANT);
-  const delta = (metric: "p50" | "p99"): LatencyDelta => {
-    const m = measured.latency[metric]!;
-    return {
-      baselineUs: round(median(baselineTrials.map((t) => t.latencyUs[metric])), 1),
-      deltaUs: round(m.deltaMedian, 1),
-      ci95Us: { low: round(m.ci95.low, 1), high: round(m.ci95.high, 1) },
-      noiseFloorUs: round(m.noiseFloorHalfWidth, 1),
-      verdict: m.verdict,
-      pValueWilcoxon: Number(m.pValueWilcoxon.toPrecision(3)),
-    };
-  };
+  const judged = (m: MetricAnalysis, baselineUs: number): LatencyDelta => ({
+    baselineUs: round(baselineUs, 1),
+    deltaUs: round(m.deltaMedian, 1),
+    ci95Us: { low: round(m.ci95.low, 1), high: round(m.ci95.high, 1) },
+    noiseFloorUs: round(m.noiseFloorHalfWidth, 1),
+    verdict: m.verdict,
+    pValueWilcoxon: Number(m.pValueWilcoxon.toPrecision(3)),
+  });
+  const delta = (metric: "p50" | "p99"): LatencyDelta => judged(measured.latency[metric]!, median(baselineTrials.map((t) => t.latencyUs[metric])));
+  const stream = analysis.tokenStream;
+  const streamed = stream?.variants.find((v) => v.variant === variant);
+  const streamBaseline = stream?.arms.find((a) => a.arm === BASELINE_VARIANT);
+  const perToken =
+    streamed && streamBaseline
+      ? {
+          ttftP50: judged(streamed.ttft["p50"]!, streamBaseline.ttftP50Us),
+          ttftP99: judged(streamed.ttft["p99"]!, streamBaseline.ttftP99Us),
+          itlP50: judged(streamed.itl["p50"]!, streamBaseline.itlP50Us),
+          itlP99: judged(streamed.itl["p99"]!, streamBaseline.itlP99Us),
+        }
+      : undefined;
+  const sweep = results.sweep
+    ? { ratesPerSec: results.sweep.ratesPerSec, knees: results.sweep.knees.map(({ arm, kneeRatePerSec, saturatedAtPerSec, reason }) => ({ arm, kneeRatePerSec, saturatedAtPerSec, reason })) }
+    : undefined;
   const plan = results.plan;
   return {
     status: "measured",
     workload:
-      `KServe v2 JSON infer, open loop (Poisson) at ${PERFORMANCE_PLAN.ratePerSec} req/s; ${plan.rounds} paired rounds × ${(plan.trialDurationMs / 1000).toFixed(1)} s per arm ` +
+      `${describeWorkload(results)}; ${plan.rounds} paired rounds × ${(plan.trialDurationMs / 1000).toFixed(1)} s per arm ` +
       `in ${plan.slotMs} ms slots, arms ${plan.arms.join(", ")}${plan.aaArm === AA_ARM ? " (A/A noise floor)" : ""}`,
+    ...(workloadFile ? { workloadFile } : {}),
     rounds: analysis.rounds,
     addedLatency: { p50: delta("p50"), p99: delta("p99") },
+    ...(perToken ? { perToken } : {}),
+    ...(sweep ? { sweep } : {}),
     sidecar: {
       container,
       vcpu: round(cost.vcpuMedian, 4),

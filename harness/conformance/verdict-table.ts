@@ -4,6 +4,7 @@
 import { formatUs, markdownTable } from "../report/markdown-writer.ts";
 import type { ClaimReport } from "./claims.ts";
 import type { ConformanceReport } from "./conformance-report.ts";
+import type { LatencyDelta } from "./performance.ts";
 import type { VerdictRecord } from "./verdict-record.ts";
 
 const MESSAGE_WIDTH = 110;
@@ -90,16 +91,24 @@ function signedUs(us: number): string {
 
 function performanceTable(report: ConformanceReport): string | null {
   const perf = report.performance;
-  if (perf.status === "not-measured") return null;
+  if (perf.status === "not-measured") return perf.reason === "--no-performance" ? null : `### Performance\n\nnot measured: ${perf.reason}`;
   if (perf.status === "failed") return `### Performance\n\nnot measured: ${perf.error}`;
-  const latency = (["p50", "p99"] as const).map((metric) => {
-    const d = perf.addedLatency[metric];
+  const row = (label: string, d: LatencyDelta) => {
     const verdict = d.verdict === "not-distinguishable" ? `not distinguishable (floor ±${formatUs(d.noiseFloorUs)})` : d.verdict;
-    return [`added ${metric}`, `${signedUs(d.deltaUs)} [${signedUs(d.ci95Us.low)}, ${signedUs(d.ci95Us.high)}] over ${formatUs(d.baselineUs)}`, verdict];
-  });
+    return [label, `${signedUs(d.deltaUs)} [${signedUs(d.ci95Us.low)}, ${signedUs(d.ci95Us.high)}] over ${formatUs(d.baselineUs)}`, verdict];
+  };
+  const atRate = perf.sweep ? ` at ${perf.sweep.ratesPerSec[0]} req/s` : "";
+  const latency = (["p50", "p99"] as const).map((metric) => row(`added ${metric}${atRate}`, perf.addedLatency[metric]));
+  const t = perf.perToken;
+  const perToken = t
+    ? [row("added TTFT p50", t.ttftP50), row("added TTFT p99", t.ttftP99), row("added ITL p50", t.itlP50), row("added ITL p99", t.itlP99)]
+    : [];
+  const knees = (perf.sweep?.knees ?? []).map((k) => [`knee of ${k.arm}`, k.kneeRatePerSec === null ? "none" : `${k.kneeRatePerSec} req/s`, k.reason]);
   const s = perf.sidecar;
   const rows = [
     ...latency,
+    ...perToken,
+    ...knees,
     ["vCPU per 1000 req/s", s.vcpuPer1kRps.toFixed(3), `pod Δ ${perf.podVcpuPer1kRpsDelta >= 0 ? "+" : ""}${perf.podVcpuPer1kRpsDelta.toFixed(3)}`],
     ["memory avg / peak / idle", `${s.memoryAvgMiB.toFixed(1)} / ${s.memoryPeakMiB.toFixed(1)} / ${s.idleMemoryMiB.toFixed(1)} MiB`, perf.accounting],
     ["time to ready", s.timeToReadyMs === null ? "–" : formatDurationMs(s.timeToReadyMs), ""],

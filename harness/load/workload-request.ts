@@ -4,7 +4,7 @@ import { buildGenerateStreamRequest } from "./generate-request.ts";
 import { buildGrpcInferRequest } from "./grpc/grpc-infer-request.ts";
 import { buildInferRequest, type HttpRequestSpec, type PayloadSpec } from "./kserve-request.ts";
 
-type InferBlock = Omit<PayloadSpec, "model"> & { kind: "infer"; protocol?: "http" | "grpc" };
+type InferBlock = Omit<PayloadSpec, "model"> & { kind: "infer"; protocol?: "http" | "grpc"; model?: string | undefined };
 interface GenerateStreamBlock {
   kind: "generate_stream";
   model?: string;
@@ -17,7 +17,7 @@ interface GenerateStreamBlock {
 }
 export type WorkloadRequestBlock = InferBlock | GenerateStreamBlock;
 
-/** The primary manifest's spec.model: infer goes to `name`, a stream to `generator` (default `name`) unless the block names a model. */
+/** The primary manifest's spec.model: infer goes to `name`, a stream to `generator` (default `name`), unless the block names a model. */
 export interface PrimaryModel {
   name: string;
   generator?: string | undefined;
@@ -28,10 +28,16 @@ export function buildWorkloadRequest(block: WorkloadRequestBlock, primaryModel: 
     const { kind: _kind, model, ...rest } = block;
     return buildGenerateStreamRequest({ ...rest, model: model ?? primaryModel.generator ?? primaryModel.name }, seed);
   }
-  const { kind: _kind, protocol, ...payload } = block;
-  const http = buildInferRequest({ ...payload, model: primaryModel.name }, seed);
+  const { kind: _kind, protocol, model, ...payload } = block;
+  const target = inferModel({ model }, primaryModel);
+  const http = buildInferRequest({ ...payload, model: target }, seed);
   // Same seed, same tensors: the gRPC message carries the HTTP request's inputs.
-  return protocol === "grpc" ? { ...http, grpc: buildGrpcInferRequest({ ...payload, model: primaryModel.name }, seed) } : http;
+  return protocol === "grpc" ? { ...http, grpc: buildGrpcInferRequest({ ...payload, model: target }, seed) } : http;
+}
+
+/** The model a unary infer block goes to: its own, else the primary manifest's spec.model.name. */
+export function inferModel(block: { model?: string | undefined }, primaryModel: PrimaryModel): string {
+  return block.model ?? primaryModel.name;
 }
 
 /** For the tools that measure unary infer only (compare, the runtime-overhead bench): the block, or a message naming the field. */

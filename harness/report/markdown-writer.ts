@@ -205,7 +205,8 @@ export function formatBudgetMeasure(b: BudgetCheck): string {
   return b.ci95 ? `${value} [${Number(b.ci95.low.toFixed(3))}, ${Number(b.ci95.high.toFixed(3))}]` : value;
 }
 
-export function reportMarkdown(results: Results): string {
+/** The run's workload in one line: the request, the load, and the sweep's rates if any. */
+export function describeWorkload(results: Results): string {
   const spec = results.scenario.spec as { workload: { request: Record<string, unknown>; load: Record<string, unknown> } };
   const load = spec.workload.load;
   const loadText =
@@ -215,14 +216,17 @@ export function reportMarkdown(results: Results): string {
         ? `open loop sent by vegeta, constant arrivals at ${load.ratePerSec} req/s, up to ${load.maxConnections} connections per arm`
         : `closed loop, ${load.connections} connections`;
   const sweepText = results.sweep ? `; swept over ${results.sweep.ratesPerSec.join(", ")} req/s in turn (in place of ${load.ratePerSec})` : "";
-  const requestText = describeRequest(spec.workload.request);
+  return `${describeRequest(spec.workload.request)}; ${loadText}${sweepText}`;
+}
+
+export function reportMarkdown(results: Results): string {
   const sections = [
     `# sidecar-bench: ${results.scenario.name}`,
     [
       `- run: \`${results.runId}\` — **${results.status}**${results.error ? ` (${results.error})` : ""}, ${results.startedAt} → ${results.finishedAt ?? "…"}`,
       `- scenario: \`${results.scenario.file}\` (sha256 ${results.scenario.sha256.slice(0, 12)}…), seed ${results.plan.seed}`,
       ...(results.primary ? [`- primary: ${results.primary.name}${results.primary.version ? ` ${results.primary.version}` : ""} (\`${results.primary.file}\`)`] : []),
-      `- workload: ${requestText}; ${loadText}${sweepText}`,
+      `- workload: ${describeWorkload(results)}`,
       `- design: ${results.plan.rounds} rounds × arms [${results.plan.arms.join(", ")}], ` +
         (results.plan.interleaving === "slots"
           ? `the arms alternating within each round in ${results.plan.slotMs} ms slots (each arm ${(results.plan.trialDurationMs / 1000).toFixed(1)} s, ≥ ${results.plan.minRequests} requests), slot order shuffled from the seed`
@@ -249,8 +253,9 @@ function describeRequest(request: Record<string, unknown>): string {
     return `token streams (generate_stream, Server-Sent Events)${model}, ${String(request["maxTokens"])} tokens per request${interval}`;
   }
   const inputs = (request["inputs"] as Array<{ name: string; datatype: string; shape: number[] }>).map((i) => `${i.name} ${i.datatype}[${i.shape.join("×")}]`).join(", ");
-  if (request["protocol"] === "grpc") return `KServe v2 gRPC ModelInfer (raw tensors), ${inputs}`;
-  return `KServe v2 infer, ${String(request["format"])} body, ${inputs}`;
+  const model = typeof request["model"] === "string" ? ` to model ${request["model"]}` : "";
+  if (request["protocol"] === "grpc") return `KServe v2 gRPC ModelInfer (raw tensors)${model}, ${inputs}`;
+  return `KServe v2 infer${model}, ${String(request["format"])} body, ${inputs}`;
 }
 
 /** The fingerprint as label/value rows; engine and images only where the runtime has them (docker). */

@@ -61,6 +61,12 @@ const inferRequest = z
         description:
           "http = KServe v2 REST; grpc = KServe v2 gRPC (inference.GRPCInferenceService ModelInfer, tensors in raw_input_contents) to the primary's grpc port, and through each variant's entry (a proxy must route HTTP/2 there; one that cannot is reported not supported for the workload).",
       }),
+    model: nonEmptyString
+      .optional()
+      .meta({
+        description:
+          "The model to infer with (POST /v2/models/<model>/infer); default: the primary manifest's spec.model.name. Every arm's primary must serve it, e.g. identity_fp32 for a large tensor both reference primaries return unchanged.",
+      }),
     format: z.enum(PAYLOAD_FORMATS).meta({ description: "json, or binary = Triton's binary tensor extension (http; gRPC tensors are always raw bytes)." }),
     inputs: z.array(tensor, { error: expected("a non-empty list of input tensors") }).min(1),
     outputs: z.array(nonEmptyString, { error: expected("a list of output names") }).optional(),

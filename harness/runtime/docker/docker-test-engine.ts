@@ -27,7 +27,7 @@ export async function dockerTestEngine(): Promise<DockerTestEngine> {
 
 /** Builds (or finds cached) the named project image with scripts/build-images.mjs. */
 export function ensureProjectImage(
-  name: "node-sidecars" | "primary-fastapi" | "envoy" | "aux-proxy" | "caddy" | "prometheus" | "otelcol" | "rsyslog" | "node-exporter" | "consul-template",
+  name: "node-sidecars" | "primary-fastapi" | "primary-triton" | "envoy" | "aux-proxy" | "caddy" | "prometheus" | "otelcol" | "rsyslog" | "node-exporter" | "consul-template",
 ): void {
   execFileSync(process.execPath, [join(projectRoot, "scripts", "build-images.mjs"), "--only", name], { stdio: ["ignore", "ignore", "inherit"] });
 }

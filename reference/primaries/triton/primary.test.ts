@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Agent, fetch } from "undici";
 import { describe, expect, it } from "vitest";
 import { createRuntime } from "../../../harness/runtime/create-runtime.ts";
+import { dockerTestEngine, ensureProjectImage } from "../../../harness/runtime/docker/docker-test-engine.ts";
 import type { PodSpec } from "../../../harness/runtime/pod-runtime.ts";
 import { loadManifest, toContainerSpec } from "../../../harness/scenario/index.ts";
 import { nativeSuiteTest, pytestSuite, repoRoot } from "../../native-suite.ts";
@@ -32,6 +33,8 @@ function stubSharedMemory(group: number): string[] {
   return regions;
 }
 const manifestFile = path.join(here, "primary.yaml");
+const engine = await dockerTestEngine();
+if (engine.skipReason) console.warn(`the Triton primary on docker skipped: ${engine.skipReason}`);
 // Ready in about 2 s alone; far more on a loaded 2-core machine.
 const READY_TIMEOUT_MS = 60_000;
 
@@ -99,6 +102,40 @@ describe("reference primary triton", () => {
       rmSync(workDir, { recursive: true, force: true });
     },
     READY_TIMEOUT_MS + 40_000,
+  );
+
+  // The image (images/primary-triton: base + .venv-triton's packages, the model repository
+  // mounted as on local) as the docker runtime runs it: ready on its own probe, the MLP's
+  // answer the local one's, and a clean stop.
+  it.skipIf(engine.skipReason !== null)(
+    "runs from its image on the docker runtime: ready, serves the MLP as on local, stops on SIGTERM",
+    async () => {
+      ensureProjectImage("primary-triton");
+      const loaded = await loadManifest(manifestFile, "Primary");
+      const { runtime } = createRuntime({ name: "docker", workDir: mkdtempSync(path.join(tmpdir(), "sb-triton-docker-")), projectRoot: repoRoot });
+      const spec: PodSpec = { name: "triton", runId: `triton-docker-${process.pid}-${Date.now()}`, containers: [toContainerSpec("primary", "main", loaded)], terminationGracePeriodMs: 30_000 };
+      const agent = new Agent();
+      try {
+        const pod = await runtime.startPod(spec, { readyTimeoutMs: READY_TIMEOUT_MS });
+        const infer = await fetch(`${pod.url("primary", "http")}/v2/models/mlp/infer`, {
+          dispatcher: agent,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64], data: new Array(64).fill(0.1) }] }),
+        });
+        expect(infer.status).toBe(200);
+        const { outputs } = (await infer.json()) as { outputs: Array<{ shape: number[]; data: number[] }> };
+        expect(outputs[0]!.shape).toEqual([1, 10]);
+        expect(outputs[0]!.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        await agent.close();
+        const stopped = await pod.stop();
+        expect(stopped.containers, JSON.stringify(stopped)).toEqual([{ name: "primary", exitCode: 0, signal: null, killed: false }]);
+      } finally {
+        await agent.destroy();
+        await runtime.stopAll();
+      }
+    },
+    READY_TIMEOUT_MS + 240_000,
   );
 
   // ~15 s alone on 2 cores: one tritonserver and one FastAPI primary for the whole suite.
