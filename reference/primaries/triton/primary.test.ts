@@ -32,6 +32,20 @@ function stubSharedMemory(group: number): string[] {
   }
   return regions;
 }
+/** One JSON infer of the MLP: 200, ten class probabilities that sum to 1. */
+async function expectMlpAnswer(http: string, agent: Agent): Promise<void> {
+  const infer = await fetch(`${http}/v2/models/mlp/infer`, {
+    dispatcher: agent,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64], data: new Array(64).fill(0.1) }] }),
+  });
+  expect(infer.status).toBe(200);
+  const { outputs } = (await infer.json()) as { outputs: Array<{ shape: number[]; data: number[] }> };
+  expect(outputs[0]!.shape).toEqual([1, 10]);
+  expect(outputs[0]!.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+}
+
 const manifestFile = path.join(here, "primary.yaml");
 const engine = await dockerTestEngine();
 if (engine.skipReason) console.warn(`the Triton primary on docker skipped: ${engine.skipReason}`);
@@ -72,16 +86,7 @@ describe("reference primary triton", () => {
         expect(status).toMatchObject({ name: "primary", ready: true });
         const http = pod.url("primary", "http");
         expect((await fetch(`${http}/v2/models/mlp/ready`, { dispatcher: agent })).status).toBe(200);
-        const infer = await fetch(`${http}/v2/models/mlp/infer`, {
-          dispatcher: agent,
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64], data: new Array(64).fill(0.1) }] }),
-        });
-        expect(infer.status).toBe(200);
-        const { outputs } = (await infer.json()) as { outputs: Array<{ shape: number[]; data: number[] }> };
-        expect(outputs[0]!.shape).toEqual([1, 10]);
-        expect(outputs[0]!.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        await expectMlpAnswer(http, agent);
         const metrics = await (await fetch(`${pod.url("primary", "metrics")}/metrics`, { dispatcher: agent })).text();
         expect(metrics).toMatch(/^nv_inference_count\{model="mlp",version="1"\} 1$/m);
         // One stub per model, each with its shared memory; the launcher outlives them so
@@ -117,16 +122,7 @@ describe("reference primary triton", () => {
       const agent = new Agent();
       try {
         const pod = await runtime.startPod(spec, { readyTimeoutMs: READY_TIMEOUT_MS });
-        const infer = await fetch(`${pod.url("primary", "http")}/v2/models/mlp/infer`, {
-          dispatcher: agent,
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64], data: new Array(64).fill(0.1) }] }),
-        });
-        expect(infer.status).toBe(200);
-        const { outputs } = (await infer.json()) as { outputs: Array<{ shape: number[]; data: number[] }> };
-        expect(outputs[0]!.shape).toEqual([1, 10]);
-        expect(outputs[0]!.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        await expectMlpAnswer(pod.url("primary", "http"), agent);
         await agent.close();
         const stopped = await pod.stop();
         expect(stopped.containers, JSON.stringify(stopped)).toEqual([{ name: "primary", exitCode: 0, signal: null, killed: false }]);
