@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { figuresOf } from "../conformance/performance.ts";
+import { median } from "../measure/statistics.ts";
 import type { Results } from "../report/results-model.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -43,6 +45,13 @@ describe("run: workloads (end to end, local runtime)", () => {
     expect(results.analysis).toEqual(sweep.perRate[0]!.analysis);
     expect(stdout).toContain("### Rate sweep (40, 80 req/s)");
     expect(stdout).toMatch(/\| envoy \| (40|80) req\/s \|/);
+    // What certify --workload makes of the same results: the lightest rate's figures, and the knees.
+    const figures = figuresOf(results, "envoy", "envoy");
+    if (figures.status !== "measured") throw new Error(JSON.stringify(figures));
+    const lightestBaseline = measured.filter((t) => t.arm === "baseline" && t.load.targetRatePerSec === 40).map((t) => t.latencyUs.p50);
+    expect(figures.addedLatency.p50.baselineUs).toBeCloseTo(median(lightestBaseline), 0);
+    expect(figures.addedLatency.p50.deltaUs).toBeCloseTo(results.analysis!.variants[0]!.latency["p50"]!.deltaMedian, 0);
+    expect(figures.sweep).toEqual({ ratesPerSec: [40, 80], knees: sweep.knees.map(({ arm, kneeRatePerSec, saturatedAtPerSec, reason }) => ({ arm, kneeRatePerSec, saturatedAtPerSec, reason })) });
   }, 300_000);
 
   it("sends KServe v2 gRPC to the primary's grpc port and through Envoy, and leaves out a proxy that cannot carry it as not supported", () => {

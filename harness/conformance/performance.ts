@@ -200,7 +200,9 @@ export function figuresOf(results: Results, variant: string, container: string, 
   }
   const cost = measured.resources.find((r) => r.container === container);
   if (!cost) return { status: "failed", error: `no resource figures of container ${container}`, resultsDir: PERFORMANCE_DIR };
-  const baselineTrials = results.trials.filter((t) => !t.warmup && t.arm === BASELINE_VARIANT);
+  // A sweep's analysis is its lightest rate's: the baseline figure must be that rate's too.
+  const lightestRatePerSec = results.sweep?.ratesPerSec[0];
+  const baselineTrials = results.trials.filter((t) => !t.warmup && t.arm === BASELINE_VARIANT && (lightestRatePerSec === undefined || t.load.targetRatePerSec === lightestRatePerSec));
   const judged = (m: MetricAnalysis, baselineUs: number): LatencyDelta => ({
     baselineUs: round(baselineUs, 1),
     deltaUs: round(m.deltaMedian, 1),
