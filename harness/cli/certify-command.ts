@@ -69,8 +69,11 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
   });
   const { sidecar, selection } = prepared;
   if (selection.tests.length === 0) {
+    const byPrimary = selection.notApplicable.filter((n) => n.cause === "primary");
+    if (byPrimary.length > 0) throw new UsageError(`${relative(process.cwd(), sidecar.file)}: no conformance test of ${selection.profiles.join(", ")} can run: ${byPrimary[0]!.reason} (${byPrimary.map((n) => n.id).join(", ")})`);
     throw new UsageError(`${relative(process.cwd(), sidecar.file)}: no conformance test applies to the profiles ${selection.profilesWithoutTests.join(", ")}`);
   }
+  if (input.workload !== undefined && !input.performance) throw new UsageError("--workload names the benchmark's workload; it cannot go with --no-performance");
 
   const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot: input.projectRoot, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
   const say = (line: string) => process.stderr.write(`${line}\n`);

@@ -1,6 +1,6 @@
 // The workloads beyond one unary rate, end to end through the real command line on the
 // local runtime: a rate sweep, gRPC (and a proxy that cannot carry it), and a large tensor
-// on the Triton primary (--primary). Token streams: open-loop-stream and token-stream-primary tests.
+// on the Triton primary (--primary), token streams, and a request for a model the primary lacks.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,7 +51,8 @@ describe("run: workloads (end to end, local runtime)", () => {
     const lightestBaseline = measured.filter((t) => t.arm === "baseline" && t.load.targetRatePerSec === 40).map((t) => t.latencyUs.p50);
     expect(figures.addedLatency.p50.baselineUs).toBeCloseTo(median(lightestBaseline), 0);
     expect(figures.addedLatency.p50.deltaUs).toBeCloseTo(results.analysis!.variants[0]!.latency["p50"]!.deltaMedian, 0);
-    expect(figures.sweep).toEqual({ ratesPerSec: [40, 80], knees: sweep.knees.map(({ arm, kneeRatePerSec, saturatedAtPerSec, reason }) => ({ arm, kneeRatePerSec, saturatedAtPerSec, reason })) });
+    expect(figures.sweep!.ratesPerSec).toEqual([40, 80]);
+    expect(figures.sweep!.knees.map((k) => k.arm)).toEqual(["baseline", "envoy"]);
   }, 300_000);
 
   it("sends KServe v2 gRPC to the primary's grpc port and through Envoy, and leaves out a proxy that cannot carry it as not supported", () => {
@@ -92,6 +93,19 @@ describe("run: workloads (end to end, local runtime)", () => {
     expect(stdout).toContain("### Token stream");
     expect(stdout).toContain("#### Added per token");
   }, 300_000);
+
+  it("stops at once, naming the field, when the primary does not serve the request's model", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "sb-workload-")), "out");
+    const began = Date.now();
+    const child = spawnSync(process.execPath, [join(root, "bin", "sidecar-bench.js"), "run", join(fixtures, "wrong-model.yaml"), "--out", out], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    expect(child.status, child.stderr).toBe(1);
+    expect(child.stderr).toMatch(/wrong-model\.yaml: spec\.workload\.request: the primary fastapi-kserve answers POST \/v2\/models\/no_such_model\/infer with 404/);
+    expect(child.stderr).not.toMatch(/\n\s+at /);
+    // No round ran: the rounds alone would take 2 × 3 arms × 1 s.
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Results;
+    expect(results.trials).toEqual([]);
+    expect(Date.now() - began).toBeLessThan(60_000);
+  }, 120_000);
 
   it("runs a scenario on the Triton primary with --primary triton (a 588 KiB tensor to its identity model), and the report names both", () => {
     const { code, stdout, results, report } = run([join(fixtures, "large-tensor-short.yaml"), "--primary", "triton"]);

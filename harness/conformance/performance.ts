@@ -225,14 +225,18 @@ export function figuresOf(results: Results, variant: string, container: string, 
         }
       : undefined;
   const sweep = results.sweep
-    ? { ratesPerSec: results.sweep.ratesPerSec, knees: results.sweep.knees.map(({ arm, kneeRatePerSec, saturatedAtPerSec, reason }) => ({ arm, kneeRatePerSec, saturatedAtPerSec, reason })) }
+    ? {
+        ratesPerSec: results.sweep.ratesPerSec,
+        // The A/A twin's knee is the baseline's again: the certificate lists the two pods only.
+        knees: results.sweep.knees.filter((k) => k.arm !== AA_ARM).map(({ arm, kneeRatePerSec, saturatedAtPerSec, reason }) => ({ arm, kneeRatePerSec, saturatedAtPerSec, reason })),
+      }
     : undefined;
   const plan = results.plan;
   return {
     status: "measured",
     workload:
       `${describeWorkload(results)}; ${plan.rounds} paired rounds × ${(plan.trialDurationMs / 1000).toFixed(1)} s per arm ` +
-      `in ${plan.slotMs} ms slots, arms ${plan.arms.join(", ")}${plan.aaArm === AA_ARM ? " (A/A noise floor)" : ""}`,
+      `${plan.interleaving === "slots" ? `in ${plan.slotMs} ms slots` : "one trial per arm per round"}, arms ${plan.arms.join(", ")}${plan.aaArm === AA_ARM ? " (A/A noise floor)" : ""}`,
     ...(workloadFile ? { workloadFile } : {}),
     rounds: analysis.rounds,
     addedLatency: { p50: delta("p50"), p99: delta("p99") },

@@ -73,6 +73,16 @@ describe("selectTests", () => {
     expect(withIt.notApplicable).toEqual([]);
   });
 
+  it("keeps a profile whose every check the primary cannot serve, as that profile's, not as one without tests", () => {
+    const emits: ConformanceTest = { ...check("telemetry.d"), primaryServes: ["role-emitters"] };
+    const triton = { metadata: { name: "triton" }, spec: { serves: ["identity-models"] } } as unknown as PrimaryManifest;
+    const selection = selectTests({ registry: [check("lifecycle.a"), emits], sidecar: sidecar(["telemetry"]), primary: triton, requested: ["telemetry"] });
+    expect(selection.tests).toEqual([]);
+    expect(selection.profiles).toEqual(["telemetry"]);
+    expect(selection.profilesWithoutTests).toEqual([]);
+    expect(selection.notApplicable.map((n) => [n.id, n.cause])).toEqual([["telemetry.d", "primary"]]);
+  });
+
   it("lists applicable profiles that have no tests yet instead of certifying them vacuously", () => {
     const selection = selectTests({ registry, sidecar: sidecar(["logs"]) });
     expect(selection.profiles).toEqual(["lifecycle", "resources"]);

@@ -54,7 +54,10 @@ export function selectTests(input: SelectionInput): Selection {
     else if (primaryReason !== undefined) notApplicable.push({ id: t.id, level: t.level, reason: primaryReason, cause: "primary" });
     return sidecarReason === undefined && primaryReason === undefined;
   });
-  const covered = new Set(tests.map((t) => t.profile));
+  // A profile whose checks the primary cannot serve is still the profile's to report (partial,
+  // naming them), not a profile the suite has no tests for.
+  const uncheckedByPrimary = new Set(notApplicable.filter((n) => n.cause === "primary").map((n) => registry.find((t) => t.id === n.id)!.profile));
+  const covered = new Set([...tests.map((t) => t.profile), ...uncheckedByPrimary]);
   return {
     profiles: applicable.filter((p) => chosen.has(p) && covered.has(p)),
     profilesWithoutTests: applicable.filter((p) => chosen.has(p) && !covered.has(p)),

@@ -13,7 +13,10 @@ import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type PlannedStep, type PodRecord,
 import { describeRuntime } from "../runtime/create-runtime.ts";
 import { describeDroppedOutput } from "../runtime/logs/dropped-output.ts";
 import type { PodRuntime, StartedPod } from "../runtime/pod-runtime.ts";
+import { Agent } from "undici";
 import { GrpcInferClient } from "../load/grpc/grpc-infer-client.ts";
+import { exchange } from "../load/http-exchange.ts";
+import type { HttpRequestSpec } from "../load/kserve-request.ts";
 import type { GrpcInferRequestSpec } from "../load/grpc/grpc-infer-request.ts";
 import { BASELINE_VARIANT, PRIMARY_CONTAINER, PRIMARY_HTTP_PORT, toPodSpec, type LoadModel, type ResolvedScenario, type ResolvedVariant } from "../scenario/index.ts";
 import { analyzeResults, type SidecarBudgets } from "./analyze-results.ts";
@@ -190,6 +193,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
     results.environment = described.fingerprint;
     if (described.error) results.warnings.push(described.error);
     hooks.persist(results);
+    if (!request.grpc && !signal?.aborted) {
+      // One request to the bare primary first: a model it does not serve or a tensor it
+      // refuses would otherwise spend the whole run on errors.
+      const problem = await probeHttp(pods.get(scenario.baseline.name)!.url(scenario.baseline.entry.container, scenario.baseline.entry.port), request, signal);
+      if (problem !== null) throw new Error(`${scenario.file}: spec.workload.request: the primary ${scenario.primary.manifest.metadata.name} ${problem}`);
+    }
     if (request.grpc && !signal?.aborted) {
       // A variant whose entry cannot carry gRPC (a proxy that speaks HTTP/1.1 only) is not
       // supported for this workload: left out with why, not failed; the baseline must answer.
@@ -362,6 +371,22 @@ function refuseGrpcWhereItCannotRun(scenario: ResolvedScenario, runtimeName: str
   if (loadMode === "vegeta") throw new UsageError(`${field}: vegeta sends HTTP/1.1 only; use load mode open`);
   if (loadMode !== "open") throw new UsageError(`${field}: gRPC load runs as an open loop; use load mode open`);
   if (runtimeName === "kubernetes") throw new UsageError(`${field}: gRPC load runs on the local and docker runtimes (the in-cluster generator sends HTTP)`);
+}
+
+/**
+ * The workload's request once to the bare primary: what is wrong when it answers 4xx (the
+ * request names a model it lacks, or tensors it refuses); null otherwise. A transport error
+ * or a 5xx is left to the run, which counts and reports such errors.
+ */
+async function probeHttp(url: string, request: HttpRequestSpec, signal: AbortSignal | undefined): Promise<string | null> {
+  const agent = new Agent();
+  try {
+    const answer = await exchange(url, { method: request.method, path: request.path, headers: request.headers, body: request.body }, { dispatcher: agent, signal: signal ?? new AbortController().signal, timeoutMs: 10_000 });
+    if (!answer.ok || answer.status < 400 || answer.status >= 500) return null;
+    return `answers ${request.method} ${request.path} with ${answer.status}: ${answer.body.toString("utf8").slice(0, 200)}`;
+  } finally {
+    await agent.destroy();
+  }
 }
 
 /** Three ModelInfer calls through `url`: null when one is answered OK, else what went wrong. */
