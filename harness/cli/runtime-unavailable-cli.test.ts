@@ -21,11 +21,12 @@ const commands: Array<[string, string[]]> = [
 describe.each(commands)("sidecar-bench %s --runtime docker without an engine", (_name, args) => {
   const out = join(mkdtempSync(join(tmpdir(), "sb-no-engine-")), "report");
   const command = withoutDockerEngine([bin, ...args, "--out", out]);
-  it.skipIf(typeof command === "string")("exits 1 within 5 s with one line naming how to start an engine", async () => {
+  it.skipIf(typeof command === "string")("exits 1 within 10 s with one line naming how to start an engine", async () => {
     const { file, args: argv, env } = command as Exclude<typeof command, string>;
     const result = await runToEnd(file, argv, { cwd: root, env, timeoutMs: 20_000 });
     expect(result.timedOut).toBe(false);
-    expect(result.elapsedMs).toBeLessThan(5_000);
+    // About 3 s alone; 5 s was once exceeded on a loaded 2-core CI machine. The bound is that it ends, well before the 20 s kill.
+    expect(result.elapsedMs).toBeLessThan(10_000);
     expect(result.code).toBe(1);
     const lines = result.stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
