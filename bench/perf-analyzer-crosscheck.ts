@@ -14,7 +14,6 @@
 //        [--rate 200] [--rounds 5] [--duration-ms 5000] [--seed 1]
 //
 // Needs the Triton primary's environment and perf_analyzer (node scripts/setup.mjs).
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -32,6 +31,7 @@ import { markdownTable } from "../harness/report/markdown-writer.ts";
 import { createRuntime } from "../harness/runtime/create-runtime.ts";
 import type { StartedPod } from "../harness/runtime/pod-runtime.ts";
 import { findVariant, loadScenario, toPodSpec } from "../harness/scenario/index.ts";
+import { lastLines, runBoundedChild } from "./bounded-child.ts";
 import { addedByTool, agreement, figures, type Measured } from "./perf-analyzer-agreement.ts";
 import { parsePerfAnalyzerCsv, type PerfAnalyzerRow } from "./perf-analyzer-csv.ts";
 
@@ -91,23 +91,15 @@ async function runPerfAnalyzer(input: { hostPort: string; model: string; shape: 
   const command = input.cpus ? "taskset" : PERF_ANALYZER;
   const argv = input.cpus ? ["-c", input.cpus, PERF_ANALYZER, ...args] : args;
   try {
-    const output = await new Promise<string>((resolvePromise, reject) => {
-      const child = spawn(command, argv, { env: { ...process.env, LD_LIBRARY_PATH: join(dirname(PERF_ANALYZER), "lib") }, stdio: ["ignore", "pipe", "pipe"] });
-      let text = "";
-      child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
-      const kill = () => child.kill("SIGKILL");
-      const timer = setTimeout(kill, input.durationMs + PERF_ANALYZER_SLACK_MS);
-      input.signal.addEventListener("abort", kill, { once: true });
-      child.on("error", reject);
-      child.on("close", (code, signal) => {
-        clearTimeout(timer);
-        input.signal.removeEventListener("abort", kill);
-        if (code === 0) resolvePromise(text);
-        else reject(new Error(`perf_analyzer ${signal ? `killed by ${signal}` : `exited ${code}`}: ${text.trim().split("\n").slice(-5).join(" | ")}`));
-      });
+    const { stdout, stderr } = await runBoundedChild({
+      name: "perf_analyzer",
+      command,
+      args: argv,
+      env: { ...process.env, LD_LIBRARY_PATH: join(dirname(PERF_ANALYZER), "lib") },
+      timeoutMs: input.durationMs + PERF_ANALYZER_SLACK_MS,
+      signal: input.signal,
     });
-    if (!existsSync(csv)) throw new Error(`perf_analyzer wrote no report: ${output.trim().split("\n").slice(-5).join(" | ")}`);
+    if (!existsSync(csv)) throw new Error(`perf_analyzer wrote no report: ${lastLines(`${stdout}\n${stderr}`)}`);
     return parsePerfAnalyzerCsv(readFileSync(csv, "utf8"), csv);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -202,7 +194,7 @@ function crosscheckTable(measured: Measured[], args: Args, primary: { name: stri
       if (theirs.length === 0 || ours.length === 0) return [target, metric, "–", "–", "–", "–", "not measured"];
       const a = agreement(theirs, ours);
       const scheduled = median(figures(measured, target, "sidecar-bench", metric === "p50" ? (m) => m.latencyP50Us! : (m) => m.latencyP99Us!));
-      return [target, metric, ms(a.theirsUs), ms(a.oursUs), pct(a.differenceFraction), ms(a.spreadUs), a.agree ? "agree within noise" : "differ", ms(scheduled)];
+      return [target, metric, ms(a.theirsUs), ms(a.oursUs), pct(a.differenceFraction), ms(a.spreadUs), theirs.length < 2 || ours.length < 2 ? "no verdict: one round has no spread" : a.agree ? "agree within noise" : "differ", ms(scheduled)];
     }),
   );
   const rates = targets.map((target) => `${target} ${median(figures(measured, target, "perf_analyzer", (m) => m.ratePerSec)).toFixed(1)} / ${median(figures(measured, target, "sidecar-bench", (m) => m.ratePerSec)).toFixed(1)}`);

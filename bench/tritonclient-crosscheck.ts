@@ -9,7 +9,6 @@
 // Exit 0 when nothing differs, every direct answer is right and every HTTP request through a
 // proxy is answered; 1 otherwise. gRPC through a proxy that cannot carry it (Caddy as
 // configured here) is "no answer", shown, not failed.
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -20,6 +19,7 @@ import { createRuntime } from "../harness/runtime/create-runtime.ts";
 import type { StartedPod } from "../harness/runtime/pod-runtime.ts";
 import { loadScenario, PRIMARY_CONTAINER, toPodSpec } from "../harness/scenario/index.ts";
 import { NAMED_PRIMARIES, PRIMARY_NAMES, type PrimaryName } from "../harness/scenario/named-primaries.ts";
+import { runBoundedChild } from "./bounded-child.ts";
 import { describe, identityProblem, judge, type OutputRow } from "./output-agreement.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -57,25 +57,13 @@ export async function collectOutputs(options: { scenarioFile: string; primaries:
 }
 
 async function askTritonclient(targets: Target[], signal?: AbortSignal): Promise<OutputRow[]> {
-  const python = join(root, ".venv", "bin", "python");
-  const script = join(root, "bench", "tritonclient_outputs.py");
-  const output = await new Promise<string>((resolvePromise, reject) => {
-    const child = spawn(python, [script], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const kill = () => child.kill("SIGKILL");
-    const timer = setTimeout(kill, CLIENT_TIMEOUT_MS);
-    signal?.addEventListener("abort", kill, { once: true });
-    child.on("error", reject);
-    child.on("close", (code, how) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", kill);
-      if (code === 0) resolvePromise(stdout);
-      else reject(new Error(`bench/tritonclient_outputs.py ${how ? `killed by ${how}` : `exited ${code}`}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`));
-    });
-    child.stdin.end(JSON.stringify({ targets }));
+  const { stdout: output } = await runBoundedChild({
+    name: "bench/tritonclient_outputs.py",
+    command: join(root, ".venv", "bin", "python"),
+    args: [join(root, "bench", "tritonclient_outputs.py")],
+    stdin: JSON.stringify({ targets }),
+    timeoutMs: CLIENT_TIMEOUT_MS,
+    ...(signal ? { signal } : {}),
   });
   return output
     .split("\n")
