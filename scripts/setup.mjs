@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureActionlint } from "./actionlint-setup.mjs";
 import { ensureDebianPackages } from "./debian-packages.mjs";
 import { ensureDockerForTests } from "./docker-setup.mjs";
 import { ensurePerfAnalyzer } from "./perf-analyzer-setup.mjs";
@@ -245,6 +246,8 @@ try {
   ensurePerfAnalyzer(root, say);
   // After the Go builds: the aux-proxy, caddy, otelcol and consul-template images hold their binaries.
   if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureDockerForTests({ root, say });
+  // npm test lints the GitHub Actions example (examples/github-actions/) with actionlint and shellcheck.
+  if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureActionlint({ root, say });
   // After the images: the cluster imports them.
   await finishKubernetesSetup({ root, say, build: kubernetesBuild });
 } catch (error) {
