@@ -1,32 +1,64 @@
-// `sidecar-bench report <results.json>`: re-renders the report files from a run's
-// results, e.g. after an interrupted run or with a newer version of the writers.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+// `sidecar-bench report <file>`: re-renders the report files from what a command recorded —
+// a run's results.json (trials.csv, summary.csv, report.md, report.html), a certificate's
+// conformance.json (conformance.yaml, report.html) or a comparison's results.json
+// (comparison.md, comparison.csv, report.html, overhead/) — dispatched on its `kind`, e.g.
+// after an interrupted run or with a newer version of the writers.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { COMPARISON_KIND, COMPARISON_SCHEMA_VERSION, type ComparisonResults } from "../compare/comparison-model.ts";
+import { writeComparisonReports } from "../compare/comparison-writers.ts";
+import { CONFORMANCE_REPORT_KIND, type ConformanceReport } from "../conformance/conformance-report.ts";
+import { conformanceYaml } from "../conformance/conformance-writers.ts";
+import { writeFileAtomic } from "../report/atomic-write.ts";
+import { certifyReportHtml } from "../report/html/certify-report.ts";
 import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
 import { UsageError } from "./usage-error.ts";
 
-export function readResults(file: string): Results {
-  if (!existsSync(file)) throw new UsageError(`${file}: no such file; pass the results.json of a run (reports/<run-id>/results.json)`);
-  let parsed: unknown;
+const KINDS = [RESULTS_KIND, CONFORMANCE_REPORT_KIND, COMPARISON_KIND];
+
+function readRecord(file: string): { kind?: unknown; schemaVersion?: unknown } {
+  if (!existsSync(file)) {
+    throw new UsageError(`${file}: no such file; pass the results.json of a run (reports/<run-id>/results.json), a conformance.json of certify, or the results.json of compare`);
+  }
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    return JSON.parse(readFileSync(file, "utf8")) as { kind?: unknown };
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  const record = parsed as Partial<Results>;
-  if (record.kind !== RESULTS_KIND) throw new UsageError(`${file}: kind: expected "${RESULTS_KIND}", found ${JSON.stringify(record.kind)}`);
-  if (record.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-    throw new UsageError(`${file}: schemaVersion: expected ${RESULTS_SCHEMA_VERSION}, found ${JSON.stringify(record.schemaVersion)}; re-run with this version`);
-  }
-  return parsed as Results;
+}
+
+function checkVersion(file: string, found: unknown, expected: number): void {
+  if (found !== expected) throw new UsageError(`${file}: schemaVersion: expected ${expected}, found ${JSON.stringify(found)}; re-run with this version`);
 }
 
 export function reportCommand(file: string, out?: string): number {
-  const results = readResults(resolve(file));
-  const outDir = resolve(out ?? dirname(resolve(file)));
-  for (const written of writeReports(results, outDir, { skipResultsJson: outDir === dirname(resolve(file)) })) {
-    process.stdout.write(`${written}\n`);
+  const input = resolve(file);
+  const record = readRecord(input);
+  const outDir = resolve(out ?? dirname(input));
+  const inPlace = outDir === dirname(input);
+  mkdirSync(outDir, { recursive: true });
+  let written: string[];
+  if (record.kind === RESULTS_KIND) {
+    checkVersion(input, record.schemaVersion, RESULTS_SCHEMA_VERSION);
+    written = writeReports(record as Results, outDir, { skipResultsJson: inPlace, html: "always" });
+  } else if (record.kind === COMPARISON_KIND) {
+    checkVersion(input, record.schemaVersion, COMPARISON_SCHEMA_VERSION);
+    written = writeComparisonReports(record as ComparisonResults, outDir, { skipResultsJson: inPlace, html: "always" });
+  } else if (record.kind === CONFORMANCE_REPORT_KIND) {
+    // conformance.json stays as certify wrote it (its secret scan vouched for it); the views are re-rendered.
+    const report = record as ConformanceReport;
+    written = [];
+    const write = (name: string, content: string) => {
+      writeFileAtomic(join(outDir, name), content);
+      written.push(join(outDir, name));
+    };
+    write("conformance.yaml", conformanceYaml(report));
+    if (!inPlace) write("conformance.json", `${JSON.stringify(report, null, 2)}\n`);
+    write("report.html", certifyReportHtml(report));
+  } else {
+    throw new UsageError(`${input}: kind: expected one of ${KINDS.map((k) => JSON.stringify(k)).join(", ")}, found ${JSON.stringify(record.kind)}`);
   }
+  for (const path of written) process.stdout.write(`${path}\n`);
   return 0;
 }

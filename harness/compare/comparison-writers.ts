@@ -1,15 +1,17 @@
 // The compare report folder: results.json (everything), comparison.md (the table with
 // claim, measured value and verdict per cell, then a paragraph of method per row),
-// comparison.csv (one row per cell), and overhead/ (the benchmark's own reports).
+// comparison.csv (one row per cell), report.html (the table with each cell's evidence
+// folded, and the overhead charts) once the run has ended, and overhead/ (the benchmark's own reports).
 import { stringify } from "csv-stringify/sync";
 import { join } from "node:path";
 import { writeFileAtomic } from "../report/atomic-write.ts";
+import { compareReportHtml } from "../report/html/compare-report.ts";
 import { environmentRows, markdownTable } from "../report/markdown-writer.ts";
 import { writeReports } from "../report/write-reports.ts";
 import { COLUMNS, COLUMN_LABELS, ROWS, ROW_LABELS, type RowId } from "./claims.ts";
 import type { Cell, CellVerdict, ComparisonResults } from "./comparison-model.ts";
 
-export const COMPARISON_FILES = ["results.json", "comparison.md", "comparison.csv"] as const;
+export const COMPARISON_FILES = ["results.json", "comparison.md", "comparison.csv", "report.html"] as const;
 
 const VERDICT_MARK: Record<CellVerdict, string> = { holds: "✅ holds", refuted: "❌ refuted", "not-distinguishable": "❔ not distinguishable" };
 
@@ -143,15 +145,17 @@ export function comparisonCsv(results: ComparisonResults): string {
   );
 }
 
-export function writeComparisonReports(results: ComparisonResults, outDir: string): string[] {
+/** report.html is written once the run has ended (`report` re-renders it from any results.json), not at every persist. */
+export function writeComparisonReports(results: ComparisonResults, outDir: string, options: { skipResultsJson?: boolean; html?: "when-ended" | "always" } = {}): string[] {
   const written: string[] = [];
   const write = (name: string, content: string) => {
     writeFileAtomic(join(outDir, name), content);
     written.push(join(outDir, name));
   };
-  write("results.json", `${JSON.stringify(results, null, 2)}\n`);
+  if (!options.skipResultsJson) write("results.json", `${JSON.stringify(results, null, 2)}\n`);
   write("comparison.md", comparisonMarkdown(results));
   write("comparison.csv", comparisonCsv(results));
-  if (results.overhead) written.push(...writeReports(results.overhead, join(outDir, "overhead")));
+  if (results.status !== "running" || options.html === "always") write("report.html", compareReportHtml(results));
+  if (results.overhead) written.push(...writeReports(results.overhead, join(outDir, "overhead"), options.html ? { html: options.html } : {}));
   return written;
 }
