@@ -17,6 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureActionlint } from "./actionlint-setup.mjs";
+import { ensureCliBuild } from "./build-cli.mjs";
 import { ensureDebianPackages } from "./debian-packages.mjs";
 import { ensureDockerForTests } from "./docker-setup.mjs";
 import { ensurePerfAnalyzer } from "./perf-analyzer-setup.mjs";
@@ -232,6 +233,8 @@ function ensureVegeta() {
 
 try {
   ensureNodeModules();
+  // After node_modules (esbuild): the bin starts dist/ instead of compiling the sources at every start.
+  await ensureCliBuild({ say });
   // The longest step (the cluster's Go build) runs beside the rest.
   const kubernetesBuild = process.argv.includes("--kubernetes") ? startKubernetesBuild({ root, say }) : null;
   ensurePythonEnvironment();

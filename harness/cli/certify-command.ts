@@ -55,7 +55,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     primaryFile: input.primary === undefined ? resolve(input.projectRoot, PRIMARY_MANIFEST) : chosenPrimaryFile(input.primary, input.projectRoot),
     registryModule: resolve(input.registryModule ?? join(input.projectRoot, DEFAULT_REGISTRY)),
     policyFile: input.policyFile === undefined ? null : resolve(input.policyFile),
-    outDir: resolve(input.out ?? join(input.projectRoot, "reports", runId)),
+    outDir: resolve(input.out ?? join(process.cwd(), "reports", runId)),
     profiles: asUsage(() => parseProfileList(input.profiles)),
     runId,
     runtime: input.runtime,

@@ -36,7 +36,7 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
   if (unavailable) throw new UsageError(`${where}: ${input.runtime ? "--runtime" : "spec.runtime"}: ${unavailable}`);
   if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
   const runId = newRunId();
-  const outDir = resolve(input.out ?? join(input.projectRoot, "reports", `compare-${runId}`));
+  const outDir = resolve(input.out ?? join(process.cwd(), "reports", `compare-${runId}`));
   const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot, ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}) });
   const progress = createProgress();
   const interrupt = onInterrupt((line) => progress.log(line), "stopping after cleaning up (pods are stopped, finished measurements are kept)");

@@ -50,7 +50,8 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   }
   if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
   const runId = newRunId();
-  const outDir = resolve(input.out ?? join(input.projectRoot, "reports", runId));
+  // Reports go where the user is, not into the tool (which may be under node_modules).
+  const outDir = resolve(input.out ?? join(process.cwd(), "reports", runId));
   const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot, ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}) });
   const progress = createProgress();
   const interrupt = onInterrupt((line) => progress.log(line), "stopping after cleaning up (pods are stopped, finished trials are kept)");

@@ -3,7 +3,7 @@
 // turn verdicts into the report.
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
+import { importMaybeTypeScript } from "../typescript-import.ts";
 import { fingerprintEnvironment, withRuntimeDescription, type EnvironmentFingerprint } from "../measure/environment.ts";
 import { describeRuntime } from "../runtime/create-runtime.ts";
 import type { PodRuntime } from "../runtime/pod-runtime.ts";
@@ -28,7 +28,7 @@ export interface PreparedCertification {
 
 /** The registry is a module exporting CONFORMANCE_TESTS; loaded by path so tests can substitute fakes. */
 export async function loadRegistry(modulePath: string): Promise<ConformanceTest[]> {
-  const module = (await import(pathToFileURL(modulePath).href)) as { CONFORMANCE_TESTS?: unknown };
+  const module = (await importMaybeTypeScript(modulePath)) as { CONFORMANCE_TESTS?: unknown };
   if (!Array.isArray(module.CONFORMANCE_TESTS)) throw new Error(`${modulePath}: expected an exported array CONFORMANCE_TESTS`);
   return module.CONFORMANCE_TESTS as ConformanceTest[];
 }

@@ -9,7 +9,9 @@ import { KubernetesRuntime, type KubernetesDescription } from "./kubernetes/kube
 import { clusterLayout } from "../cluster/cluster-layout.ts";
 import { containerLogMaxBytes } from "./logs/log-limits.ts";
 
-export const AVAILABLE_RUNTIMES = ["local", "docker", "kubernetes"] as const;
+import { AVAILABLE_RUNTIMES, type PodAccessMode } from "./runtime-names.ts";
+
+export { AVAILABLE_RUNTIMES };
 
 /** The kubernetes runtime's options (CLI flags, or the certify worker's environment). */
 export interface KubernetesRequest {
@@ -18,7 +20,7 @@ export interface KubernetesRequest {
   context?: string;
   /** Objects in this namespace instead of one namespace per run. */
   namespace?: string;
-  podAccess?: "auto" | "pod-ip" | "port-forward";
+  podAccess?: PodAccessMode;
   /** State folder of the project's own cluster (`cluster up`), if not the default. */
   clusterDir?: string;
 }

@@ -14,8 +14,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../project-root.ts";
 import type { ContainerSpec, PodSpec } from "../runtime/pod-runtime.ts";
 import { BACKEND_CONTAINER, METRICS_BACKEND_CONTAINER, PRIMARY_CONTAINER, ROLE_VOLUMES, type SidecarManifest } from "./sidecar-schema.ts";
 
@@ -31,7 +31,6 @@ export const SECRET_FILE = "api-key";
 export const ACCESS_LOG_FILE = "access.log";
 export const METRICS_TEXTFILE = "primary.prom";
 
-const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BACKEND_DIR = join(PROJECT_ROOT, "reference", "backends", "role-backend");
 /** The docker and kubernetes runtimes run the backend in the primary's Python image (its source tree is mounted). */
 export const BACKEND_IMAGE = "sidecar-bench/primary-fastapi:latest";

@@ -1,11 +1,12 @@
 // Triton's KServe v2 gRPC service (inference.GRPCInferenceService) from the protos vendored in
 // ./protos (written from tritonclient's own descriptors: protos/generate_protos.py), loaded
 // once per process: the serializers and method paths the client sends with.
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { loadSync, type MethodDefinition, type Options } from "@grpc/proto-loader";
+import { PROJECT_ROOT } from "../../project-root.ts";
 
-export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), "protos");
+// From the project root, not this file, so that it resolves from the dist/ bundle too.
+export const PROTO_DIR = join(PROJECT_ROOT, "harness", "load", "grpc", "protos");
 export const SERVICE_NAME = "inference.GRPCInferenceService";
 
 /**

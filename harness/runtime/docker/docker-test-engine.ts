@@ -3,11 +3,11 @@
 // it, so a missing engine fails there instead of passing silently. The images the
 // tests use are built (or found cached) once per test file.
 import { execFileSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../project-root.ts";
 import { connectDockerEngine } from "./docker-engine.ts";
 
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const projectRoot = PROJECT_ROOT;
 
 export interface DockerTestEngine {
   /** Why the tests skip, or null when they run. */

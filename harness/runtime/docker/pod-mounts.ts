@@ -8,7 +8,7 @@
 // .git, else the manifest's folder alone.
 import { existsSync } from "node:fs";
 import { dirname, join, relative, isAbsolute, parse } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../../project-root.ts";
 
 export interface BindMount {
   source: string;
@@ -16,7 +16,7 @@ export interface BindMount {
   mode: "ro" | "rw";
 }
 
-const HARNESS_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const HARNESS_ROOT = PROJECT_ROOT;
 const ROOT_MARKERS = ["package.json", ".git"];
 
 function inside(dir: string, root: string): boolean {

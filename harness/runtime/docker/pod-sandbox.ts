@@ -5,14 +5,15 @@
 // the pod's namespace, which is why this one container gets CAP_NET_ADMIN). It starts
 // first and is removed last.
 import type Dockerode from "dockerode";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../project-root.ts";
 import { Wait } from "testcontainers";
 import { PAUSE_IMAGE } from "./docker-images.ts";
 import { PodContainer } from "./pod-container.ts";
 import { type PortPublishing, portPublishingOf } from "./port-publishing.ts";
 
-const PAUSE_SOURCE = join(dirname(fileURLToPath(import.meta.url)), "pod-pause.sh");
+// From the project root, not this file, so that it resolves from the dist/ bundle too.
+const PAUSE_SOURCE = join(PROJECT_ROOT, "harness", "runtime", "docker", "pod-pause.sh");
 const PAUSE_TARGET = "/sidecar-bench/pod-pause.sh";
 const PAUSE_LOG_LINES = 10;
 const SANDBOX_START_TIMEOUT_MS = 30_000;
