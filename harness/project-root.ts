@@ -63,3 +63,12 @@ export function workerEntry(relPathWithoutExt: string): { url: URL; execArgv: st
   const bootstrap = `import { register } from ${JSON.stringify(tsxRegisterUrl())}; register(); await import(${JSON.stringify(entry)});`;
   return { url: new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), execArgv: [] };
 }
+
+/**
+ * The Python environment of the reference components (scripts/setup.mjs makes it; Envoy, Caddy
+ * and the Go-built sidecars go into its bin/ too). SIDECAR_BENCH_VENV points elsewhere, e.g. to
+ * an empty folder to see what a machine without the set-up is told.
+ */
+export function venvDir(projectRoot: string = PROJECT_ROOT, env: NodeJS.ProcessEnv = process.env): string {
+  return env["SIDECAR_BENCH_VENV"] || join(projectRoot, ".venv");
+}

@@ -31,12 +31,12 @@ const BUILD_CONFIG_INPUTS = ["scripts/build-cli.mjs", "tsconfig.json"];
  * else null (no build, a source edited, added to an import or deleted since). A few hundred
  * stat calls: about a millisecond, far below what compiling the sources costs.
  */
-export function freshCliBundle() {
+export function freshCliBundle(projectRoot = root) {
   try {
-    const info = JSON.parse(readFileSync(join(root, DIST_DIR, BUILD_INFO_FILE), "utf8"));
+    const info = JSON.parse(readFileSync(join(projectRoot, DIST_DIR, BUILD_INFO_FILE), "utf8"));
     // Strictly older than the build's start: a file saved while esbuild read it may not be in the bundle.
-    for (const input of info.inputs) if (statSync(join(root, input)).mtimeMs >= info.startedAtMs) return null;
-    return join(root, info.main);
+    for (const input of info.inputs) if (statSync(join(projectRoot, input)).mtimeMs >= info.startedAtMs) return null;
+    return join(projectRoot, info.main);
   } catch {
     return null;
   }

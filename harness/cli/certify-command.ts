@@ -21,6 +21,8 @@ import { loadScenario, type ScenarioManifestInput } from "../scenario/index.ts";
 import { chosenPrimaryFile, newRunId } from "./run-command.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
+import { printNextSteps } from "./next-steps.ts";
+import { assertLocalSetup, podPrograms } from "./setup-preflight.ts";
 
 export interface CertifyCommandInput {
   sidecarFile: string;
@@ -74,6 +76,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     throw new UsageError(`${relative(process.cwd(), sidecar.file)}: no conformance test applies to the profiles ${selection.profilesWithoutTests.join(", ")}`);
   }
   if (input.workload !== undefined && !input.performance) throw new UsageError("--workload names the benchmark's workload; it cannot go with --no-performance");
+  assertLocalSetup(options.runtime, podPrograms(prepared.primary, [sidecar]), input.projectRoot, ["certify", sidecar.file]);
 
   const { runtime, accounting, commandPath } = createRuntime({ name: options.runtime, workDir: join(options.outDir, "pods"), projectRoot: input.projectRoot, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
   const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -154,6 +157,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
       return exitCode;
     }
     process.stdout.write(`result: ${report.result}${report.resultReasons.map((reason) => `\n  - ${reason}`).join("")}\n`);
+    printNextSteps("certify", options.outDir);
     return exitCode;
   } finally {
     await runtime.stopAll();

@@ -10,6 +10,8 @@ import { onInterrupt } from "./interrupts.ts";
 import { createProgress } from "./progress.ts";
 import { newRunId } from "./run-command.ts";
 import { UsageError } from "./usage-error.ts";
+import { printNextSteps } from "./next-steps.ts";
+import { assertLocalSetup, podPrograms } from "./setup-preflight.ts";
 
 export interface CompareCommandInput {
   /** --kubeconfig, --context, --namespace, --pod-access (runtime kubernetes). */
@@ -35,6 +37,7 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
   const unavailable = unavailableRuntimeMessage(runtimeName);
   if (unavailable) throw new UsageError(`${where}: ${input.runtime ? "--runtime" : "spec.runtime"}: ${unavailable}`);
   if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
+  assertLocalSetup(runtimeName, [scenario.baseline, ...scenario.variants].flatMap((arm) => podPrograms(arm.primary, arm.sidecars)), input.projectRoot, ["compare", scenario.file]);
   const runId = newRunId();
   const outDir = resolve(input.out ?? join(process.cwd(), "reports", `compare-${runId}`));
   const { runtime, accounting, commandPath } = createRuntime({ name: runtimeName, workDir: join(outDir, "pods"), projectRoot: input.projectRoot, ...(input.kubernetes ? { kubernetes: input.kubernetes } : {}) });
@@ -76,6 +79,7 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
     for (const e of different) process.stderr.write(`warning: the ${e.column} integration (${e.variant}) failed the equivalence check; its cells are not distinguishable\n`);
     process.stdout.write(`reports: ${relative(process.cwd(), outDir)}/ (${COMPARISON_FILES.join(", ")}, overhead/)\n`);
     if (results.status === "interrupted") return 130;
+    printNextSteps("compare", outDir);
     return different.length > 0 ? 1 : 0;
   } catch (error) {
     progress.stop();

@@ -8,9 +8,10 @@ import { join } from "node:path";
 import { machineCpuCount, planPinning } from "../experiment/cpu-pinning.ts";
 import { createRuntime } from "../runtime/create-runtime.ts";
 import { probeCommand } from "./doctor-probe.ts";
+import { venvDir } from "../project-root.ts";
 import type { DoctorCheck } from "./doctor-report.ts";
 
-const SETUP_FIX =
+export const SETUP_FIX =
   "npm run setup (creates .venv from reference/requirements.txt, builds the Go sidecar, Caddy, the OpenTelemetry Collector and consul-template, installs Debian's rsyslog, node exporter and Prometheus)";
 /** The reference primary's command line imports these (uvicorn --http httptools --loop uvloop, orjson for JSON). */
 const PRIMARY_MODULES = ["fastapi", "uvicorn", "numpy", "uvloop", "httptools", "orjson"];
@@ -18,7 +19,7 @@ const PRIMARY_MODULES = ["fastapi", "uvicorn", "numpy", "uvloop", "httptools", "
 const COMPARE_MODULES = ["prometheus_client", "request_guard_sdk"];
 
 export async function localChecks(projectRoot: string): Promise<DoctorCheck[]> {
-  const venvBin = join(projectRoot, ".venv", "bin");
+  const venvBin = join(venvDir(projectRoot), "bin");
   const [python, envoy, caddy, go, roleSidecars] = await Promise.all([
     pythonChecks(projectRoot, venvBin),
     envoyCheck(venvBin),
@@ -92,9 +93,9 @@ async function pythonChecks(projectRoot: string, venvBin: string): Promise<Docto
   return checks;
 }
 
-/** scripts/setup.mjs stamps .venv with the sha256 of the requirements it installed. */
-function venvStale(projectRoot: string): boolean {
-  const stamp = join(projectRoot, ".venv", ".requirements.sha256");
+/** scripts/setup.mjs stamps .venv with the sha256 of the requirements it installed (after pip succeeded). */
+export function venvStale(projectRoot: string): boolean {
+  const stamp = join(venvDir(projectRoot), ".requirements.sha256");
   if (!existsSync(stamp)) return true;
   const wanted = createHash("sha256").update(readFileSync(join(projectRoot, "reference", "requirements.txt"))).digest("hex");
   return readFileSync(stamp, "utf8").trim() !== wanted;
@@ -116,7 +117,7 @@ async function caddyCheck(projectRoot: string, venvBin: string): Promise<DoctorC
   }
   const version = result.stdout.split(" ")[0] ?? result.stdout;
   // scripts/setup.mjs stamps the build with the digest of reference/third-party/caddy.
-  const stamp = join(projectRoot, ".venv", ".caddy-sources.sha256");
+  const stamp = join(venvDir(projectRoot), ".caddy-sources.sha256");
   const sources = join(projectRoot, "reference", "third-party", "caddy");
   if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== goSourcesDigest(sources, ["go.sum"])) {
     return { name: "caddy", status: "warn", detail: `${version} (.venv/bin/caddy), built from older sources than reference/third-party/caddy`, fix: SETUP_FIX };

@@ -10,6 +10,7 @@ import { clusterLayout } from "../cluster/cluster-layout.ts";
 import { containerLogMaxBytes } from "./logs/log-limits.ts";
 
 import { AVAILABLE_RUNTIMES, type PodAccessMode } from "./runtime-names.ts";
+import { venvDir } from "../project-root.ts";
 
 export { AVAILABLE_RUNTIMES };
 
@@ -86,7 +87,7 @@ export function unavailableRuntimeMessage(name: string): string | null {
 export function createRuntime(request: RuntimeRequest): CreatedRuntime {
   const unavailable = unavailableRuntimeMessage(request.name);
   if (unavailable) throw new RuntimeUnavailableError(unavailable);
-  const venvBin = join(request.projectRoot, ".venv", "bin");
+  const venvBin = join(venvDir(request.projectRoot), "bin");
   // Per container log file cap: the kubelet's default, or SIDECAR_BENCH_CONTAINER_LOG_MAX_MIB.
   const logMaxBytes = containerLogMaxBytes(process.env);
   if (request.name === "kubernetes") {

@@ -10,7 +10,7 @@ import { PodStartError } from "../pod-runtime.ts";
 export const PAUSE_IMAGE = "sidecar-bench/base:latest";
 
 const BUILD_HINT =
-  'build the project\'s images with "node scripts/build-images.mjs" (offline; it tags each sidecar-bench/<name>:latest and envoyproxy/envoy:v<version>)';
+  'build the project\'s images with "npm run setup -- --docker" (it also starts an engine when none runs; "node scripts/build-images.mjs" builds the images alone, offline, tagging each sidecar-bench/<name>:latest and envoyproxy/envoy:v<version>)';
 
 export function imageFor(container: ContainerSpec): string {
   if (container.image) return container.image;
