@@ -17,6 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureActionlint } from "./actionlint-setup.mjs";
+import { ensureChromium } from "./chromium-setup.mjs";
 import { ensureCliBuild } from "./build-cli.mjs";
 import { ensureDebianPackages } from "./debian-packages.mjs";
 import { ensureDockerForTests } from "./docker-setup.mjs";
@@ -251,6 +252,8 @@ try {
   if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureDockerForTests({ root, say });
   // npm test lints the GitHub Actions example (examples/github-actions/) with actionlint and shellcheck.
   if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureActionlint({ root, say });
+  // npm test opens the HTML reports in Debian's Chromium (harness/report/html/report-browser.ts).
+  if (process.argv.includes("--docker") || process.argv.includes("--kubernetes")) ensureChromium({ say });
   // After the images: the cluster imports them.
   await finishKubernetesSetup({ root, say, build: kubernetesBuild });
 } catch (error) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseCsv } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { decodeHistogram } from "../measure/histogram.ts";
+import { expectCleanReport, expectRunReport } from "../report/html/report-expectations.ts";
 import { LocalRuntime } from "../runtime/local/local-runtime.ts";
 import { listPids } from "../runtime/local/proc-stats.ts";
 import { readLabels } from "../runtime/local/run-labels.ts";
@@ -113,6 +114,9 @@ describe("sidecar-bench run (end to end, local runtime)", () => {
     const rerender = await cli(["report", join(outDir, "results.json"), "--out", rerenderDir]).done;
     expect(rerender.code).toBe(0);
     expect(readFileSync(join(rerenderDir, "report.md"), "utf8")).toBe(report);
+    expect(existsSync(join(rerenderDir, "report.html"))).toBe(true);
+    // report.html in Chromium: every chart drawn with this run's data, no console errors.
+    await expectRunReport(outDir, results);
     expect(processesOfRun(results.runId)).toEqual([]);
   }, 120_000);
 
@@ -153,6 +157,8 @@ describe("sidecar-bench run (end to end, local runtime)", () => {
     expect(results.status).toBe("interrupted");
     expect(results.trials.filter((t) => !t.warmup).length).toBeGreaterThanOrEqual(2);
     expect(readFileSync(join(outDir, "report.md"), "utf8")).toContain("**interrupted**");
+    // The interrupted run's report.html opens cleanly and says so.
+    expect((await expectCleanReport(join(outDir, "report.html"), "run-interrupted-report.png")).text).toContain("This run is interrupted");
     expect(processesOfRun(runId)).toEqual([]);
   }, 120_000);
 

@@ -11,6 +11,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { ROWS } from "../compare/claims.ts";
 import type { ComparisonResults } from "../compare/comparison-model.ts";
+import { expectCompareReport } from "../report/html/report-expectations.ts";
 import { listPids } from "../runtime/local/proc-stats.ts";
 import { readLabels } from "../runtime/local/run-labels.ts";
 
@@ -92,6 +93,8 @@ describe("sidecar-bench compare (end to end, local runtime)", () => {
     const csv = parseCsv(readFileSync(join(outDir, "comparison.csv"), "utf8"), { columns: true }) as Array<Record<string, string>>;
     expect(csv).toHaveLength(24);
     expect(readFileSync(join(outDir, "overhead", "report.md"), "utf8")).toContain("sidecar");
+    // report.html in Chromium: every cell's measured value, the overhead charts with the benchmark's data.
+    await expectCompareReport(outDir, results);
 
     // Nothing of the run is left running.
     expect(listPids().filter((pid) => readLabels(pid)?.runId === results.runId)).toEqual([]);

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { expectCertifyReport } from "../report/html/report-expectations.ts";
 import { listPids } from "../runtime/local/proc-stats.ts";
 import { readLabels } from "../runtime/local/run-labels.ts";
 import type { ConformanceReport } from "./conformance-report.ts";
@@ -114,6 +115,8 @@ describe("sidecar-bench certify (vitest-driven, fake checks)", () => {
     expect(existsSync(join(outDir, "performance", "results.json"))).toBe(true);
     expect(existsSync(join(outDir, "performance", "scenario.yaml"))).toBe(true);
     expect(finished.stdout).toMatch(/\| added p50 \| [+−]?[\d.]+ (µs|ms) \[/);
+    // report.html in Chromium: every test's verdict, the performance Δ chart with its data.
+    await expectCertifyReport(outDir, JSON.parse(readFileSync(join(outDir, "conformance.json"), "utf8")) as ConformanceReport);
     expect(processesOfRun(report.runId)).toEqual([]);
   }, 180_000);
 

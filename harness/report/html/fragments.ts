@@ -22,8 +22,9 @@ function cellHtml(cell: Cell): string {
 export const num = (value: string | number): Cell => ({ value, numeric: true });
 
 export function table(headers: string[], rows: Cell[][], attributes = ""): string {
-  const head = `<tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>`;
-  return `<table${attributes ? ` ${attributes}` : ""}>\n<thead>${head}</thead>\n<tbody>\n${rows.map((r) => `<tr>${r.map(cellHtml).join("")}</tr>`).join("\n")}\n</tbody>\n</table>`;
+  // A key/value table (every header empty) has no head row.
+  const head = headers.some((h) => h !== "") ? `<thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>\n` : "";
+  return `<table${attributes ? ` ${attributes}` : ""}>\n${head}<tbody>\n${rows.map((r) => `<tr>${r.map(cellHtml).join("")}</tr>`).join("\n")}\n</tbody>\n</table>`;
 }
 
 export type Tone = "good" | "bad" | "warn" | "info" | "neutral";

@@ -7,18 +7,21 @@ export interface RoundPoint {
   arm: string;
   round: number;
   startedAt: string;
+  /** Seconds from the run's start to the trial's. */
+  elapsedSec: number;
   metric: "p50" | "p99";
   latencyMs: number;
   ratePerSec: number | null;
 }
 
 export function roundPoints(results: Results): RoundPoint[] {
+  const runStartMs = Date.parse(results.startedAt);
   return results.trials
     .filter((t) => !t.warmup && t.round !== null)
     .flatMap((t) =>
       (["p50", "p99"] as const)
         .filter((metric) => Number.isFinite(t.latencyUs?.[metric]))
-        .map((metric) => ({ arm: t.arm, round: t.round!, startedAt: t.startedAt, metric, latencyMs: usToMs(t.latencyUs[metric]), ratePerSec: t.load.targetRatePerSec })),
+        .map((metric) => ({ arm: t.arm, round: t.round!, startedAt: t.startedAt, elapsedSec: Math.round(Date.parse(t.startedAt) - runStartMs) / 1000, metric, latencyMs: usToMs(t.latencyUs[metric]), ratePerSec: t.load.targetRatePerSec })),
     );
 }
 
@@ -42,7 +45,7 @@ export function roundsChart(results: Results): Chart | null {
         height: 150,
         mark: { type: "line", point: { filled: true, size: 30 } },
         encoding: {
-          x: { field: "startedAt", type: "temporal", title: "trial start (local time)" },
+          x: { field: "elapsedSec", type: "quantitative", title: "trial start (s since the run started)" },
           y: { field: "latencyMs", type: "quantitative", title: "ms" },
           color: { field: "arm", type: "nominal", title: "arm" },
           tooltip: [
@@ -51,7 +54,7 @@ export function roundsChart(results: Results): Chart | null {
             { field: "metric", type: "nominal" },
             { field: "latencyMs", type: "quantitative", format: ".3f", title: "latency ms" },
             { field: "ratePerSec", type: "quantitative", title: "rate req/s" },
-            { field: "startedAt", type: "temporal", format: "%H:%M:%S" },
+            { field: "startedAt", type: "nominal", title: "started at" },
           ],
         },
       },
