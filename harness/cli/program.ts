@@ -108,13 +108,14 @@ export function buildProgram(): Command {
       .option("--seed <seed>", "seed for trial order, arrivals and payload (overrides spec.seed)", nonNegativeInt("--seed"))
       .option("--out <dir>", REPORTS_HELP)
       .option("--runtime <name>", `pod runtime (overrides spec.runtime): ${RUNTIME_NAMES}`)
-      .option("--primary <primary>", PRIMARY_HELP)),
+      .option("--primary <primary>", PRIMARY_HELP)
+      .option("--strict", "a threshold whose 95% CI straddles its limit (inconclusive) fails the run too (spec.thresholds)")),
     {
-      exitCodes: [[0, "the run finished"], [1, `the run failed (a pod did not start, the primary refused the request…), ${EXIT_NOT_SET_UP}`], EXIT_INVALID, EXIT_INTERRUPTED],
+      exitCodes: [[0, "the run finished and no threshold failed"], [1, `a threshold failed (with --strict: or was inconclusive; junit.xml has one case each), or the run failed (a pod did not start, the primary refused the request…), ${EXIT_NOT_SET_UP}`], EXIT_INVALID, EXIT_INTERRUPTED],
       examples: ["sidecar-bench run", "sidecar-bench run scenarios/sidecars-matrix.yaml --trials 10 --out reports/matrix", "sidecar-bench run --primary triton --runtime docker"],
       values: [["--runtime", AVAILABLE_RUNTIMES], PRIMARY_VALUES, ["--pod-access", POD_ACCESS_MODES]],
     },
-  ).action(async (scenario: string | undefined, flags: { trials?: number; seed?: number; out?: string; runtime?: string; primary?: string } & KubernetesFlags) => {
+  ).action(async (scenario: string | undefined, flags: { trials?: number; seed?: number; out?: string; runtime?: string; primary?: string; strict?: boolean } & KubernetesFlags) => {
     const { runCommand } = await import("./run-command.ts");
     const { kubeconfig, context, namespace, podAccess, ...rest } = flags;
     process.exitCode = await runCommand({ scenarioFile: fromProject(scenario, DEFAULT_SCENARIO), ...rest, kubernetes: kubernetesRequest({ kubeconfig, context, namespace, podAccess }), projectRoot, version, calibrationOnly: false });
@@ -238,6 +239,33 @@ export function buildProgram(): Command {
   ).action(async (results: string, flags: { out?: string }) => {
     const { reportCommand } = await import("./report-command.ts");
     process.exitCode = reportCommand(results, flags.out);
+  });
+
+  withHelp(
+    program
+      .command("diff")
+      .description("the CI gate: the change in each sidecar's overhead (latency, vCPU, memory) from a base run to a head run, with a 95% CI, judged against both runs' A/A noise floors and a tolerance; or the verdict changes between two certificates")
+      .argument("<base>", "results.json of the base run, a certificate's conformance.json, or the report folder holding one")
+      .argument("<head>", "the same of the head run")
+      .option("--tolerance <amount>", "change accepted beyond the noise floors: a share of the base overhead (10%) or a latency (250us, 0.5ms; CPU and memory then keep 10%)", "10%")
+      .option("--markdown <file>", "also write the Markdown (e.g. for a pull-request comment)")
+      .option("--json <file>", "write the whole comparison as JSON")
+      .option("--junit <file>", "write JUnit XML: a case per variant and metric, a failure per regression"),
+    {
+      exitCodes: [
+        [0, "no regression (every change within noise, or an improvement)"],
+        [1, "a regression: a change whose whole 95% CI is above the noise floor and the tolerance, or a certificate test that passed and now fails"],
+        [2, "incomparable inputs (the message names the field, e.g. scenario.spec.workload.load.ratePerSec or environment.runtime) or bad usage"],
+      ],
+      examples: [
+        "sidecar-bench diff baseline/results.json reports/head/results.json",
+        "sidecar-bench diff baseline/ reports/head/ --tolerance 250us --markdown diff.md --junit diff.xml",
+        "sidecar-bench diff old-cert/conformance.json new-cert/conformance.json",
+      ],
+    },
+  ).action(async (base: string, head: string, flags: { tolerance: string; markdown?: string; json?: string; junit?: string }) => {
+    const { diffCommand } = await import("../diff/diff-command.ts");
+    process.exitCode = diffCommand({ base, head, tolerance: flags.tolerance, ...(flags.markdown ? { markdownFile: flags.markdown } : {}), ...(flags.json ? { jsonFile: flags.json } : {}), ...(flags.junit ? { junitFile: flags.junit } : {}) });
   });
 
   withHelp(

@@ -145,7 +145,7 @@ function zeroFloors(metrics: string[]): Record<string, NoiseFloor> {
  * for services outside the pod (a collector, a log store, a vault), so their cost is not
  * the sidecar's. Their own figures stay in the per-container table.
  */
-function podVcpuPer1kRps(trial: TrialResult): number {
+export function podVcpuPer1kRps(trial: TrialResult): number {
   return trial.resources.filter((r) => !ROLE_BACKENDS.includes(r.container)).reduce((sum, r) => sum + r.vcpuPer1kRps, 0);
 }
 

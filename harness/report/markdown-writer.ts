@@ -2,6 +2,7 @@
 import type { EnvironmentFingerprint } from "../measure/environment.ts";
 import type { MetricAnalysis, NoiseFloor } from "../measure/paired-analysis.ts";
 import { median } from "../measure/statistics.ts";
+import type { ThresholdResult } from "../experiment/thresholds.ts";
 import type { BudgetCheck, ContainerCost, Results, SweepAnalysis, TokenStreamAnalysis, TrialResult } from "./results-model.ts";
 
 const METRIC_LABEL: Record<string, string> = { p50: "p50", p90: "p90", p99: "p99", p99_9: "p99.9", throughputPerSec: "throughput" };
@@ -122,7 +123,22 @@ export function summaryMarkdown(results: Results): string {
       markdownTable(["variant", "container", "budget", "limit", "measured", "result"], budgetRows),
     );
   }
+  if (results.thresholds && results.thresholds.length > 0) parts.push(thresholdsMarkdown(results.thresholds));
   return parts.join("\n\n");
+}
+
+/** spec.thresholds: the scenario's SLOs, judged on the whole 95% CI. */
+export function thresholdsMarkdown(thresholds: readonly ThresholdResult[]): string {
+  const digits = (unit: string) => (unit === "vCPU" || unit === "ms" ? 3 : 1);
+  const measured = (t: ThresholdResult) =>
+    t.measured === null ? "not measured" : `${t.measured.toFixed(digits(t.unit))} ${t.unit}${t.ci95 ? ` [${t.ci95.low.toFixed(digits(t.unit))}, ${t.ci95.high.toFixed(digits(t.unit))}]` : ""}`;
+  return [
+    "### Thresholds (spec.thresholds: pass when the whole 95% CI is within the limit, fail when all of it is above)",
+    markdownTable(
+      ["variant", "threshold", "limit", "measured [95% CI]", "result"],
+      thresholds.map((t) => [t.variant, t.metric, `${t.limit} ${t.unit}`, measured(t), t.result === "fail" ? "FAIL" : t.result]),
+    ),
+  ].join("\n\n");
 }
 
 /** A rate sweep: each arm's latency against rate with CIs, its knee, and what each variant adds at each rate. */

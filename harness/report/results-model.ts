@@ -7,6 +7,7 @@ import type { ContainerUsage } from "../measure/resource-sampler.ts";
 import type { ErrorCounts } from "../load/load-errors.ts";
 import type { ContainerLogUsage, PodEvent } from "../runtime/pod-runtime.ts";
 import type { Knee, KneeRule, SweepPoint } from "../experiment/rate-sweep.ts";
+import type { ThresholdResult } from "../experiment/thresholds.ts";
 
 export const RESULTS_SCHEMA_VERSION = 2;
 export const RESULTS_KIND = "sidecar-bench/results";
@@ -204,6 +205,8 @@ export interface Results {
   sweep?: SweepAnalysis;
   /** Variants left out because their entry could not carry the workload (gRPC through an HTTP/1.1-only proxy), with why. */
   notSupported?: Array<{ variant: string; reason: string }>;
+  /** spec.thresholds judged after the run (absent in results written before they existed, or while running). */
+  thresholds?: ThresholdResult[];
   warnings: string[];
   reaped: string[];
   error: string | null;

@@ -2,6 +2,7 @@
 // which load, and how to measure (trials, calibration, pinning, thresholds).
 import { z } from "zod";
 import { API_VERSION, EVEN_WITH_FIELD_ISSUES, asRecord, dnsLabel, durationMs, nonEmptyString, nonNegativeInt, positiveInt, positiveNumber, portRef, repeats } from "./fields.ts";
+import { didYouMean } from "./did-you-mean.ts";
 import { expected } from "./issue-messages.ts";
 
 export const RUNTIMES = ["local", "docker", "kubernetes"] as const;
@@ -21,6 +22,21 @@ export const BASELINE_VARIANT = "baseline";
 const manifestPath = z
   .string({ error: expected("a path to a manifest file, relative to this scenario file") })
   .min(1);
+
+/** spec.thresholds.<variant>: limits on what a variant adds to the baseline (thresholds.ts judges them). */
+export const THRESHOLD_METRICS = ["addedP50Ms", "addedP99Ms", "cpuPer1kRps", "memoryMiB"] as const;
+export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
+/** spec.thresholds keys that are not variant names. */
+export const GLOBAL_THRESHOLD_KEYS: readonly string[] = ["maxRateShortfallPct", "maxAddedP99Ms"];
+
+const variantThresholds = z
+  .strictObject({
+    addedP50Ms: positiveNumber.optional().meta({ description: "Paired Δ of the latency's p50 against the baseline, in ms." }),
+    addedP99Ms: positiveNumber.optional().meta({ description: "Paired Δ of the latency's p99 against the baseline, in ms." }),
+    cpuPer1kRps: positiveNumber.optional().meta({ description: "Added pod vCPU per 1000 req/s (pod with the sidecars − the bare primary's, paired by round; role backends excluded)." }),
+    memoryMiB: positiveNumber.optional().meta({ description: "The variant's sidecars' average memory during the measured window, in MiB." }),
+  })
+  .meta({ description: "Limits on what this variant adds to the baseline." });
 
 const variant = z.strictObject({
   name: dnsLabel
@@ -273,11 +289,19 @@ const scenarioSpec = z
       }),
     sweep: sweep.optional(),
     thresholds: z
-      .strictObject({
+      .object({
         maxRateShortfallPct: z.number({ error: expected("a percentage from 0 to 100") }).min(0).max(100).default(2),
-        maxAddedP99Ms: positiveNumber.optional(),
+        maxAddedP99Ms: positiveNumber
+          .optional()
+          .meta({ description: "addedP99Ms for every variant that does not set its own." }),
       })
-      .prefault({}),
+      // Every other key is a variant's name (DNS labels cannot clash with the two above).
+      .catchall(variantThresholds)
+      .prefault({})
+      .meta({
+        description:
+          "SLOs judged after the run, in the spirit of k6's thresholds: per variant (by name) limits on what its sidecars add, each passing when the whole 95% CI is within the limit, failing when it is all above, inconclusive otherwise; `run` exits 1 on a failure (and on an inconclusive one with --strict) and writes them to junit.xml.",
+      }),
   })
   .superRefine((spec, ctx) => {
     const load = asRecord(asRecord(asRecord(spec)?.["workload"])?.["load"]);
@@ -287,6 +311,15 @@ const scenarioSpec = z
     const variants = asRecord(spec)?.["variants"];
     if (!Array.isArray(variants)) return;
     const names = variants.map((v: unknown) => asRecord(v)?.["name"]);
+    const valid = names.filter((n): n is string => typeof n === "string");
+    for (const key of Object.keys(asRecord(asRecord(spec)?.["thresholds"]) ?? {})) {
+      if (GLOBAL_THRESHOLD_KEYS.includes(key) || valid.includes(key)) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: ["thresholds", key],
+        message: `${JSON.stringify(key)} is not a variant of this scenario${didYouMean(key, valid)}; valid: ${valid.join(", ")} (or ${GLOBAL_THRESHOLD_KEYS.join(", ")})`,
+      });
+    }
     for (const { index, value: name, firstIndex } of repeats(names)) {
       if (typeof name === "string") {
         ctx.addIssue({ code: "custom", path: ["variants", index, "name"], message: `variant name ${JSON.stringify(name)} is already used by variants[${firstIndex}]` });
@@ -312,4 +345,6 @@ export type LoadModel = ScenarioManifest["spec"]["workload"]["load"];
 export type RequestSpec = ScenarioManifest["spec"]["workload"]["request"];
 export type InferRequestSpec = Extract<RequestSpec, { kind: "infer" }>;
 export type GenerateStreamRequestSpec = Extract<RequestSpec, { kind: "generate_stream" }>;
+export type ScenarioThresholds = ScenarioManifest["spec"]["thresholds"];
+export type VariantThresholds = z.output<typeof variantThresholds>;
 export type ComparisonSpec = NonNullable<ScenarioManifest["spec"]["comparison"]>;

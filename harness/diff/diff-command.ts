@@ -1,0 +1,90 @@
+// `sidecar-bench diff <base> <head>`: the CI gate. Reads two results.json (or two
+// certificates, or the folders holding them), prints the Markdown verdict, writes the
+// requested files, and returns the exit code: 0 no regression, 1 regression, 2
+// incomparable inputs.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { CONFORMANCE_REPORT_KIND, type ConformanceReport } from "../conformance/conformance-report.ts";
+import { writeFileAtomic } from "../report/atomic-write.ts";
+import { RESULTS_KIND, type Results } from "../report/results-model.ts";
+import { UsageError } from "../cli/usage-error.ts";
+import { diffCertificates, type CertificateInput } from "./diff-certificates.ts";
+import { conclude, type DiffReport, type RunRef } from "./diff-model.ts";
+import { diffRuns } from "./diff-results.ts";
+import { diffJson, diffJunit, diffMarkdown } from "./diff-writers.ts";
+import { DEFAULT_TOLERANCE, parseTolerance } from "./tolerance.ts";
+
+export interface DiffCommandInput {
+  base: string;
+  head: string;
+  tolerance?: string;
+  markdownFile?: string;
+  jsonFile?: string;
+  junitFile?: string;
+}
+
+type Loaded = { kind: "results"; file: string; value: Results } | { kind: "certificate"; file: string; value: ConformanceReport };
+
+export function diffCommand(input: DiffCommandInput): number {
+  const toleranceText = input.tolerance ?? DEFAULT_TOLERANCE;
+  const tolerance = parseTolerance(toleranceText);
+  if (!tolerance) throw new UsageError(`--tolerance: expected a share of the base overhead like 10% or a latency like 250us or 0.5ms, found "${toleranceText}"`);
+  const base = load(input.base, "base");
+  const head = load(input.head, "head");
+  const report = diffLoaded(base, head, tolerance, toleranceText);
+  const markdown = diffMarkdown(report);
+  process.stdout.write(markdown);
+  if (input.markdownFile) writeFileAtomic(resolve(input.markdownFile), markdown);
+  if (input.jsonFile) writeFileAtomic(resolve(input.jsonFile), diffJson(report));
+  if (input.junitFile) writeFileAtomic(resolve(input.junitFile), diffJunit(report));
+  return report.exitCode;
+}
+
+export function diffLoaded(base: Loaded, head: Loaded, tolerance: NonNullable<ReturnType<typeof parseTolerance>>, toleranceText: string): DiffReport {
+  const refs = { base: ref(base), head: ref(head), tolerance: toleranceText };
+  if (base.kind !== head.kind) {
+    return conclude({ ...refs, incomparable: [{ field: "kind", message: `kind differs: base is a ${base.kind === "results" ? "run's results.json" : "certificate"}, head a ${head.kind === "results" ? "run's results.json" : "certificate"}` }], metrics: [], warnings: [] });
+  }
+  if (base.kind === "results" && head.kind === "results") return conclude({ ...refs, ...diffRuns(base.value, head.value, tolerance) });
+  return conclude({ ...refs, ...diffCertificates(certificate(base as Extract<Loaded, { kind: "certificate" }>), certificate(head as Extract<Loaded, { kind: "certificate" }>), tolerance) });
+}
+
+function ref(loaded: Loaded): RunRef {
+  const file = relative(process.cwd(), loaded.file) || loaded.file;
+  return loaded.kind === "results"
+    ? { file, kind: "results", runId: loaded.value.runId, date: loaded.value.startedAt }
+    : { file, kind: "certificate", runId: loaded.value.runId, date: loaded.value.date };
+}
+
+/** A file, or a report folder holding results.json or conformance.json. */
+export function load(path: string, which: "base" | "head"): Loaded {
+  let file = resolve(path);
+  if (!existsSync(file)) throw new UsageError(`${which}: ${path}: no such file (expected a results.json, a conformance.json or the report folder holding one)`);
+  if (statSync(file).isDirectory()) {
+    const found = ["results.json", "conformance.json"].map((name) => join(file, name)).find((candidate) => existsSync(candidate));
+    if (!found) throw new UsageError(`${which}: ${path}: the folder has neither results.json nor conformance.json`);
+    file = found;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(`${which}: ${path}: not JSON (${(error as Error).message}); expected a results.json or a conformance.json`);
+  }
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (kind === RESULTS_KIND) return { kind: "results", file, value: value as Results };
+  if (kind === CONFORMANCE_REPORT_KIND) return { kind: "certificate", file, value: value as ConformanceReport };
+  throw new UsageError(`${which}: ${path}: kind is ${JSON.stringify(kind)}; expected "${RESULTS_KIND}" (a run's results.json) or "${CONFORMANCE_REPORT_KIND}" (a certificate's conformance.json)`);
+}
+
+/** The certificate with its benchmark's results.json, when that is still beside it. */
+function certificate(loaded: Extract<Loaded, { kind: "certificate" }>): CertificateInput {
+  const performance = loaded.value.performance;
+  const resultsFile = "resultsDir" in performance ? join(dirname(loaded.file), performance.resultsDir, "results.json") : null;
+  let performanceResults: Results | null = null;
+  if (resultsFile && existsSync(resultsFile)) {
+    const parsed = JSON.parse(readFileSync(resultsFile, "utf8")) as Results;
+    if (parsed.kind === RESULTS_KIND) performanceResults = parsed;
+  }
+  return { report: loaded.value, performanceResults };
+}

@@ -1,0 +1,38 @@
+// diff of two runs' results.json: per variant and metric, the change in the sidecar's
+// overhead from base to head with a bootstrap CI, judged against both runs' A/A floors and
+// the tolerance.
+import { deriveSeed } from "../measure/prng.ts";
+import type { Results } from "../report/results-model.ts";
+import { bootstrapChange, judgeChange } from "./change-estimate.ts";
+import { compareRuns } from "./comparability.ts";
+import type { Incomparability, MetricChange } from "./diff-model.ts";
+import { METRIC_INFO, OVERHEAD_METRICS, runOverheads } from "./overhead-series.ts";
+import { toleranceFor, type Tolerance } from "./tolerance.ts";
+
+export interface RunsDiff {
+  incomparable: Incomparability[];
+  metrics: MetricChange[];
+  warnings: string[];
+}
+
+export function diffRuns(base: Results, head: Results, tolerance: Tolerance): RunsDiff {
+  const { incomparable, warnings } = compareRuns(base, head);
+  if (incomparable.length > 0) return { incomparable, metrics: [], warnings };
+  const b = runOverheads(base)!;
+  const h = runOverheads(head)!;
+  const metrics: MetricChange[] = [];
+  for (const variant of Object.keys(h.series)) {
+    for (const metric of OVERHEAD_METRICS) {
+      const baseSeries = b.series[variant]?.[metric];
+      const headSeries = h.series[variant]?.[metric];
+      if (!baseSeries || !headSeries) continue;
+      // One seed per (variant, metric), from the head's recorded seed: the same pair of files gives the same CI.
+      const estimate = bootstrapChange(baseSeries, headSeries, deriveSeed(head.plan.seed, `diff/${variant}/${metric}`));
+      const toleranceValue = toleranceFor(metric, estimate.base, tolerance);
+      const judged = judgeChange(estimate.ci95, b.floors[metric], h.floors[metric], toleranceValue);
+      const info = METRIC_INFO[metric];
+      metrics.push({ variant, metric, label: info.label, unit: info.unit, gating: info.gating, ...estimate, baseFloor: b.floors[metric], headFloor: h.floors[metric], floor: judged.floor, tolerance: toleranceValue, verdict: judged.verdict });
+    }
+  }
+  return { incomparable, metrics, warnings };
+}

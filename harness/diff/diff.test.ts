@@ -1,0 +1,179 @@
+// diff on synthetic pairs built from a real run's results.json (harness/diff/fixtures,
+// trimmed: histograms dropped) and a real certificate: each case changes what it tests
+// and nothing else.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { XMLParser } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import type { ConformanceReport } from "../conformance/conformance-report.ts";
+import { analyzeResults } from "../experiment/analyze-results.ts";
+import type { Results, TrialResult } from "../report/results-model.ts";
+import { diffLoaded } from "./diff-command.ts";
+import { diffJunit, diffMarkdown } from "./diff-writers.ts";
+import { parseTolerance } from "./tolerance.ts";
+
+const FIXTURES = join(import.meta.dirname, "fixtures");
+const fixture = (): Results => JSON.parse(readFileSync(join(FIXTURES, "results-envoy.json"), "utf8")) as Results;
+const certificate = (): ConformanceReport => JSON.parse(readFileSync(join(FIXTURES, "conformance-envoy.json"), "utf8")) as ConformanceReport;
+
+/** Re-derives results.analysis (noise floors included) after trials were edited, as the run would have. */
+function reanalyze(results: Results): Results {
+  const variants = results.plan.arms.filter((a) => a !== "baseline" && a !== results.plan.aaArm);
+  results.analysis = analyzeResults({ trials: results.trials, pods: results.pods, baselineArm: "baseline", aaArm: results.plan.aaArm, variants, budgets: {}, seed: 7 });
+  return results;
+}
+
+/** Sets each measured trial's p50 (and p99 = p50 + 500 µs), latency and service time, from its arm and round. */
+function withLatency(results: Results, us: (arm: string, round: number) => number): Results {
+  for (const t of results.trials.filter((t): t is TrialResult & { round: number } => !t.warmup && t.round !== null)) {
+    const value = us(t.arm, t.round);
+    for (const field of ["latencyUs", "serviceTimeUs"] as const) t[field] = { ...t[field], p50: value, p99: value + 500 };
+  }
+  return reanalyze(results);
+}
+
+/** A quiet machine: the baseline at 1 ms ± 10 µs, its A/A twin alike (out of step: a floor of 20 µs), the sidecar adding `addedUs`. */
+const quiet = (addedUs: number) => withLatency(fixture(), (arm, round) => 1000 + (round % 2 === 0 ? 10 : -10) * (arm === "baseline/aa" ? -1 : 1) + (arm === "envoy" ? addedUs : 0));
+
+const diff = (base: Results, head: Results, tolerance = "10%") =>
+  diffLoaded({ kind: "results", file: "base.json", value: base }, { kind: "results", file: "head.json", value: head }, parseTolerance(tolerance)!, tolerance);
+const row = (report: ReturnType<typeof diff>, metric: string) => report.metrics.find((m) => m.variant === "envoy" && m.metric === metric)!;
+
+describe("diff of two runs", () => {
+  it("finds the base overhead the run's own analysis reports (same pairing, same medians)", () => {
+    const base = fixture();
+    const report = diff(base, fixture());
+    expect(row(report, "latencyP50").base).toBeCloseTo(base.analysis!.variants[0]!.latency["p50"]!.deltaMedian, 6);
+    expect(row(report, "cpuPer1kRps").base).toBeCloseTo(base.analysis!.variants[0]!.podVcpuPer1kRpsDelta, 9);
+    expect(row(report, "latencyP50").baseFloor).toBe(base.analysis!.noiseFloor!.latency["p50"]!.halfWidth);
+    expect(report.exitCode).toBe(0);
+    expect(report.metrics.every((m) => m.verdict === "within-noise" && m.change === 0)).toBe(true);
+  });
+
+  it("a sidecar 2 ms slower at p50 and p99 is a regression: exit 1, the CI above floor and tolerance", () => {
+    const report = diff(quiet(200), quiet(2200));
+    const p50 = row(report, "latencyP50");
+    expect(p50.verdict).toBe("regression");
+    expect(p50.change).toBe(2000);
+    expect(p50.ci95.low).toBeGreaterThan(Math.max(p50.floor, p50.tolerance));
+    expect(row(report, "latencyP99").verdict).toBe("regression");
+    expect(report.outcome).toBe("regression");
+    expect(report.exitCode).toBe(1);
+    expect(diffMarkdown(report)).toMatch(/regression[\s\S]*\| envoy \| added latency p50 \| 200 µs \| 2\.20 ms \| \+2\.00 ms \[/);
+  });
+
+  it("a sidecar 150 µs faster is an improvement, and exit 0", () => {
+    const report = diff(quiet(200), quiet(50));
+    expect(row(report, "latencyP50").verdict).toBe("improvement");
+    expect(report.exitCode).toBe(0);
+  });
+
+  it("a change inside the runs' A/A floors is within noise, even with a CI clear of zero", () => {
+    // Noisy A/A twin (±300 µs) in both runs: floors of about 300 µs each.
+    const noisy = (addedUs: number) => withLatency(fixture(), (arm, round) => 1000 + (arm === "baseline/aa" ? (round % 2 === 0 ? 300 : -300) : 0) + (arm === "envoy" ? addedUs : 0));
+    const report = diff(noisy(200), noisy(400));
+    const p50 = row(report, "latencyP50");
+    expect(p50.ci95.low).toBeGreaterThan(0);
+    expect(p50.floor).toBeCloseTo(Math.hypot(p50.baseFloor, p50.headFloor), 9);
+    expect(p50.ci95.low).toBeLessThanOrEqual(p50.floor);
+    expect(p50.verdict).toBe("within-noise");
+    expect(report.exitCode).toBe(0);
+  });
+
+  it("the tolerance: +100 µs on a 200 µs overhead fails at 10%, passes at 50% and at 250us", () => {
+    expect(row(diff(quiet(200), quiet(300), "10%"), "latencyP50").verdict).toBe("regression");
+    expect(row(diff(quiet(200), quiet(300), "50%"), "latencyP50")).toMatchObject({ tolerance: 100, verdict: "within-noise" });
+    const absolute = diff(quiet(200), quiet(300), "250us");
+    expect(row(absolute, "latencyP50")).toMatchObject({ tolerance: 250, verdict: "within-noise" });
+    // An absolute tolerance is a latency: memory keeps 10% of its base figure.
+    expect(row(absolute, "sidecarMemoryMiB").tolerance).toBeCloseTo(0.1 * row(absolute, "sidecarMemoryMiB").base, 9);
+    expect(absolute.exitCode).toBe(0);
+    expect(parseTolerance("0.5ms")).toEqual({ kind: "absolute", us: 500 });
+    expect(parseTolerance("ten")).toBeNull();
+  });
+
+  it("more sidecar memory beyond the tolerance is a regression", () => {
+    const head = fixture();
+    for (const t of head.trials) for (const r of t.resources) if (r.container === "envoy") r.memoryAvgMiB += 50;
+    const report = diff(fixture(), head);
+    expect(row(report, "sidecarMemoryMiB").verdict).toBe("regression");
+    expect(report.exitCode).toBe(1);
+  });
+
+  it("incomparable inputs exit 2 and name the field: the workload, the runtime, the arms", () => {
+    const head = fixture();
+    head.scenario.sha256 = "f".repeat(64);
+    (head.scenario.spec as { workload: { load: { ratePerSec: number } } }).workload.load.ratePerSec = 400;
+    const workload = diff(fixture(), head);
+    expect(workload.exitCode).toBe(2);
+    expect(workload.incomparable[0]!.field).toBe("scenario.spec.workload.load.ratePerSec");
+    expect(workload.incomparable[0]!.message).toMatch(/ratePerSec differs: base 200, head 400 \(scenario\.sha256 differs: base [0-9a-f]{12}…, head ffffffffffff…\)/);
+    expect(diffMarkdown(workload)).toContain("not comparable");
+
+    const runtime = fixture();
+    runtime.environment.runtime = "docker";
+    expect(diff(fixture(), runtime).incomparable.map((i) => i.field)).toEqual(["environment.runtime"]);
+
+    const arms = fixture();
+    arms.plan.arms = ["baseline", "caddy", "baseline/aa"];
+    expect(diff(fixture(), arms).incomparable.map((i) => i.field)).toEqual(["plan.arms[1]"]);
+  });
+
+  it("a scenario file that differs only in trials and seed is compared, with a warning", () => {
+    const head = fixture();
+    head.scenario.sha256 = "e".repeat(64);
+    const spec = head.scenario.spec as { trials: { rounds: number }; seed: number };
+    spec.trials.rounds = 30;
+    spec.seed = 9;
+    const report = diff(fixture(), head);
+    expect(report.exitCode).toBe(0);
+    expect(report.warnings.join("\n")).toMatch(/scenario\.sha256 differs.*compared \(other differences: spec\.seed, spec\.trials\)/);
+  });
+
+  it("JUnit: a case per gating metric, a failure per regression (parsed back)", () => {
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(diffJunit(diff(quiet(200), quiet(2200))));
+    const cases = [xml.testsuites.testsuite.testcase].flat() as Array<Record<string, unknown>>;
+    expect(cases.map((c) => `${c["@_classname"]}/${c["@_name"]}`)).toEqual(["envoy/latencyP50", "envoy/latencyP99", "envoy/cpuPer1kRps", "envoy/sidecarMemoryMiB"]);
+    expect(xml.testsuites["@_failures"]).toBe("2");
+    expect((cases[0]!["failure"] as Record<string, string>)["@_message"]).toMatch(/envoy added latency p50: 200 µs → 2\.20 ms, change \+2\.00 ms \[/);
+  });
+});
+
+describe("diff of two certificates", () => {
+  const diffCerts = (base: ConformanceReport, head: ConformanceReport) =>
+    diffLoaded({ kind: "certificate", file: "base.json", value: base }, { kind: "certificate", file: "head.json", value: head }, parseTolerance("10%")!, "10%");
+  const setVerdict = (report: ConformanceReport, id: string, verdict: string) => {
+    for (const p of report.profiles) for (const t of p.tests) if (t.id === id) (t as { verdict: string }).verdict = verdict;
+    return report;
+  };
+  const firstPassed = certificate().profiles.flatMap((p) => p.tests).find((t) => t.verdict === "passed")!.id;
+
+  it("a test that passed and now fails is a regression (exit 1); one that now has no verdict is reported, not failed", () => {
+    const failed = diffCerts(certificate(), setVerdict(certificate(), firstPassed, "failed"));
+    expect(failed.tests!.changes).toEqual([expect.objectContaining({ id: firstPassed, base: "passed", head: "failed", change: "regression" })]);
+    expect(failed.exitCode).toBe(1);
+    expect(diffMarkdown(failed)).toContain(`| ${firstPassed} | core | passed | failed | **regression** |`);
+
+    const notRun = diffCerts(certificate(), setVerdict(certificate(), firstPassed, "not-run"));
+    expect(notRun.tests!.changes[0]).toMatchObject({ change: "not-run" });
+    expect(notRun.exitCode).toBe(0);
+    expect(diffCerts(setVerdict(certificate(), firstPassed, "failed"), certificate()).tests!.changes[0]).toMatchObject({ change: "fixed" });
+  });
+
+  it("performance figures from the certificates alone: interval-sum CIs, a slower sidecar is a regression", () => {
+    const head = certificate();
+    if (head.performance.status !== "measured") throw new Error("fixture certificate has no performance figures");
+    const p50 = head.performance.addedLatency.p50;
+    head.performance.addedLatency.p50 = { ...p50, deltaUs: p50.deltaUs + 10_000, ci95Us: { low: p50.ci95Us.low + 10_000, high: p50.ci95Us.high + 10_000 } };
+    const report = diffCerts(certificate(), head);
+    expect(report.metrics.find((m) => m.metric === "latencyP50")).toMatchObject({ method: "interval-sum", change: 10_000, verdict: "regression" });
+    expect(report.exitCode).toBe(1);
+  });
+
+  it("another sidecar or runtime is incomparable, named", () => {
+    const other = certificate();
+    other.implementation.name = "caddy";
+    other.runtime = "docker";
+    expect(diffCerts(certificate(), other).incomparable.map((i) => i.field)).toEqual(["implementation.name", "runtime"]);
+  });
+});
