@@ -7,6 +7,9 @@ import { AA_ARM, runExperiment } from "../experiment/run-experiment.ts";
 import { summaryMarkdown } from "../report/markdown-writer.ts";
 import type { Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
+import { writeFileAtomic } from "../report/atomic-write.ts";
+import { judgeThresholds, thresholdsSummary } from "../experiment/thresholds.ts";
+import { thresholdsJunit } from "../experiment/thresholds-junit.ts";
 import { createRuntime, unavailableRuntimeMessage, type KubernetesRequest } from "../runtime/create-runtime.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { resolvePrimaryChoice } from "../scenario/named-primaries.ts";
@@ -29,6 +32,8 @@ export interface RunCommandInput {
   projectRoot: string;
   version: string;
   calibrationOnly: boolean;
+  /** --strict: an inconclusive threshold (its CI straddles the limit) fails the run too. */
+  strict?: boolean;
 }
 
 /** The manifest a --primary value names; a usage error (exit 2) when it names none. */
@@ -88,15 +93,22 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
       },
     });
     progress.stop();
+    // spec.thresholds are judged on the finished analysis, then kept in every report file.
+    results.thresholds = judgeThresholds(scenario.manifest.spec.thresholds, input.calibrationOnly ? [] : scenario.variants.map((v) => v.name), results);
+    writeReports(results, outDir);
+    writeFileAtomic(join(outDir, "junit.xml"), thresholdsJunit(results));
     process.stdout.write(`\n${summaryMarkdown(results)}\n\n`);
     if (input.calibrationOnly && results.analysis?.noiseFloor) {
       const floor = results.analysis.noiseFloor.latency;
       process.stdout.write(`A/A noise floor (${AA_ARM}): p50 ±${floor.p50?.halfWidth.toFixed(1)} µs, p99 ±${floor.p99?.halfWidth.toFixed(1)} µs\n`);
     }
     for (const warning of results.warnings) process.stderr.write(`warning: ${warning}\n`);
-    process.stdout.write(`reports: ${relative(process.cwd(), outDir)}/ (results.json, trials.csv, summary.csv, report.md)\n`);
+    process.stdout.write(`reports: ${relative(process.cwd(), outDir)}/ (results.json, trials.csv, summary.csv, report.md, junit.xml)\n`);
+    if (!input.calibrationOnly) process.stdout.write(`${thresholdsSummary(results.thresholds)}${input.strict ? " (--strict: inconclusive fails)" : ""}\n`);
     if (results.status !== "interrupted") printNextSteps(input.calibrationOnly ? "calibrate" : "run", outDir);
-    return results.status === "interrupted" ? 130 : 0;
+    if (results.status === "interrupted") return 130;
+    const failed = results.thresholds.some((t) => t.result === "fail" || (input.strict === true && t.result === "inconclusive"));
+    return failed ? 1 : 0;
   } catch (error) {
     progress.stop();
     if (interrupt.signal.aborted) {
