@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { build } from "esbuild";
 import { PROJECT_ROOT, RUNNING_COMPILED, workerEntry } from "./project-root.ts";
 
 describe("PROJECT_ROOT", () => {
@@ -9,6 +12,21 @@ describe("PROJECT_ROOT", () => {
     expect((JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { name: string }).name).toBe("sidecar-bench");
     expect(existsSync(join(PROJECT_ROOT, "scenarios", "default.yaml"))).toBe(true);
     expect(RUNNING_COMPILED).toBe(false);
+  });
+});
+
+describe("PROJECT_ROOT outside the project", () => {
+  it("is the bundle's own folder, without throwing (the in-cluster generator's image has no package.json)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-root-"));
+    try {
+      const outfile = join(dir, "bundle.mjs");
+      await build({ entryPoints: [join(PROJECT_ROOT, "harness", "project-root.ts")], bundle: true, platform: "node", format: "esm", outfile, logLevel: "error" });
+      const bundled = (await import(pathToFileURL(outfile).href)) as { PROJECT_ROOT: string; RUNNING_COMPILED: boolean };
+      expect(bundled.PROJECT_ROOT).toBe(dir);
+      expect(bundled.RUNNING_COMPILED).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,7 +10,12 @@ const PACKAGE_NAME = "sidecar-bench";
 /** Folders walked up before giving up: dist/chunks/x.js is 2 levels below the root, harness/a/b/c.ts 3. */
 const MAX_LEVELS = 8;
 
-function findProjectRoot(start: string): string {
+/**
+ * The folder holding sidecar-bench's package.json, or null when there is none above `start`: the
+ * in-cluster generator (scripts/build-images.mjs bundles harness/load/remote/loadgen-main.ts into
+ * an image without the project) imports modules that import this one, and must still start.
+ */
+function findProjectRoot(start: string): string | null {
   let dir = start;
   for (let level = 0; level < MAX_LEVELS; level += 1) {
     const manifest = join(dir, "package.json");
@@ -22,13 +27,16 @@ function findProjectRoot(start: string): string {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error(`no package.json named "${PACKAGE_NAME}" above ${start} (walked ${MAX_LEVELS} folders up)`);
+  return null;
 }
 
 const HERE = fileURLToPath(import.meta.url);
 
-/** The folder holding sidecar-bench's package.json. */
-export const PROJECT_ROOT: string = findProjectRoot(dirname(HERE));
+/**
+ * The folder holding sidecar-bench's package.json; outside the project (the generator's image)
+ * this module's own folder, where no project file is, so a use fails naming the path it tried.
+ */
+export const PROJECT_ROOT: string = findProjectRoot(dirname(HERE)) ?? dirname(HERE);
 
 /** Where scripts/build-cli.mjs writes the bundle; its layout mirrors the sources (dist/harness/cli/main.js). */
 export const DIST_DIR: string = join(PROJECT_ROOT, "dist");
