@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { ACTIONLINT_RELATIVE_PATH, ACTIONLINT_VERSION, SHELLCHECK_PATH } from "../../scripts/actionlint-setup.mjs";
 import { PROJECT_ROOT } from "../../harness/project-root.ts";
 import { type CommandHelp, invocationProblems, parseCommandHelp, workflowInvocations } from "./cli-invocations.ts";
@@ -83,6 +84,35 @@ describe("examples/github-actions/sidecar-bench.yml under actionlint", () => {
         else expect(found.every((f) => f.line <= line)).toBe(true);
       }
     });
+  });
+});
+
+describe("the workflow's gate", () => {
+  interface Step {
+    id?: string;
+    name?: string;
+    uses?: string;
+    if?: string;
+    "continue-on-error"?: unknown;
+  }
+  const workflow = parse(readFileSync(WORKFLOW, "utf8")) as { jobs: Record<string, { steps: Step[]; "continue-on-error"?: unknown }> };
+  const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
+  const label = (step: Step) => step.id ?? step.name ?? step.uses ?? "(a step)";
+
+  it("fails the job on a failed step: no continue-on-error anywhere", () => {
+    for (const job of Object.values(workflow.jobs)) expect(job["continue-on-error"]).toBeUndefined();
+    expect(steps.filter((step) => step["continue-on-error"] !== undefined).map(label)).toEqual([]);
+  });
+
+  it("still benchmarks after a failed certification, and still diffs, summarises and uploads after a failed run", () => {
+    const runAt = steps.findIndex((step) => step.id === "run");
+    expect(runAt).toBeGreaterThan(steps.findIndex((step) => step.id === "certify"));
+    // Without always() or !cancelled(), a step is skipped once an earlier one failed.
+    const runsAfterAFailure = (step: Step) => /(always\(\)|!\s*cancelled\(\))/.test(step.if ?? "");
+    expect(steps.slice(runAt).filter((step) => !runsAfterAFailure(step)).map(label)).toEqual([]);
+    expect(steps[runAt]!.if ?? "").not.toMatch(/certify/);
+    const upload = steps.find((step) => step.uses?.startsWith("actions/upload-artifact@"));
+    expect(upload?.if).toBe("always()");
   });
 });
 
