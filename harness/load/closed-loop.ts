@@ -1,15 +1,19 @@
-// Closed-loop load for capacity (DESIGN.md, measuring rule 2): autocannon in-process,
-// N connections each sending its next request as soon as the previous one is answered.
-// autocannon's own latency histogram holds whole milliseconds, so we record our own in
-// microseconds from its `response` event, whose responseTime is
-// `hrtime[0] * 1e3 + hrtime[1] / 1e6` (lib/pipelinedRequestsQueue.js in autocannon 9):
-// a float in ms with nanosecond resolution, measured from the socket write of the
-// request to the end of its response.
+// Closed-loop load for capacity (DESIGN.md, measuring rule 2): N keep-alive connections,
+// each sending its next request as soon as the previous one is answered, and a
+// microsecond histogram of each exchange (request written → response complete).
+//
+// Why not autocannon any more: its per-response path (http-parser-js building header
+// objects, per-request clones and events, its own ms histograms) cost ~1.5–2.3× wrk's CPU
+// per request on this project's 2-core machines, so the generator, not the server, set
+// the ceiling at 64 connections (bench/loadgen-vs-wrk.ts). Here each connection writes one
+// prebuilt request buffer and scans the answer in place (http1-response-parser.ts), reading
+// into one reused buffer per connection (net's `onread`), with no per-request timer.
+import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import autocannon from "autocannon";
 import { createLatencyHistogram, recordMs, summarize, type LatencyHistogram, type PercentilesUs } from "../measure/histogram.ts";
+import { Http1ResponseParser, type ResponseEnd } from "./http1-response-parser.ts";
 import type { HttpRequestSpec } from "./kserve-request.ts";
-import type { ErrorCounts } from "./load-errors.ts";
+import { classifyTransportError, countError, type ErrorCounts } from "./load-errors.ts";
 import { assertLoadTarget } from "./target-guard.ts";
 
 export interface ClosedLoopProgress {
@@ -26,10 +30,10 @@ export interface ClosedLoopOptions {
   durationMs: number;
   /** Hard cap on requests over all connections; must be ≥ connections. */
   maxRequests: number;
-  /** autocannon counts whole seconds: rounded up, at least 1 s. */
+  /** A request unanswered this long counts as "timeout" and its connection is replaced. */
   timeoutMs: number;
   allowRemote?: boolean;
-  /** Aborting stops the run early (autocannon notices within SAMPLE_INTERVAL_MS). */
+  /** Aborting stops the run at once (requests in flight are not counted). */
   signal?: AbortSignal;
   /** Called about once a second. */
   onProgress?: (progress: ClosedLoopProgress) => void;
@@ -59,12 +63,11 @@ export interface ClosedLoopResult {
   latency: LatencyHistogram;
 }
 
-/**
- * autocannon only checks its stop flag once per sample interval (1 s by default), so
- * a run would overrun its duration by up to that much; 100 ms keeps the overrun small.
- */
-const SAMPLE_INTERVAL_MS = 100;
 const PROGRESS_INTERVAL_MS = 1000;
+/** Bytes each connection reads into at a time (reused for every read of that connection). */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** After a failed connection, wait this long before the next attempt, so a refused port is not a busy loop. */
+const RECONNECT_DELAY_MS = 10;
 
 function validate(o: ClosedLoopOptions): void {
   for (const [name, value] of [["connections", o.connections], ["maxRequests", o.maxRequests]] as const) {
@@ -73,91 +76,226 @@ function validate(o: ClosedLoopOptions): void {
   for (const [name, value] of [["durationMs", o.durationMs], ["timeoutMs", o.timeoutMs]] as const) {
     if (!(value > 0) || !Number.isFinite(value)) throw new Error(`closed loop: ${name} must be a positive number, got ${value}`);
   }
-  // autocannon splits the cap over connections; a connection given 0 would run unbounded.
+  // Kept from the autocannon days: each connection must be able to send at least one request.
   if (o.maxRequests < o.connections) {
     throw new Error(`closed loop: maxRequests (${o.maxRequests}) must be ≥ connections (${o.connections})`);
   }
 }
 
+/** The request's bytes, built once: request line, Host, the spec's headers, Content-Length, body. */
+export function requestBytes(target: URL, request: HttpRequestSpec | undefined): Buffer {
+  const method = request?.method ?? "GET";
+  const path = request?.path ?? "/";
+  const body = request?.body ?? Buffer.alloc(0);
+  const headers = Object.entries(request?.headers ?? {});
+  for (const [name, value] of headers) {
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new Error(`closed loop: request header ${JSON.stringify(name)} holds a line break`);
+  }
+  const has = (name: string): boolean => headers.some(([n]) => n.toLowerCase() === name);
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  if (!has("host")) head += `Host: ${target.host}\r\n`;
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  if (!has("content-length") && (body.length > 0 || method === "POST")) head += `Content-Length: ${body.length}\r\n`;
+  head += "\r\n";
+  return Buffer.concat([Buffer.from(head, "latin1"), body]);
+}
+
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   validate(options);
   const target = assertLoadTarget(options.url, options.allowRemote ?? false);
-  const request = options.request;
+  if (target.protocol !== "http:") throw new Error(`closed loop: only http: targets are supported, got ${target.href}`);
+  const port = Number(target.port || 80);
+  const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
+  const bytes = requestBytes(target, options.request);
   const latency = createLatencyHistogram();
+  const errors: ErrorCounts = {};
   let requests = 0;
   let ok = 0;
+  let sent = 0;
   let lastResponseMs = Number.NaN;
+  let stopped = false;
 
   const startedAt = new Date().toISOString();
   const startMs = performance.now();
-  let progressTimer: NodeJS.Timeout | undefined;
-  let stop: (() => void) | undefined;
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: new URL(request?.path ?? "/", target.origin).href,
-        method: request?.method ?? "GET",
-        ...(request ? { headers: request.headers, body: request.body } : {}),
+
+  return await new Promise<ClosedLoopResult>((resolve) => {
+    const connections: Connection[] = [];
+    let finishedResolve = false;
+    const timers: NodeJS.Timeout[] = [];
+
+    const maybeDone = (): void => {
+      if (finishedResolve) return;
+      if (!stopped && sent < options.maxRequests) return;
+      if (connections.some((c) => c.inFlight)) return;
+      finish();
+    };
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      // Requests still in flight at the end are not counted (their time is cut off).
+      for (const c of connections) c.destroy();
+      finish();
+    };
+    const finish = (): void => {
+      if (finishedResolve) return;
+      finishedResolve = true;
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      for (const c of connections) c.destroy();
+      options.signal?.removeEventListener("abort", stop);
+      const windowMs = Number.isNaN(lastResponseMs) ? performance.now() - startMs : lastResponseMs - startMs;
+      const summary: ClosedLoopSummary = {
+        kind: "closed-loop",
+        startedAt,
+        durationMs: windowMs,
         connections: options.connections,
-        // Pipelining would change what is measured (several requests in flight per connection).
-        pipelining: 1,
-        duration: options.durationMs / 1000,
-        // maxOverallRequests (not `amount`): autocannon ignores the duration once amount is set.
-        maxOverallRequests: options.maxRequests,
-        timeout: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
-        sampleInt: SAMPLE_INTERVAL_MS,
-        // We summarise from our own histogram. (Swapping autocannon's ms histogram for a
-        // no-op through its undocumented `histograms` option saved < 2% CPU: not worth it.)
-        skipAggregateResult: true,
-      },
-      // Invoked synchronously when autocannon rejects its options, later otherwise.
-      (err: unknown, res: autocannon.Result) => (err ? reject(err) : resolve(res)),
-    );
-    instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-      requests++;
-      lastResponseMs = performance.now();
-      if (statusCode >= 200 && statusCode < 300) {
-        ok++;
-        recordMs(latency, responseTimeMs);
+        requests,
+        ok,
+        throughputPerSec: windowMs > 0 ? (requests / windowMs) * 1000 : 0,
+        okPerSec: windowMs > 0 ? (ok / windowMs) * 1000 : 0,
+        errors,
+        non2xx: requests - ok,
+        latencyUs: summarize(latency),
+      };
+      resolve({ summary, latency });
+    };
+
+    /** One keep-alive connection sending one request at a time. */
+    class Connection {
+      socket: Socket | null = null;
+      inFlight = false;
+      sentAtMs = 0;
+      private connected = false;
+      private parser = new Http1ResponseParser();
+      private readonly buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      private readonly onResponse = (response: ResponseEnd): void => this.answered(response);
+
+      open(): void {
+        if (stopped) return;
+        this.parser = new Http1ResponseParser();
+        this.connected = false;
+        const socket = connect({
+          host,
+          port,
+          noDelay: true,
+          onread: {
+            buffer: this.buffer,
+            callback: (nread: number, buf: Uint8Array) => {
+              this.read(buf as Buffer, nread);
+              return true;
+            },
+          },
+        });
+        this.socket = socket;
+        socket.once("connect", () => {
+          this.connected = true;
+          this.send();
+        });
+        socket.on("error", (error) => this.failed(socket, classifyTransportError(error)));
+        socket.on("close", () => this.closed(socket));
       }
-    });
-    stop = () => instance.stop();
+
+      send(): void {
+        if (stopped || sent >= options.maxRequests || this.socket === null) {
+          maybeDone();
+          return;
+        }
+        sent++;
+        this.inFlight = true;
+        this.sentAtMs = performance.now();
+        this.socket.write(bytes);
+      }
+
+      read(data: Buffer, length: number): void {
+        try {
+          this.parser.push(data, 0, length, this.onResponse);
+        } catch {
+          // A malformed answer: counted as a connection error, the connection replaced.
+          if (this.socket) this.failed(this.socket, "connection");
+        }
+      }
+
+      answered(response: ResponseEnd): void {
+        const nowMs = performance.now();
+        this.inFlight = false;
+        requests++;
+        lastResponseMs = nowMs;
+        if (response.status >= 200 && response.status < 300) {
+          ok++;
+          recordMs(latency, nowMs - this.sentAtMs);
+        } else {
+          countError(errors, String(response.status));
+        }
+        if (response.close) this.replace(false);
+        else this.send();
+      }
+
+      /** Counts a failed request (if one was out) and opens a new connection. */
+      failed(socket: Socket, kind: string): void {
+        if (socket !== this.socket) return;
+        // A request lost, or a connection that could not be made (no request could go out).
+        if ((this.inFlight || !this.connected) && !stopped) countError(errors, kind);
+        this.inFlight = false;
+        this.replace(true);
+      }
+
+      closed(socket: Socket): void {
+        if (socket !== this.socket) return;
+        // A body delimited by the close ends here; otherwise an answer was cut off.
+        const complete = this.parser.closed(this.onResponse);
+        if (socket !== this.socket) return; // answered() already replaced it
+        if (this.inFlight && !complete && !stopped) countError(errors, "connection");
+        this.inFlight = false;
+        this.replace(true);
+      }
+
+      replace(afterError: boolean): void {
+        const old = this.socket;
+        this.socket = null;
+        old?.destroy();
+        if (stopped) {
+          maybeDone();
+          return;
+        }
+        if (afterError) timers.push(setTimeout(() => this.open(), RECONNECT_DELAY_MS));
+        else this.open();
+      }
+
+      /** The request out on this connection has waited too long: counted, connection replaced. */
+      checkTimeout(nowMs: number): void {
+        if (this.inFlight && this.socket && nowMs - this.sentAtMs >= options.timeoutMs) {
+          countError(errors, "timeout");
+          this.inFlight = false;
+          this.replace(false);
+        }
+      }
+
+      destroy(): void {
+        const old = this.socket;
+        this.socket = null;
+        this.inFlight = false;
+        old?.destroy();
+      }
+    }
+
     options.signal?.addEventListener("abort", stop, { once: true });
-    if (options.signal?.aborted) stop();
+    if (options.signal?.aborted) {
+      stop();
+      return;
+    }
+    for (let i = 0; i < options.connections; i++) connections.push(new Connection());
+    for (const c of connections) c.open();
+    timers.push(setTimeout(stop, options.durationMs));
+    // One sweep for all request timeouts instead of a timer per request.
+    const sweepMs = Math.max(10, Math.min(250, options.timeoutMs / 4));
+    const sweep = setInterval(() => {
+      const nowMs = performance.now();
+      for (const c of connections) c.checkTimeout(nowMs);
+    }, sweepMs);
+    timers.push(sweep);
     if (options.onProgress) {
       const onProgress = options.onProgress;
-      progressTimer = setInterval(
-        () => onProgress({ elapsedMs: performance.now() - startMs, completed: requests }),
-        PROGRESS_INTERVAL_MS,
-      );
+      timers.push(setInterval(() => onProgress({ elapsedMs: performance.now() - startMs, completed: requests }), PROGRESS_INTERVAL_MS));
     }
-  }).finally(() => {
-    if (progressTimer) clearInterval(progressTimer);
-    if (stop) options.signal?.removeEventListener("abort", stop);
   });
-
-  const windowMs = Number.isNaN(lastResponseMs) ? performance.now() - startMs : lastResponseMs - startMs;
-  const errors: ErrorCounts = {};
-  for (const [status, stat] of Object.entries(result.statusCodeStats ?? {})) {
-    const code = Number(status);
-    if (code < 200 || code >= 300) errors[status] = stat.count ?? 0;
-  }
-  // autocannon's `errors` include its timeouts.
-  if (result.timeouts > 0) errors["timeout"] = result.timeouts;
-  if (result.errors - result.timeouts > 0) errors["connection"] = result.errors - result.timeouts;
-
-  const summary: ClosedLoopSummary = {
-    kind: "closed-loop",
-    startedAt,
-    durationMs: windowMs,
-    connections: options.connections,
-    requests,
-    ok,
-    throughputPerSec: windowMs > 0 ? (requests / windowMs) * 1000 : 0,
-    okPerSec: windowMs > 0 ? (ok / windowMs) * 1000 : 0,
-    errors,
-    non2xx: requests - ok,
-    latencyUs: summarize(latency),
-  };
-  return { summary, latency };
 }

@@ -2,9 +2,18 @@
 // generator beside the pods under test (kubernetes: a pod in the cluster, so requests take
 // the path a cluster's clients take and no port-forward adds its own cost). Either way
 // the same runInterleavedOpenLoop runs the schedule, and the results are the same values.
+//
+// In this process the schedule runs on a worker thread of its own (open-loop-worker.ts):
+// the main thread samples resources with synchronous reads, captures container logs and
+// watches APIs during a round, and each of those held up sends due meanwhile (pacing error).
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { workerEntry } from "../project-root.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
-import { runInterleavedOpenLoop, type OpenLoopResult } from "./open-loop.ts";
-import type { RoundOptions } from "./remote/remote-protocol.ts";
+import { isLoopbackHost, isOwnPodAddress } from "./target-guard.ts";
+import type { OpenLoopResult } from "./open-loop.ts";
+import { roundMessage, resultsOf, type GeneratorMessage, type HarnessMessage, type RoundOptions } from "./remote/remote-protocol.ts";
 
 export interface OpenLoopDriver {
   /** Where the generator runs, for the environment fingerprint. */
@@ -15,9 +24,76 @@ export interface OpenLoopDriver {
   close(): Promise<void>;
 }
 
-export const IN_PROCESS_DRIVER: OpenLoopDriver = {
-  description: "sidecar-bench open loop (undici), in the harness's process",
-  targetUrl: (pod, container, port) => pod.url(container, port),
-  run: (options) => runInterleavedOpenLoop(options),
-  close: async () => undefined,
-};
+const WORKER_ENTRY = "harness/load/open-loop-worker";
+
+interface Pending {
+  resolve: (results: OpenLoopResult[]) => void;
+  reject: (error: Error) => void;
+}
+
+/** One worker thread, started at the first round and kept until close(); it holds the process open only while a round runs. */
+class WorkerOpenLoop implements OpenLoopDriver {
+  readonly description = "sidecar-bench open loop (undici and a lean HTTP/1.1 pool), on its own worker thread in the harness's process";
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  targetUrl(pod: StartedPod, container: string, port: string): string {
+    return pod.url(container, port);
+  }
+
+  async run(options: RoundOptions & { signal?: AbortSignal }): Promise<OpenLoopResult[]> {
+    const { signal, ...round } = options;
+    // The guard's list of this run's pod addresses lives in this thread: judged here, sent as a flag.
+    const allowRemote = round.targets.every(({ url }) => {
+      const host = new URL(url).hostname;
+      return isLoopbackHost(host) || isOwnPodAddress(host);
+    });
+    const worker = this.start();
+    const id = this.nextId++;
+    const message: HarnessMessage & { allowRemote: boolean } = { ...(roundMessage(id, round) as Extract<HarnessMessage, { type: "round" }>), allowRemote };
+    const onAbort = (): void => worker.postMessage({ type: "abort", id } satisfies HarnessMessage);
+    try {
+      return await new Promise<OpenLoopResult[]>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        if (this.pending.size === 1) worker.ref();
+        worker.postMessage(message);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        if (signal?.aborted) onAbort();
+      });
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.pending.delete(id);
+      if (this.pending.size === 0) this.worker?.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const { url, execArgv } = workerEntry(WORKER_ENTRY);
+    if (url.protocol === "file:" && !existsSync(fileURLToPath(url))) throw new Error(`the open loop's worker entry ${fileURLToPath(url)} is missing (scripts/build-cli.mjs CLI_ENTRY_POINTS)`);
+    const worker = new Worker(url, { execArgv });
+    worker.unref();
+    worker.on("message", (message: GeneratorMessage) => {
+      if (message.type === "result") this.pending.get(message.id)?.resolve(resultsOf(message));
+      else if (message.type === "error" && message.id !== null) this.pending.get(message.id)?.reject(new Error(message.message));
+    });
+    const failAll = (error: Error): void => {
+      if (this.worker === worker) this.worker = null;
+      for (const { reject } of this.pending.values()) reject(error);
+    };
+    worker.on("error", (error) => failAll(new Error(`the open loop's worker thread failed: ${error.message}`)));
+    worker.on("exit", (code) => failAll(new Error(`the open loop's worker thread exited (code ${code}) during a round`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/** The harness's own open loop, on a worker thread (see above). */
+export const IN_PROCESS_DRIVER: OpenLoopDriver = new WorkerOpenLoop();

@@ -16,6 +16,8 @@ import { median } from "../measure/statistics.ts";
 import { waitUntil } from "./precise-wait.ts";
 import { assertLoadTarget } from "./target-guard.ts";
 import { GrpcInferClient } from "./grpc/grpc-infer-client.ts";
+import { Http1Pool, type PooledRequest } from "./http1-pool.ts";
+import { requestBytes } from "./closed-loop.ts";
 import type { GrpcInferRequestSpec } from "./grpc/grpc-infer-request.ts";
 
 export interface OpenLoopProgress {
@@ -245,7 +247,7 @@ class RunState {
         error = String(outcome.status);
       }
     } else {
-      error = this.signal?.aborted ? "aborted" : outcome.error instanceof GrpcTransportError ? outcome.error.kind : classifyTransportError(outcome.error);
+      error = this.signal?.aborted ? "aborted" : outcome.error instanceof KindedTransportError ? outcome.error.kind : classifyTransportError(outcome.error);
     }
     if (error !== null) countError(this.errors, error);
     this.onOutcome?.({
@@ -287,12 +289,12 @@ function sendGrpc(state: RunState, grpc: NonNullable<TargetRun["grpc"]>, dueMs: 
     if (result.ok) state.settle(times, endMs, { status: 200 });
     else if (result.kind === "timeout") state.settle(times, endMs, "timeout");
     else if (result.kind.startsWith("grpc:")) state.settle(times, endMs, { grpcStatus: result.kind });
-    else state.settle(times, endMs, { error: new GrpcTransportError(result.kind, result.message) });
+    else state.settle(times, endMs, { error: new KindedTransportError(result.kind, result.message) });
   });
 }
 
-/** A gRPC call that got no status: counted by its kind (connection, aborted). */
-class GrpcTransportError extends Error {
+/** A request that got no answer, already classified (a gRPC call without status, the lean pool's failures): counted by its kind. */
+class KindedTransportError extends Error {
   constructor(
     readonly kind: string,
     message: string,
@@ -364,6 +366,34 @@ class ScheduledRequest implements Dispatcher.DispatchHandler, RequestTimes {
   }
 }
 
+/** One unary request through the lean pool (http1-pool.ts): the same times and outcomes as ScheduledRequest. */
+class LeanRequest implements PooledRequest, RequestTimes {
+  writtenAtMs = Number.NaN;
+
+  constructor(
+    private readonly run: RunState,
+    readonly scheduledAtMs: number,
+    readonly dispatchedAtMs: number,
+    readonly deadlineMs: number,
+  ) {}
+
+  written(nowMs: number): void {
+    this.writtenAtMs = nowMs;
+    if (!(this.run.lastWriteMs >= nowMs)) this.run.lastWriteMs = nowMs;
+  }
+
+  end(status: number, nowMs: number): void {
+    this.run.settle(this, nowMs, { status });
+  }
+
+  fail(kind: string, nowMs: number): void {
+    this.run.settle(this, nowMs, kind === "timeout" ? "timeout" : { error: new KindedTransportError(kind, `request ${kind}`) });
+  }
+}
+
+/** How often the lean pool checks deadlines: a timed-out request is settled at most this late. */
+const LEAN_SWEEP_MS = 10;
+
 function snapshot(state: RunState, scheduled: number, startMs: number): OpenLoopProgress {
   return {
     elapsedMs: performance.now() - startMs,
@@ -400,8 +430,10 @@ export interface InterleavedOpenLoopOptions extends Omit<OpenLoopOptions, "url" 
 
 /** What one target of a run tracks: its own pool, counters and histograms. */
 interface TargetRun {
-  /** HTTP targets: undici's pool. */
+  /** HTTP targets with a streamed body (token streams): undici's pool. */
   pool: Pool | null;
+  /** Unary HTTP/1.1 targets: the lean pool. */
+  lean: Http1Pool | null;
   /** protocol grpc: one HTTP/2 channel to the target, and the ModelInfer it sends. */
   grpc: { client: GrpcInferClient; request: GrpcInferRequestSpec } | null;
   dispatchOptions: Dispatcher.DispatchOptions;
@@ -424,9 +456,21 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
   const thresholdPct = options.rateShortfallThresholdPct ?? 2;
   const runs: TargetRun[] = options.targets.map(({ url, request }) => {
     const target = assertLoadTarget(url, options.allowRemote ?? false);
+    // Unary HTTP answers only need a status and their end: the lean pool. Token streams are
+    // timed chunk by chunk through undici; https (never used by a scenario) too.
+    const lean = !request.grpc && !request.tokenStream && target.protocol === "http:";
     return {
       grpc: request.grpc ? { client: new GrpcInferClient(target.origin, { allowRemote: options.allowRemote ?? false }), request: request.grpc } : null,
-      pool: request.grpc ? null : new Pool(target.origin, {
+      lean: lean
+        ? new Http1Pool({
+            host: target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname,
+            port: Number(target.port || 80),
+            connections: options.maxConnections,
+            request: requestBytes(target, request),
+            sweepMs: Math.min(LEAN_SWEEP_MS, timeoutMs),
+          })
+        : null,
+      pool: request.grpc || lean ? null : new Pool(target.origin, {
         connections: options.maxConnections,
         pipelining: 1,
         // Our own per-request deadline is the binding one; these only back it up.
@@ -447,7 +491,10 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
   const grpcAbort = new AbortController();
   setMaxListeners(0, grpcAbort.signal);
   const cancelInFlight = (): void => {
-    for (const run of runs) void run.pool?.destroy(new Error("open loop aborted by its signal"));
+    for (const run of runs) {
+      void run.pool?.destroy(new Error("open loop aborted by its signal"));
+      run.lean?.destroy("aborted");
+    }
     grpcAbort.abort();
   };
   signal?.addEventListener("abort", cancelInFlight, { once: true });
@@ -456,7 +503,10 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
   try {
     await Promise.all(runs.map((run) => run.grpc?.client.connect(timeoutMs)));
   } catch (error) {
-    for (const run of runs) run.grpc?.client.close();
+    for (const run of runs) {
+      run.grpc?.client.close();
+      run.lean?.destroy();
+    }
     signal?.removeEventListener("abort", cancelInFlight);
     throw error;
   }
@@ -515,7 +565,8 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
       run.state.sent++;
       run.state.inFlight++;
       run.lastSentDueMs = dueMs;
-      if (run.grpc) sendGrpc(run.state, run.grpc, dueMs, nowMs, deadlineMs, grpcAbort.signal);
+      if (run.lean) run.lean.dispatch(new LeanRequest(run.state, dueMs, nowMs, deadlineMs));
+      else if (run.grpc) sendGrpc(run.state, run.grpc, dueMs, nowMs, deadlineMs, grpcAbort.signal);
       else run.pool!.dispatch(run.dispatchOptions, new ScheduledRequest(run.state, dueMs, nowMs, deadlineMs, run.tokenStream));
     }
     await Promise.all(runs.map((run) => run.state.drained()));
@@ -523,7 +574,10 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
     if (progressTimer) clearInterval(progressTimer);
     signal?.removeEventListener("abort", cancelInFlight);
     await Promise.all(runs.map((run) => run.pool?.destroy()));
-    for (const run of runs) run.grpc?.client.close();
+    for (const run of runs) {
+      run.grpc?.client.close();
+      run.lean?.destroy();
+    }
   }
   const endMs = performance.now();
   return runs.map((run, index) => {

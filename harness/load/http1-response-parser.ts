@@ -1,0 +1,277 @@
+// An incremental HTTP/1.1 response reader for the closed loop: it only needs each
+// response's status and where its body ends (Content-Length, chunked, or the connection's
+// close), never the body itself. A general parser (autocannon's http-parser-js, undici's
+// llhttp) builds header objects and body chunks per response; this one scans bytes in
+// place, which is most of what makes the closed loop cheaper per request (bench/loadgen-vs-wrk.ts).
+
+const CR = 13;
+const LF = 10;
+/** A response head larger than this is refused (Node's own limit is 16 KiB). */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
+const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+const HTTP1_PREFIX = Buffer.from("HTTP/1.", "latin1");
+const CONTENT_LENGTH = Buffer.from("content-length", "latin1");
+const TRANSFER_ENCODING = Buffer.from("transfer-encoding", "latin1");
+const CONNECTION = Buffer.from("connection", "latin1");
+const CHUNKED = Buffer.from("chunked", "latin1");
+const CLOSE = Buffer.from("close", "latin1");
+const KEEP_ALIVE = Buffer.from("keep-alive", "latin1");
+
+function digit(byte: number): number {
+  return byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : Number.NaN;
+}
+
+function lower(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+}
+
+function startsWithAt(buffer: Buffer, at: number, prefix: Buffer): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buffer[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The line at `line` is the header `name` (lower-case) followed by a colon. */
+function nameIs(buffer: Buffer, line: number, end: number, name: Buffer): boolean {
+  if (end - line <= name.length || buffer[line + name.length] !== 0x3a) return false;
+  for (let i = 0; i < name.length; i++) if (lower(buffer[line + i]!) !== name[i]) return false;
+  return true;
+}
+
+/** A decimal value between optional whitespace; -2 when it is not one. */
+function decimal(buffer: Buffer, from: number, to: number): number {
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i < to; i++) {
+    const byte = buffer[i]!;
+    if (byte >= 0x30 && byte <= 0x39) {
+      if (digits > 15) return -2;
+      value = value * 10 + (byte - 0x30);
+      digits++;
+    } else if (byte !== 0x20 && byte !== 0x09) {
+      return -2;
+    }
+  }
+  return digits > 0 ? value : -2;
+}
+
+/** The comma-separated list in buffer[from, to) has `token` (lower-case) as an element. */
+function containsToken(buffer: Buffer, from: number, to: number, token: Buffer): boolean {
+  let start = from;
+  for (let i = from; i <= to; i++) {
+    if (i === to || buffer[i] === 0x2c) {
+      let a = start;
+      let b = i;
+      while (a < b && (buffer[a] === 0x20 || buffer[a] === 0x09)) a++;
+      while (b > a && (buffer[b - 1] === 0x20 || buffer[b - 1] === 0x09)) b--;
+      if (b - a === token.length) {
+        let same = true;
+        for (let k = 0; k < token.length && same; k++) same = lower(buffer[a + k]!) === token[k];
+        if (same) return true;
+      }
+      start = i + 1;
+    }
+  }
+  return false;
+}
+
+/** The list's last element is `token` (Transfer-Encoding: the final coding decides the framing). */
+function endsWithToken(buffer: Buffer, from: number, to: number, token: Buffer): boolean {
+  let b = to;
+  while (b > from && (buffer[b - 1] === 0x20 || buffer[b - 1] === 0x09)) b--;
+  const a = b - token.length;
+  if (a < from || (a > from && buffer[a - 1] !== 0x20 && buffer[a - 1] !== 0x2c && buffer[a - 1] !== 0x09)) return false;
+  for (let k = 0; k < token.length; k++) if (lower(buffer[a + k]!) !== token[k]) return false;
+  return true;
+}
+
+export interface ResponseEnd {
+  status: number;
+  /** The server said Connection: close (or spoke HTTP/1.0 without keep-alive): reconnect after it. */
+  close: boolean;
+}
+
+type BodyMode = "length" | "chunked" | "until-close";
+
+const enum State {
+  Head,
+  Body,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+}
+
+export class Http1ResponseParser {
+  private state = State.Head;
+  /** Bytes of a head split over reads (rare: a head usually arrives in one read). */
+  private head: Buffer | null = null;
+  private status = 0;
+  private close = false;
+  private bodyMode: BodyMode = "length";
+  private remaining = 0;
+  private sizeText = "";
+  private trailerLineBytes = 0;
+  private readonly ended: ResponseEnd = { status: 0, close: false };
+
+  /**
+   * Feeds bytes received from the socket (valid only during the call); calls onEnd per
+   * complete response, in order. Throws on a malformed response.
+   */
+  push(data: Buffer, start: number, end: number, onEnd: (response: ResponseEnd) => void): void {
+    let at = start;
+    while (at < end) {
+      switch (this.state) {
+        case State.Head: {
+          const next = this.readHead(data, at, end);
+          if (next < 0) return; // head incomplete: wait for more
+          at = next;
+          if ((this.state as State) === State.Body && this.bodyMode === "length" && this.remaining === 0) this.finish(onEnd);
+          break;
+        }
+        case State.Body: {
+          if (this.bodyMode === "until-close") return; // ends with the connection (see closed())
+          const take = Math.min(this.remaining, end - at);
+          this.remaining -= take;
+          at += take;
+          if (this.remaining === 0) this.finish(onEnd);
+          break;
+        }
+        case State.ChunkSize: {
+          const byte = data[at++]!;
+          if (byte === LF) {
+            const size = parseInt(this.sizeText.split(";")[0]!.trim(), 16);
+            if (!Number.isSafeInteger(size) || size < 0) throw new Error(`bad chunk size ${JSON.stringify(this.sizeText)}`);
+            this.sizeText = "";
+            if (size === 0) {
+              this.state = State.Trailers;
+              this.trailerLineBytes = 0;
+            } else {
+              this.remaining = size;
+              this.state = State.ChunkData;
+            }
+          } else if (byte !== CR) {
+            if (this.sizeText.length > 64) throw new Error("chunk size line too long");
+            this.sizeText += String.fromCharCode(byte);
+          }
+          break;
+        }
+        case State.ChunkData: {
+          const take = Math.min(this.remaining, end - at);
+          this.remaining -= take;
+          at += take;
+          if (this.remaining === 0) this.state = State.ChunkDataEnd;
+          break;
+        }
+        case State.ChunkDataEnd: {
+          // The CRLF after a chunk's data.
+          if (data[at++] === LF) this.state = State.ChunkSize;
+          break;
+        }
+        case State.Trailers: {
+          // Trailer lines until an empty line.
+          const byte = data[at++]!;
+          if (byte === LF) {
+            if (this.trailerLineBytes === 0) this.finish(onEnd);
+            else this.trailerLineBytes = 0;
+          } else if (byte !== CR) {
+            this.trailerLineBytes++;
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  /** The connection closed: completes a response delimited by the close; false if one was cut short. */
+  closed(onEnd: (response: ResponseEnd) => void): boolean {
+    if (this.state === State.Body && this.bodyMode === "until-close") {
+      this.finish(onEnd);
+      return true;
+    }
+    return this.state === State.Head && this.head === null;
+  }
+
+  private finish(onEnd: (response: ResponseEnd) => void): void {
+    this.state = State.Head;
+    // One object per parser, refilled per response (valid during the call): no allocation per response.
+    this.ended.status = this.status;
+    this.ended.close = this.close;
+    onEnd(this.ended);
+  }
+
+  /** Reads the head and returns the index in `data` after it, or -1 if it is not complete yet. */
+  private readHead(data: Buffer, start: number, end: number): number {
+    const pending = this.head;
+    const buffer = pending === null ? data : Buffer.concat([pending, data.subarray(start, end)]);
+    const from = pending === null ? start : 0;
+    const to = pending === null ? end : buffer.length;
+    const headEnd = buffer.indexOf(HEAD_END, from);
+    if (headEnd < 0 || headEnd + 4 > to) {
+      if (to - from > MAX_HEAD_BYTES) throw new Error(`response head longer than ${MAX_HEAD_BYTES} bytes`);
+      // Copied: the caller's buffer is reused for the next read.
+      this.head = Buffer.from(buffer.subarray(from, to));
+      return -1;
+    }
+    this.head = null;
+    this.parseHead(buffer, from, headEnd);
+    return pending === null ? headEnd + 4 : start + (headEnd + 4 - pending.length);
+  }
+
+  /** Parses the head in buffer[from, to) (to: the index of its final CRLF CRLF) from bytes, without building strings. */
+  private parseHead(buffer: Buffer, from: number, to: number): void {
+    // "HTTP/1.1 200 OK\r\n" …
+    if (to - from < 12 || !startsWithAt(buffer, from, HTTP1_PREFIX)) {
+      throw new Error(`not an HTTP/1.x response: ${JSON.stringify(buffer.toString("latin1", from, Math.min(to, from + 40)))}`);
+    }
+    const status = digit(buffer[from + 9]!) * 100 + digit(buffer[from + 10]!) * 10 + digit(buffer[from + 11]!);
+    if (!(status >= 100 && status <= 999)) throw new Error(`bad status line ${JSON.stringify(buffer.toString("latin1", from, Math.min(to, from + 40)))}`);
+    const http10 = buffer[from + 7] === 0x30; // "HTTP/1.0"
+    let contentLength = -1;
+    let chunked = false;
+    let close = false;
+    let keepAlive = false;
+    let line = buffer.indexOf(LF, from) + 1;
+    while (line > 0 && line < to) {
+      let lineEnd = buffer.indexOf(LF, line);
+      if (lineEnd < 0 || lineEnd > to + 2) lineEnd = to + 2;
+      const valueEnd = buffer[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+      // Only three header names matter: compared byte by byte, case-insensitively.
+      if (nameIs(buffer, line, valueEnd, CONTENT_LENGTH)) {
+        contentLength = decimal(buffer, line + CONTENT_LENGTH.length + 1, valueEnd);
+      } else if (nameIs(buffer, line, valueEnd, TRANSFER_ENCODING)) {
+        chunked = endsWithToken(buffer, line + TRANSFER_ENCODING.length + 1, valueEnd, CHUNKED);
+      } else if (nameIs(buffer, line, valueEnd, CONNECTION)) {
+        close ||= containsToken(buffer, line + CONNECTION.length + 1, valueEnd, CLOSE);
+        keepAlive ||= containsToken(buffer, line + CONNECTION.length + 1, valueEnd, KEEP_ALIVE);
+      }
+      line = lineEnd + 1;
+    }
+    if (contentLength === -2) throw new Error("bad Content-Length");
+    this.status = status;
+    this.close = close || (http10 && !keepAlive);
+    if (status < 200) {
+      // 1xx: an interim response; the real one follows.
+      this.state = State.Head;
+      this.status = 0;
+      return;
+    }
+    if (status === 204 || status === 304) {
+      this.bodyMode = "length";
+      this.remaining = 0;
+      this.state = State.Body;
+    } else if (chunked) {
+      this.bodyMode = "chunked";
+      this.sizeText = "";
+      this.state = State.ChunkSize;
+    } else if (contentLength >= 0 && Number.isSafeInteger(contentLength)) {
+      this.bodyMode = "length";
+      this.remaining = contentLength;
+      this.state = State.Body;
+    } else {
+      this.bodyMode = "until-close";
+      this.close = true;
+      this.state = State.Body;
+    }
+  }
+}
