@@ -16,7 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
  * workerEntry("harness/load/<file>") (harness/project-root.ts) add their file here: the bundle
  * then holds dist/harness/load/<file>.js beside dist/harness/cli/main.js.
  */
-export const CLI_ENTRY_POINTS = ["harness/cli/main.ts"];
+export const CLI_ENTRY_POINTS = ["harness/cli/main.ts", "harness/load/open-loop-worker.ts"];
 
 export const DIST_DIR = "dist";
 /** What the bin reads to decide whether dist/ is current: { startedAtMs, main, inputs }. */
