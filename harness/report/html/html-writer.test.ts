@@ -107,11 +107,15 @@ describe("report.html of a run", () => {
   });
 
   it("shows results.thresholds as a table when the run has them", () => {
-    const results = runResults() as Results & { thresholds: unknown[] };
-    results.thresholds = [{ variant: "envoy", metric: "addedP99Ms", limit: 1, unit: "ms", measured: 49.152, ci95: { low: 6.8, high: 60.672 }, result: "fail" }];
+    const results = runResults();
+    results.thresholds = [
+      { variant: "envoy", metric: "addedP99Ms", limit: 1, unit: "ms", measured: 49.152, ci95: { low: 6.8, high: 60.672 }, result: "fail", message: "the whole CI is above 1 ms" },
+      { variant: "caddy", metric: "memoryMiB", limit: 64, unit: "MiB", measured: null, result: "inconclusive" },
+    ];
     const page = runReportHtml(results);
     expect(page).toContain("<h3>Thresholds (spec.thresholds, the run's SLOs)</h3>");
-    expect(page).toMatch(/<td>envoy<\/td><td>addedP99Ms<\/td><td class="num">1 ms<\/td><td class="num">49\.152 ms<\/td><td class="num">\[6\.8, 60\.672\]<\/td><td><span class="badge bad">fail<\/span><\/td>/);
+    expect(page).toMatch(/<td>envoy<\/td><td>addedP99Ms<\/td><td class="num">1 ms<\/td><td class="num">49\.152 ms<\/td><td class="num">\[6\.8, 60\.672\]<\/td><td><span class="badge bad">fail<\/span><\/td><td>the whole CI is above 1 ms<\/td>/);
+    expect(page).toMatch(/<td>caddy<\/td><td>memoryMiB<\/td><td class="num">64 MiB<\/td><td class="num">–<\/td>/);
   });
 });
 

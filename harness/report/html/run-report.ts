@@ -7,7 +7,7 @@ import { describeWorkload, environmentRows, formatBudgetMeasure } from "../markd
 import type { Analysis, Results, TokenStreamAnalysis, TrialResult } from "../results-model.ts";
 import type { Chart } from "./chart.ts";
 import { budgetsChart } from "./charts/budgets.ts";
-import { deltaChart, deltaRows } from "./charts/delta-ci.ts";
+import { deltaChart, deltaRows, tokenDeltaRows } from "./charts/delta-ci.ts";
 import { percentileChart } from "./charts/percentile-curves.ts";
 import { resourcesChart } from "./charts/resources.ts";
 import { roundsChart } from "./charts/rounds-over-time.ts";
@@ -16,17 +16,6 @@ import { escapeHtml } from "./escape.ts";
 import { METRIC_LABEL, VERDICT_TONE, ciText, deltaText, fixed, floorText, formatUs } from "./format.ts";
 import { badge, html, list, num, section, table, type Cell, type Tone } from "./fragments.ts";
 import { htmlPage, chartBlock } from "./page.ts";
-
-/** B's SLO thresholds (results.thresholds), optional: older results have none. */
-interface ThresholdRow {
-  variant: string;
-  metric: string;
-  limit: number;
-  unit: string;
-  measured: number;
-  ci95?: { low: number; high: number };
-  result: string;
-}
 
 const STATUS_TONE: Record<Results["status"], Tone> = { complete: "good", running: "info", interrupted: "warn", failed: "bad" };
 
@@ -75,7 +64,8 @@ function signed(value: number): string {
   return !Number.isFinite(value) ? "–" : `${value > 0 ? "+" : value < 0 ? "−" : ""}${Math.abs(value).toFixed(3)}`;
 }
 
-function summary(results: Results, thresholds: ThresholdRow[] | undefined): string {
+function summary(results: Results): string {
+  const thresholds = results.thresholds;
   const analysis = results.analysis;
   const parts: string[] = [];
   if (!analysis) {
@@ -92,8 +82,16 @@ function summary(results: Results, thresholds: ThresholdRow[] | undefined): stri
     parts.push(
       "<h3>Thresholds (spec.thresholds, the run's SLOs)</h3>",
       table(
-        ["variant", "metric", "limit", "measured", "95% CI", "result"],
-        thresholds.map((t) => [t.variant, t.metric, num(`${t.limit} ${t.unit}`), num(`${Number(t.measured.toFixed(3))} ${t.unit}`), num(t.ci95 ? `[${Number(t.ci95.low.toFixed(3))}, ${Number(t.ci95.high.toFixed(3))}]` : "–"), badge(t.result, VERDICT_TONE[t.result] ?? "neutral")]),
+        ["variant", "metric", "limit", "measured", "95% CI", "result", "why"],
+        thresholds.map((t) => [
+          t.variant,
+          t.metric,
+          num(`${t.limit} ${t.unit}`),
+          num(t.measured === null ? "–" : `${Number(t.measured.toFixed(3))} ${t.unit}`),
+          num(t.ci95 ? `[${Number(t.ci95.low.toFixed(3))}, ${Number(t.ci95.high.toFixed(3))}]` : "–"),
+          badge(t.result, VERDICT_TONE[t.result] ?? "neutral"),
+          t.message ?? "",
+        ]),
       ),
     );
   }
@@ -159,9 +157,8 @@ export function runReportParts(results: Results, idPrefix = ""): { sections: str
     return chartBlock(prefixed);
   };
   const analysis = results.analysis;
-  const thresholds = (results as Results & { thresholds?: ThresholdRow[] }).thresholds;
   const sections = [
-    section("Verdict", () => summary(results, thresholds)),
+    section("Verdict", () => summary(results)),
     section("Added latency against the noise floor", () => (analysis ? withChart(() => deltaChart(deltaRows(analysis))) + (noiseFloorTable(analysis) ?? "") : null)),
     section("Latency distribution", () => withChart(() => percentileChart(results)) || null),
     section("Rounds over time", () => withChart(() => roundsChart(results)) || null),
@@ -175,7 +172,12 @@ export function runReportParts(results: Results, idPrefix = ""): { sections: str
       const notes = sweep.perRate.flatMap((r) => (r.note ? [r.note] : []));
       return withChart(() => sweepChart(sweep)) + `<h3>Knee per arm</h3>${knees}${notes.length > 0 ? list(notes) : ""}`;
     }),
-    section("Token stream", () => (analysis?.tokenStream ? tokenStreamSection(analysis.tokenStream) : null)),
+    section("Token stream", () => {
+      const stream = analysis?.tokenStream;
+      if (!stream) return null;
+      const chart = withChart(() => deltaChart(tokenDeltaRows(stream), { id: "chart-token-deltas", title: "Added per token, against the noise floor", subject: "the variant" }));
+      return chart + tokenStreamSection(stream);
+    }),
     section("Resources per container", () => (analysis ? withChart(() => resourcesChart(analysis, results.environment.accounting)) + withChart(() => budgetsChart(analysis)) + resourcesSection(analysis) : null)),
     section("Load quality", () => loadQuality(results.trials)),
     section("Environment", () => table(["", ""], environmentRows(results.environment).map(([k, v]) => [html(`<b>${escapeHtml(k)}</b>`), v]))),

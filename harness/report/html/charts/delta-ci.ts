@@ -2,7 +2,7 @@
 // A/A noise-floor band (±h, the baseline measured against itself): a CI inside the band
 // is not distinguishable from noise, one clear of it is an effect.
 import type { MetricAnalysis } from "../../../measure/paired-analysis.ts";
-import type { Analysis } from "../../results-model.ts";
+import type { Analysis, TokenStreamAnalysis } from "../../results-model.ts";
 import { VEGA_LITE_SCHEMA, usToMs, type Chart } from "../chart.ts";
 import { METRIC_LABEL } from "../format.ts";
 
@@ -31,21 +31,37 @@ export function deltaRows(analysis: Analysis, measure: "latency" | "serviceTime"
   );
 }
 
+/** Token streams: what each variant adds to the first token (TTFT) and between tokens (ITL). */
+export function tokenDeltaRows(stream: TokenStreamAnalysis): DeltaRow[] {
+  return stream.variants.flatMap((v) =>
+    (["ttft", "itl"] as const).flatMap((measure) =>
+      LATENCY_KEYS.flatMap((key) => {
+        const m = v[measure][key];
+        if (!m || m.unit !== "us") return [];
+        return [{ variant: v.variant, metric: `${measure.toUpperCase()} ${METRIC_LABEL[key] ?? key}`, deltaMs: usToMs(m.deltaMedian), lowMs: usToMs(m.ci95.low), highMs: usToMs(m.ci95.high), floorMs: usToMs(m.noiseFloorHalfWidth), verdict: m.verdict }];
+      }),
+    ),
+  );
+}
+
 export const DELTA_CHART_ID = "chart-deltas";
 
 export function deltaChart(rows: DeltaRow[], options: { id?: string; title?: string; subject?: string } = {}): Chart | null {
   if (rows.length === 0) return null;
   const metrics = [...new Set(rows.map((r) => r.metric))];
+  // Up to 4 panels a line; token streams have 8 (TTFT and ITL × 4 percentiles).
+  const columns = Math.min(metrics.length, 4);
   const variants = new Set(rows.map((r) => r.variant)).size;
   const y = { field: "variant", type: "nominal", title: null };
   const spec = {
     $schema: VEGA_LITE_SCHEMA,
     data: { name: "deltas" },
     datasets: { deltas: rows },
-    facet: { column: { field: "metric", type: "nominal", title: null, sort: metrics, header: { labelFontWeight: "bold" } } },
+    facet: { field: "metric", type: "nominal", title: null, sort: metrics, header: { labelFontWeight: "bold" } },
+    columns,
     resolve: { scale: { x: "independent" } },
     spec: {
-      width: Math.max(150, Math.floor(900 / metrics.length) - 40),
+      width: Math.max(150, Math.floor(900 / columns) - 40),
       height: Math.max(50, 34 * variants),
       layer: [
         {

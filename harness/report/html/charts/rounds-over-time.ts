@@ -45,7 +45,7 @@ export function roundsChart(results: Results): Chart | null {
         height: 150,
         mark: { type: "line", point: { filled: true, size: 30 } },
         encoding: {
-          x: { field: "elapsedSec", type: "quantitative", title: "trial start (s since the run started)" },
+          x: { field: "elapsedSec", type: "quantitative", title: "trial start (s since the run started)", axis: { tickCount: 10 } },
           y: { field: "latencyMs", type: "quantitative", title: "ms" },
           color: { field: "arm", type: "nominal", title: "arm" },
           tooltip: [

@@ -31,7 +31,7 @@ export const SWEEP_CHART_ID = "chart-sweep";
 export function sweepChart(sweep: SweepAnalysis): Chart | null {
   const rows = sweepRows(sweep);
   if (rows.length === 0) return null;
-  const x = { field: "ratePerSec", type: "quantitative", title: "offered rate (req/s)" };
+  const x = { field: "ratePerSec", type: "quantitative", title: "offered rate (req/s)", scale: { zero: false, padding: 20 } };
   return {
     id: SWEEP_CHART_ID,
     title: "Latency against rate (rate sweep)",
