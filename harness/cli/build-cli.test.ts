@@ -1,6 +1,6 @@
 // The bin runs dist/ only while no bundled source is newer than the build: an edited, deleted
 // or unreadable input sends it back to the sources (never stale code).
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -34,6 +34,14 @@ describe("freshCliBundle", () => {
 
   it("lists the command line's entry first (the bin's main)", () => {
     expect(CLI_ENTRY_POINTS[0]).toBe("harness/cli/main.ts");
+  });
+
+  it("lists every worker thread's entry (a module using parentPort), which workerEntry() starts from dist/", () => {
+    const workers = (readdirSync(join(PROJECT_ROOT, "harness"), { recursive: true, encoding: "utf8" }) as string[])
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts") && !file.includes("fixtures"))
+      .map((file) => `harness/${file}`)
+      .filter((file) => /\bparentPort\b/.test(readFileSync(join(PROJECT_ROOT, file), "utf8")));
+    for (const worker of workers) expect(CLI_ENTRY_POINTS).toContain(worker);
   });
 });
 
