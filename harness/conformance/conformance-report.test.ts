@@ -198,11 +198,12 @@ describe("conformance report", () => {
     expect(interrupted.resultReasons[0]).toBe("the run is interrupted: tests without a verdict count as not run");
   });
 
-  it("is written as YAML and JSON of the same document, atomically (no temp files left)", () => {
+  it("is written as YAML, JSON and HTML of the same document, atomically (no temp files left)", () => {
     const dir = mkdtempSync(join(tmpdir(), "sb-conformance-"));
     const r = report(records());
     writeConformanceReport(r, dir);
-    expect(readdirSync(dir).sort()).toEqual(["conformance.json", "conformance.yaml"]);
+    expect(readdirSync(dir).sort()).toEqual(["conformance.json", "conformance.yaml", "report.html"]);
+    expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("<code>proxy.z-streaming</code>");
     expect(JSON.parse(readFileSync(join(dir, "conformance.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(r)));
     expect(parse(readFileSync(join(dir, "conformance.yaml"), "utf8"))).toEqual(JSON.parse(JSON.stringify(r)));
   });
