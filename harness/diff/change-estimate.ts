@@ -52,7 +52,17 @@ export function intervalChange(base: { estimate: number; ci95?: Interval }, head
   return { base: base.estimate, head: head.estimate, change: head.estimate - base.estimate, ci95: { low: h.low - b.high, high: h.high - b.low }, method: "interval-sum" };
 }
 
-export type ChangeVerdict = "regression" | "improvement" | "within-noise";
+/** undecided: too few rounds in a run to bootstrap from (MIN_ROUNDS_TO_DECIDE). */
+export type ChangeVerdict = "regression" | "improvement" | "within-noise" | "undecided";
+
+/**
+ * Rounds each run needs before diff calls a change. A percentile bootstrap of a median
+ * resamples the values it has: from 2 rounds it knows 3 medians and its "95% CI" is little
+ * more than the range of what happened once — on a shared machine two 2-round runs of the
+ * same Envoy differed by 24 ms at p50 with such a CI clear of zero. From 5 rounds on, the
+ * interval has enough distinct resamples to mean what it says.
+ */
+export const MIN_ROUNDS_TO_DECIDE = 5;
 
 export interface Judgement {
   verdict: ChangeVerdict;

@@ -5,10 +5,10 @@
 import type { ConformanceReport } from "../conformance/conformance-report.ts";
 import type { LatencyDelta, PerformanceFigures } from "../conformance/performance.ts";
 import type { Results } from "../report/results-model.ts";
-import { intervalChange, judgeChange, type ChangeEstimate } from "./change-estimate.ts";
+import { MIN_ROUNDS_TO_DECIDE, intervalChange, judgeChange, type ChangeEstimate } from "./change-estimate.ts";
 import { firstDifference, short } from "./comparability.ts";
 import type { DiffReport, Incomparability, MetricChange, TestChange } from "./diff-model.ts";
-import { diffRuns } from "./diff-results.ts";
+import { diffRuns, tooFewRounds } from "./diff-results.ts";
 import { METRIC_INFO, type OverheadMetric } from "./overhead-series.ts";
 import { toleranceFor, type Tolerance } from "./tolerance.ts";
 
@@ -55,6 +55,7 @@ export function diffCertificates(base: CertificateInput, head: CertificateInput,
       } else {
         warnings.push("performance: the benchmarks' results.json are not beside both certificates; compared from the certificates' figures (CI of the change: the conservative interval sum; CPU and memory without a CI)");
         metrics = figureChanges(h.implementation.name, bp, hp, tolerance);
+        if (Math.min(bp.rounds, hp.rounds) < MIN_ROUNDS_TO_DECIDE) warnings.push(`performance: ${tooFewRounds(bp.rounds, hp.rounds)}`);
       }
     }
   } else if (bp.status !== hp.status) {
@@ -106,6 +107,6 @@ function figureChanges(variant: string, base: PerformanceFigures, head: Performa
     const info = METRIC_INFO[metric];
     const toleranceValue = toleranceFor(metric, estimate.base, tolerance);
     const judged = judgeChange(estimate.ci95, baseFloor, headFloor, toleranceValue);
-    return { variant, metric, label: info.label, unit: info.unit, gating: info.gating, ...estimate, baseFloor, headFloor, floor: judged.floor, tolerance: toleranceValue, verdict: judged.verdict };
+    return { variant, metric, label: info.label, unit: info.unit, gating: info.gating, ...estimate, baseFloor, headFloor, floor: judged.floor, tolerance: toleranceValue, verdict: Math.min(base.rounds, head.rounds) < MIN_ROUNDS_TO_DECIDE ? "undecided" : judged.verdict };
   });
 }

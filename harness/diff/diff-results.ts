@@ -3,7 +3,7 @@
 // the tolerance.
 import { deriveSeed } from "../measure/prng.ts";
 import type { Results } from "../report/results-model.ts";
-import { bootstrapChange, judgeChange } from "./change-estimate.ts";
+import { MIN_ROUNDS_TO_DECIDE, bootstrapChange, judgeChange } from "./change-estimate.ts";
 import { compareRuns } from "./comparability.ts";
 import type { Incomparability, MetricChange } from "./diff-model.ts";
 import { METRIC_INFO, OVERHEAD_METRICS, runOverheads } from "./overhead-series.ts";
@@ -21,6 +21,8 @@ export function diffRuns(base: Results, head: Results, tolerance: Tolerance): Ru
   const b = runOverheads(base)!;
   const h = runOverheads(head)!;
   const metrics: MetricChange[] = [];
+  const rounds = Math.min(b.rounds.length, h.rounds.length);
+  if (rounds < MIN_ROUNDS_TO_DECIDE) warnings.push(tooFewRounds(b.rounds.length, h.rounds.length));
   for (const variant of Object.keys(h.series)) {
     for (const metric of OVERHEAD_METRICS) {
       const baseSeries = b.series[variant]?.[metric];
@@ -31,8 +33,12 @@ export function diffRuns(base: Results, head: Results, tolerance: Tolerance): Ru
       const toleranceValue = toleranceFor(metric, estimate.base, tolerance);
       const judged = judgeChange(estimate.ci95, b.floors[metric], h.floors[metric], toleranceValue);
       const info = METRIC_INFO[metric];
-      metrics.push({ variant, metric, label: info.label, unit: info.unit, gating: info.gating, ...estimate, baseFloor: b.floors[metric], headFloor: h.floors[metric], floor: judged.floor, tolerance: toleranceValue, verdict: judged.verdict });
+      metrics.push({ variant, metric, label: info.label, unit: info.unit, gating: info.gating, ...estimate, baseFloor: b.floors[metric], headFloor: h.floors[metric], floor: judged.floor, tolerance: toleranceValue, verdict: rounds < MIN_ROUNDS_TO_DECIDE ? "undecided" : judged.verdict });
     }
   }
   return { incomparable, metrics, warnings };
+}
+
+export function tooFewRounds(baseRounds: number, headRounds: number): string {
+  return `base has ${baseRounds} paired rounds, head ${headRounds}: diff decides only with at least ${MIN_ROUNDS_TO_DECIDE} in each run (a bootstrap of a median from fewer knows too few values), so every change is undecided; run with --trials ${MIN_ROUNDS_TO_DECIDE} or more`;
 }

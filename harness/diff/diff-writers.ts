@@ -14,6 +14,7 @@ const VERDICT_TEXT: Record<MetricChange["verdict"], string> = {
   regression: "**regression**",
   improvement: "improvement",
   "within-noise": "within noise",
+  undecided: "undecided (too few rounds)",
 };
 
 export function formatValue(value: number, unit: MetricChange["unit"], signed = false): string {
@@ -77,7 +78,7 @@ export function diffJson(report: DiffReport): string {
 export function diffJunit(report: DiffReport): string {
   const cases: JunitCase[] = [
     ...report.incomparable.map((i): JunitCase => ({ className: "comparability", name: i.field, result: "failed", message: i.message })),
-    ...report.metrics.filter((m) => m.gating).map((m): JunitCase => ({ className: m.variant, name: m.metric, result: m.verdict === "regression" ? "failed" : "passed", message: describeChange(m) })),
+    ...report.metrics.filter((m) => m.gating).map((m): JunitCase => ({ className: m.variant, name: m.metric, result: m.verdict === "regression" ? "failed" : m.verdict === "undecided" ? "skipped" : "passed", message: describeChange(m) })),
     ...(report.tests?.changes ?? []).map(
       (c): JunitCase => ({ className: "conformance", name: c.id, result: c.change === "regression" ? "failed" : c.change === "not-run" ? "skipped" : "passed", message: `${c.base} → ${c.head} (${c.change})` }),
     ),

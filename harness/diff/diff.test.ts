@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import type { ConformanceReport } from "../conformance/conformance-report.ts";
-import { analyzeResults } from "../experiment/analyze-results.ts";
 import type { Results, TrialResult } from "../report/results-model.ts";
 import { diffLoaded } from "./diff-command.ts";
 import { diffJunit, diffMarkdown } from "./diff-writers.ts";
@@ -16,10 +15,11 @@ const FIXTURES = join(import.meta.dirname, "fixtures");
 const fixture = (): Results => JSON.parse(readFileSync(join(FIXTURES, "results-envoy.json"), "utf8")) as Results;
 const certificate = (): ConformanceReport => JSON.parse(readFileSync(join(FIXTURES, "conformance-envoy.json"), "utf8")) as ConformanceReport;
 
-/** Re-derives results.analysis (noise floors included) after trials were edited, as the run would have. */
-function reanalyze(results: Results): Results {
-  const variants = results.plan.arms.filter((a) => a !== "baseline" && a !== results.plan.aaArm);
-  results.analysis = analyzeResults({ trials: results.trials, pods: results.pods, baselineArm: "baseline", aaArm: results.plan.aaArm, variants, budgets: {}, seed: 7 });
+/** The A/A half-width a run's analysis reports for latency and service time, p50 and p99. */
+function withFloor(results: Results, halfWidthUs: number): Results {
+  for (const floors of [results.analysis!.noiseFloor!.latency, results.analysis!.noiseFloor!.serviceTime]) {
+    for (const metric of ["p50", "p99"]) floors[metric] = { ...floors[metric]!, halfWidth: halfWidthUs };
+  }
   return results;
 }
 
@@ -29,11 +29,11 @@ function withLatency(results: Results, us: (arm: string, round: number) => numbe
     const value = us(t.arm, t.round);
     for (const field of ["latencyUs", "serviceTimeUs"] as const) t[field] = { ...t[field], p50: value, p99: value + 500 };
   }
-  return reanalyze(results);
+  return results;
 }
 
-/** A quiet machine: the baseline at 1 ms ± 10 µs, its A/A twin alike (out of step: a floor of 20 µs), the sidecar adding `addedUs`. */
-const quiet = (addedUs: number) => withLatency(fixture(), (arm, round) => 1000 + (round % 2 === 0 ? 10 : -10) * (arm === "baseline/aa" ? -1 : 1) + (arm === "envoy" ? addedUs : 0));
+/** A quiet machine: the baseline at 1 ms ± 10 µs, an A/A floor of 20 µs, the sidecar adding `addedUs`. */
+const quiet = (addedUs: number) => withFloor(withLatency(fixture(), (arm, round) => 1000 + (round % 2 === 0 ? 10 : -10) + (arm === "envoy" ? addedUs : 0)), 20);
 
 const diff = (base: Results, head: Results, tolerance = "10%") =>
   diffLoaded({ kind: "results", file: "base.json", value: base }, { kind: "results", file: "head.json", value: head }, parseTolerance(tolerance)!, tolerance);
@@ -69,8 +69,8 @@ describe("diff of two runs", () => {
   });
 
   it("a change inside the runs' A/A floors is within noise, even with a CI clear of zero", () => {
-    // Noisy A/A twin (±300 µs) in both runs: floors of about 300 µs each.
-    const noisy = (addedUs: number) => withLatency(fixture(), (arm, round) => 1000 + (arm === "baseline/aa" ? (round % 2 === 0 ? 300 : -300) : 0) + (arm === "envoy" ? addedUs : 0));
+    // A noisy machine: A/A floors of 300 µs in both runs.
+    const noisy = (addedUs: number) => withFloor(withLatency(fixture(), (arm) => 1000 + (arm === "envoy" ? addedUs : 0)), 300);
     const report = diff(noisy(200), noisy(400));
     const p50 = row(report, "latencyP50");
     expect(p50.ci95.low).toBeGreaterThan(0);
@@ -90,6 +90,18 @@ describe("diff of two runs", () => {
     expect(absolute.exitCode).toBe(0);
     expect(parseTolerance("0.5ms")).toEqual({ kind: "absolute", us: 500 });
     expect(parseTolerance("ten")).toBeNull();
+  });
+
+  it("with fewer than 5 rounds in a run nothing is decided: a 2 ms slowdown is undecided, exit 0, and the warning says why", () => {
+    const twoRounds = (addedUs: number) => {
+      const results = quiet(addedUs);
+      results.trials = results.trials.filter((t) => t.round === null || t.round < 2);
+      return results;
+    };
+    const report = diff(twoRounds(200), twoRounds(2200));
+    expect(row(report, "latencyP50")).toMatchObject({ change: 2000, verdict: "undecided" });
+    expect(report.exitCode).toBe(0);
+    expect(report.warnings.join("\n")).toContain("base has 2 paired rounds, head 2: diff decides only with at least 5 in each run");
   });
 
   it("more sidecar memory beyond the tolerance is a regression", () => {
