@@ -5,7 +5,7 @@
 // dist/build-info.json lists every bundled source with the build's start time: the bin runs
 // dist/ only while no source is newer, else it runs the sources through tsx (never stale code).
 // Exports buildCli() for setup.mjs; `node scripts/build-cli.mjs` builds too.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,9 +42,21 @@ export function freshCliBundle(projectRoot = root) {
   }
 }
 
+/** A chunk no current entry imports is removed once this old: a CLI started before a rebuild may still load it. */
+const STALE_CHUNK_MS = 60 * 60 * 1000;
+
+/** Every file below `dir` (not folders), as paths relative to it. */
+function filesBelow(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath ?? entry.path, entry.name)));
+}
+
 /**
- * Builds into a fresh folder and swaps it in, so a CLI starting meanwhile sees the old bundle
- * or the new one, never half of one. Returns the build's duration in ms.
+ * Builds into a folder of its own, then moves the files into dist/ one rename each: chunks
+ * first (content-hashed names, so a CLI already running from the previous build still finds
+ * its own when it loads a command's code), then the entries, build-info.json last. Chunks no
+ * entry uses any more are deleted after STALE_CHUNK_MS. Returns the build's duration in ms.
  */
 export async function buildCli({ say = () => {} } = {}) {
   const { build } = await import("esbuild");
@@ -72,13 +84,21 @@ export async function buildCli({ say = () => {} } = {}) {
   const inputs = [...Object.keys(result.metafile.inputs), ...BUILD_CONFIG_INPUTS].sort();
   writeFileSync(join(outdir, METAFILE), JSON.stringify(result.metafile));
   const main = relative(root, join(root, DIST_DIR, CLI_ENTRY_POINTS[0].replace(/\.ts$/, ".js")));
-  writeFileSync(join(outdir, BUILD_INFO_FILE), `${JSON.stringify({ startedAtMs, main, inputs }, null, 1)}\n`);
   const finalDir = join(root, DIST_DIR);
-  const oldDir = join(root, `${DIST_DIR}.old-${process.pid}`);
-  mkdirSync(finalDir, { recursive: true });
-  renameSync(finalDir, oldDir);
-  renameSync(outdir, finalDir);
-  rmSync(oldDir, { recursive: true, force: true });
+  const built = filesBelow(outdir);
+  const order = (file) => (file.startsWith("chunks/") ? 0 : file === BUILD_INFO_FILE ? 2 : 1);
+  for (const file of [...built].sort((a, b) => order(a) - order(b))) {
+    mkdirSync(dirname(join(finalDir, file)), { recursive: true });
+    renameSync(join(outdir, file), join(finalDir, file));
+  }
+  writeFileSync(join(finalDir, `${BUILD_INFO_FILE}.${process.pid}`), `${JSON.stringify({ startedAtMs, main, inputs }, null, 1)}\n`);
+  renameSync(join(finalDir, `${BUILD_INFO_FILE}.${process.pid}`), join(finalDir, BUILD_INFO_FILE));
+  rmSync(outdir, { recursive: true, force: true });
+  const current = new Set(built);
+  for (const file of filesBelow(finalDir)) {
+    if (!file.startsWith("chunks/") || current.has(file)) continue;
+    if (Date.now() - statSync(join(finalDir, file)).mtimeMs > STALE_CHUNK_MS) rmSync(join(finalDir, file), { force: true });
+  }
   const durationMs = Date.now() - startedAtMs;
   say(`compiled the command line into ${DIST_DIR}/ (${inputs.length} sources, ${durationMs} ms)`);
   return durationMs;
