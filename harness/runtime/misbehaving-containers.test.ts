@@ -23,6 +23,11 @@ const MIB = 1024 * 1024;
 /** stderr: lines for ever; stdout: one endless line. */
 const FLOOD = `yes "flood line on stderr" >&2 & exec tr '\\000' '#' </dev/zero`;
 
+/** The burst a container writes as it exits: far more than a pipe's or a socket's buffer, well under the log cap. */
+const BURST_BYTES = 4 * MIB;
+const LAST_LINE = "last line before the exit";
+const TRAP_SET = "trap set";
+
 type Mode = "local, cgroups" | "local, /proc" | "docker";
 
 const engine = await dockerTestEngine();
@@ -131,6 +136,25 @@ function misbehavingSuite(mode: Mode): void {
     expect((peakRss - rssBefore) / MIB, `peak RSS ${(peakRss / MIB).toFixed(0)} MiB, ${(rssBefore / MIB).toFixed(0)} MiB before`).toBeLessThan(
       (LOG_TAIL_MAX_BYTES + 95 * MIB) / MIB,
     );
+  });
+
+  it("notes a container's exit in its log after the last of its output, also when that output is still on its way", async () => {
+    const runtime = runtimeFor();
+    // On SIGTERM: a burst far larger than a pipe's or a socket's buffer, a closing line, and the exit at once.
+    const burst = `trap 'head -c ${BURST_BYTES} /dev/zero | tr "\\000" x; echo; echo ${LAST_LINE}; exit 0' TERM; echo ${TRAP_SET}; while :; do sleep 0.05; done`;
+    const started = await runtime.startPod(pod([container("burst", ["sh", "-c", burst])]));
+    // Its trap is set once it says so (else the SIGTERM could come first).
+    await expect.poll(() => started.logs("burst", 5), { timeout: 10_000, interval: 20 }).toContain(TRAP_SET);
+    await started.stop();
+    const usage = started.logUsage!("burst")!;
+    expect(usage.droppedBytes).toBe(0);
+    // The last three lines, each shown by its length and its first characters (the burst is one 4 MiB line).
+    const lastLines = readFileSync(usage.file, "latin1").trimEnd().split("\n").slice(-3).map((line) => ({ length: line.length, start: line.slice(0, 40) }));
+    expect(lastLines).toEqual([
+      { length: BURST_BYTES, start: "x".repeat(40) },
+      { length: LAST_LINE.length, start: LAST_LINE },
+      { length: expect.any(Number), start: expect.stringMatching(/^\[sidecar-bench\] (process|container) exited /) },
+    ]);
   });
 
   it("ends a child that escaped the container's process group with the container, and with the pod", async (context) => {

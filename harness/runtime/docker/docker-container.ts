@@ -6,7 +6,7 @@
 // testcontainers wraps only for whole-container stop/restart, not for one signal, and
 // signals are sent on this host where it can (host-signal.ts), else through dockerode.
 import type Dockerode from "dockerode";
-import { PassThrough } from "node:stream";
+import { Writable } from "node:stream";
 import { ContainerLog } from "../logs/container-log.ts";
 import type { ContainerSpec } from "../pod-runtime.ts";
 import { type CgroupReader, cgroupReaderFor } from "./docker-cgroup-stats.ts";
@@ -32,9 +32,21 @@ export interface ContainerLaunch {
   logMaxBytes: number;
 }
 
+/**
+ * How long an exit waits for the container's output to arrive: the engine reports the
+ * exit ("die") on its events stream while the attached output stream may still be
+ * delivering the container's last megabytes (a flood). Normally the stream ends within
+ * milliseconds of the exit; the bound keeps a stream that never ends from holding the exit.
+ */
+export const OUTPUT_DRAIN_MS = 2_000;
+
 interface Instance {
   id: string;
   exit: ExitInfo | null;
+  /** Set once its "die" is seen, while its output drains (a second "die" is the same exit). */
+  exiting: boolean;
+  /** Resolves when its attached output stream has ended (at once when none was attached). */
+  outputEnded: Promise<void>;
   oomKilled: boolean;
   /** Last counters read while it ran: an exited container's stats read as zero. */
   lastCounters: StatsCounters;
@@ -51,7 +63,6 @@ export class DockerContainer {
   private oomKills = 0;
   private exitWaiters: Array<(exit: ExitInfo) => void> = [];
   private starts = 0;
-  private logsEnded: Promise<void> = Promise.resolve();
   pid?: number;
 
   constructor(
@@ -87,7 +98,7 @@ export class DockerContainer {
     }
     const { launch, spec } = this;
     const [entrypoint, ...args] = launch.command;
-    const instance: Instance = { id: "", exit: null, oomKilled: false, lastCounters: ZERO_COUNTERS, cgroup: null };
+    const instance: Instance = { id: "", exit: null, exiting: false, outputEnded: Promise.resolve(), oomKilled: false, lastCounters: ZERO_COUNTERS, cgroup: null };
     this.current = instance;
     const container = new PodContainer(launch.image)
       .withName(`${launch.namePrefix}-${this.starts++}`)
@@ -111,7 +122,7 @@ export class DockerContainer {
       .onCreated(async (id) => {
         instance.id = id;
         this.instances.push(instance);
-        await this.attachOutput(id);
+        await this.attachOutput(instance);
       });
     try {
       await container.start();
@@ -136,7 +147,14 @@ export class DockerContainer {
       this.oomKills++;
       return;
     }
-    if (instance.exit === null) this.exited(instance, exitInfoFromCode(exitCode ?? 0));
+    if (instance.exit !== null || instance.exiting) return;
+    instance.exiting = true;
+    // The exit is recorded (and the pod notes it in the log) only after the output before
+    // it: else its last lines could land after the harness's "container exited" note.
+    const exit = exitInfoFromCode(exitCode ?? 0);
+    void this.outputDrained(instance, OUTPUT_DRAIN_MS).then(() => {
+      if (instance.exit === null) this.exited(instance, exit);
+    });
   }
 
   /** Delivered before it returns where the engine is on this host (host-signal.ts), else through the engine. */
@@ -202,26 +220,47 @@ export class DockerContainer {
 
   /** Waits (bounded) until the exited container's last output has arrived, for error messages. */
   async drainLogs(timeoutMs = 1_000): Promise<void> {
-    await Promise.race([this.logsEnded, new Promise((done) => setTimeout(done, timeoutMs))]);
+    if (this.current) await this.outputDrained(this.current, timeoutMs);
   }
 
-  /** Attached before the start, so no output is missed; the stream ends when the container does. */
-  private async attachOutput(containerId: string): Promise<void> {
-    const sink = new PassThrough();
-    sink.on("data", (chunk: Buffer) => this.log.append(chunk));
+  /** Until the instance's output stream has ended, or `timeoutMs`. */
+  private async outputDrained(instance: Instance, timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([instance.outputEnded, new Promise<void>((done) => (timer = setTimeout(done, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Attached before the start, so no output is missed; the stream ends when the container
+   * does, after the last of its output. outputEnded resolves once the sink has finished,
+   * i.e. once every chunk demuxed from the stream is in the log.
+   */
+  private async attachOutput(instance: Instance): Promise<void> {
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.log.append(chunk);
+        done();
+      },
+    });
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.dockerode.getContainer(containerId).attach({ stream: true, stdout: true, stderr: true, logs: false });
+      stream = await this.dockerode.getContainer(instance.id).attach({ stream: true, stdout: true, stderr: true, logs: false });
     } catch (error) {
       this.log.note(`output unavailable: ${(error as Error).message}`);
       return;
     }
-    this.logsEnded = new Promise<void>((done) => {
+    instance.outputEnded = new Promise<void>((done) => {
+      sink.once("finish", () => done());
+      // Not once: a write after the end would be a second error, unhandled.
+      sink.on("error", () => done());
+      const endSink = () => {
+        if (!sink.writableEnded) sink.end();
+      };
       // Not a TTY: stdout and stderr arrive multiplexed in frames.
       this.dockerode.modem.demuxStream(stream, sink, sink);
-      stream.on("end", () => done());
-      stream.on("close", () => done());
-      stream.on("error", () => done());
+      stream.on("end", endSink);
+      stream.on("close", endSink);
+      stream.on("error", endSink);
     });
   }
 }
