@@ -318,4 +318,16 @@ describe("pod lifecycle: stop", () => {
     expect(sequence(pod.lifecycle, ["restarting"])).toEqual([]);
     expect(await pod.lifecycle.stop(async () => undefined)).toBe(stopped);
   });
+
+  it("stops within a grace period of the caller's instead of the spec's (a teardown), the first stop's holding", async () => {
+    const pod = fakePod(podSpec([spec("deaf", "sidecar"), spec("m", "main")], { terminationGracePeriodMs: 60_000 }), (name, fake) => {
+      fake.ignoresSigterm = name === "deaf";
+    });
+    await pod.start();
+    const stopped = await pod.lifecycle.stop(async () => undefined, 50);
+    expect(stopped.containers.find((c) => c.name === "deaf")).toMatchObject({ signal: "SIGKILL", killed: true });
+    expect(stopped.stopDurationMs).toBeGreaterThanOrEqual(45);
+    expect(stopped.stopDurationMs).toBeLessThan(5_000);
+    expect(await pod.lifecycle.stop(async () => undefined, 60_000)).toBe(stopped);
+  });
 });

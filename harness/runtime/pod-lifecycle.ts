@@ -123,9 +123,12 @@ export class PodLifecycle<C extends LifecycleContainer> {
     }
   }
 
-  /** Stops in Kubernetes order, then `release` frees what the runtime holds. Safe twice: the first stop is the only one. */
-  stop(release: () => Promise<void>): Promise<StoppedPod> {
-    this.stopping ??= this.stopInOrder(release);
+  /**
+   * Stops in Kubernetes order within `graceMs` (default: the spec's grace period), then
+   * `release` frees what the runtime holds. Safe twice: the first stop is the only one.
+   */
+  stop(release: () => Promise<void>, graceMs = this.spec.terminationGracePeriodMs): Promise<StoppedPod> {
+    this.stopping ??= this.stopInOrder(release, graceMs);
     return this.stopping;
   }
 
@@ -154,9 +157,9 @@ export class PodLifecycle<C extends LifecycleContainer> {
     }, backoffMs);
   }
 
-  private async stopInOrder(release: () => Promise<void>): Promise<StoppedPod> {
+  private async stopInOrder(release: () => Promise<void>, graceMs: number): Promise<StoppedPod> {
     const began = performance.now();
-    const deadline = began + this.spec.terminationGracePeriodMs;
+    const deadline = began + graceMs;
     for (const state of this.states.values()) {
       state.managed = true;
       clearInterval(state.readinessTimer);

@@ -165,8 +165,17 @@ export interface StartedPod {
   signal(container: string, sig: NodeJS.Signals): void;
   restart(container: string): Promise<void>;
   events(): PodEvent[];
-  /** Kubernetes order: mains get SIGTERM, then sidecars in reverse; one grace period. Safe twice. */
-  stop(): Promise<StoppedPod>;
+  /**
+   * Kubernetes order: mains get SIGTERM, then sidecars in reverse; one grace period, the
+   * spec's unless `options.graceMs` (a teardown nothing observes any more: see
+   * conformance-context.ts). Safe twice: the first call's grace holds.
+   */
+  stop(options?: StopOptions): Promise<StoppedPod>;
+}
+
+export interface StopOptions {
+  /** The grace period of this stop instead of the spec's terminationGracePeriodMs. */
+  graceMs?: number;
 }
 
 export interface StartPodOptions {

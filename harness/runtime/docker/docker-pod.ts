@@ -22,6 +22,7 @@ import type {
   PodSpec,
   ProbeAction,
   StartedPod,
+  StopOptions,
   StoppedPod,
 } from "../pod-runtime.ts";
 import { PodLifecycle } from "../pod-lifecycle.ts";
@@ -148,8 +149,8 @@ export class DockerPod implements StartedPod {
     return this.lifecycle.restart(container);
   }
 
-  stop(): Promise<StoppedPod> {
-    return this.lifecycle.stop(() => this.release());
+  stop(options: StopOptions = {}): Promise<StoppedPod> {
+    return this.lifecycle.stop(() => this.release(), options.graceMs);
   }
 
   /** Engine ids of every container of the pod, the pause container included (last resort at exit). */

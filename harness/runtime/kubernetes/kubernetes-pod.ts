@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import { admitPodAddress } from "../../load/target-guard.ts";
 import { ContainerLog } from "../logs/container-log.ts";
-import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, ProbeSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
+import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, ProbeSpec, StartedPod, StopOptions, StoppedPod } from "../pod-runtime.ts";
 import { PodStartError } from "../pod-runtime.ts";
 import { renderProbeAction, renderTemplate } from "../template.ts";
 import { LABEL_CONTAINER as ENV_CONTAINER, LABEL_POD as ENV_POD, LABEL_RUN_ID as ENV_RUN_ID } from "../local/run-labels.ts";
@@ -102,6 +102,8 @@ export class KubernetesPod implements StartedPod {
   private deleted = false;
   private stopping: Promise<StoppedPod> | null = null;
   private stopBeganAtMs: number | null = null;
+  /** The grace of the stop under way when its caller chose one (StopOptions.graceMs). */
+  private stopGraceOverrideMs: number | null = null;
   private onCreated: ((pod: StartedPod) => void) | undefined;
   /** Set once the pod exists and, with port-forward access, its ports are forwarded. */
   private reachable = false;
@@ -332,21 +334,24 @@ export class KubernetesPod implements StartedPod {
     return this.tracker.events();
   }
 
-  stop(): Promise<StoppedPod> {
-    this.stopping ??= this.stopNow();
+  stop(options: StopOptions = {}): Promise<StoppedPod> {
+    this.stopping ??= this.stopNow(options.graceMs);
     return this.stopping;
   }
 
-  private async stopNow(): Promise<StoppedPod> {
+  private async stopNow(graceMs: number | undefined): Promise<StoppedPod> {
     const began = performance.now();
     this.stopBeganAtMs = began;
+    if (graceMs !== undefined) this.stopGraceOverrideMs = graceMs;
     const { core } = this.context.connection;
     const { namespace } = this.context;
-    await core.deleteNamespacedPod({ name: this.podName, namespace }).catch((error: { code?: number }) => {
+    // The API counts grace in whole seconds, and 0 would delete without waiting for the kubelet.
+    const grace = graceMs !== undefined ? { gracePeriodSeconds: Math.max(1, Math.ceil(graceMs / 1000)) } : {};
+    await core.deleteNamespacedPod({ name: this.podName, namespace, ...grace }).catch((error: { code?: number }) => {
       // Never created (the API refused it), or already gone.
       if (error.code === 404) this.deleted = true;
     });
-    const deadline = began + this.spec.terminationGracePeriodMs + STOP_MARGIN_MS;
+    const deadline = began + (this.stopGraceOverrideMs ?? this.spec.terminationGracePeriodMs) + STOP_MARGIN_MS;
     let nextAskAtMs = began + POD_GONE_ASK_MS;
     while (!this.deleted && performance.now() < deadline) {
       await sleep(READY_POLL_MS);
@@ -423,7 +428,7 @@ export class KubernetesPod implements StartedPod {
       return exit ? this.createdAtMs + exit.atMs : undefined;
     };
     const order = this.spec.containers.map((c) => c.name);
-    const graceEndsAtMs = (this.stopBeganAtMs ?? this.createdAtMs) + this.spec.terminationGracePeriodMs;
+    const graceEndsAtMs = (this.stopBeganAtMs ?? this.createdAtMs) + (this.stopGraceOverrideMs ?? this.spec.terminationGracePeriodMs);
     for (const [sidecar, killingAtMs] of this.pendingSidecarTerms) {
       const ownExit = exitAt(sidecar);
       const prerequisites = this.spec.containers.filter((c) => c.kind === "main" || order.indexOf(c.name) > order.indexOf(sidecar)).map((c) => c.name);

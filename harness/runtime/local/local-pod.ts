@@ -5,7 +5,7 @@
 // 127.0.0.1; exec probes run on this host, with the pod's PATH.
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, StartedPod, StoppedPod } from "../pod-runtime.ts";
+import type { ContainerLogUsage, ContainerSpec, ContainerStats, ContainerStatus, PodEvent, PodSpec, StartedPod, StopOptions, StoppedPod } from "../pod-runtime.ts";
 import { PodLifecycle } from "../pod-lifecycle.ts";
 import { runProbe } from "../probe.ts";
 import { renderProbeAction, renderTemplate } from "../template.ts";
@@ -109,8 +109,8 @@ export class LocalPod implements StartedPod {
     return this.lifecycle.restart(container);
   }
 
-  stop(): Promise<StoppedPod> {
-    return this.lifecycle.stop(() => this.release());
+  stop(options: StopOptions = {}): Promise<StoppedPod> {
+    return this.lifecycle.stop(() => this.release(), options.graceMs);
   }
 
   /** Synchronous last resort for process exit: SIGKILL everything, no waiting. */
