@@ -7,9 +7,11 @@
 // fixture-plan-runtimes.ts; on kubernetes each fixture against its own check only).
 //
 // This is the expensive part of CI, so: in-process through the same runCheck as certify
-// (no vitest per fixture), one fixture at a time within a runtime's file (2 cores;
-// checks time things), one file per runtime (suites/fixtures-<runtime>.test.ts) so the
-// two test workers share them, no performance run, and per
+// (no vitest per fixture), one fixture at a time within a file (2 cores; checks time
+// things), one file per runtime (suites/fixtures-<runtime>.test.ts) — local in two,
+// its faulty and detection fixtures apart from its boundary pairs and well-behaved
+// sidecars (suites/fixtures-local-calibration.test.ts), so that no one file is CI's
+// critical path and the two test workers share them evenly — no performance run, and per
 // fixture only its own test, its profile's core tests and the lifecycle core tests
 // (fixturePlan says why: all profiles took 15.4 min). The fixture's own test runs with the
 // policy's tries; the collateral ones with COLLATERAL_TRIES per expectation: a fixture's
@@ -96,12 +98,19 @@ function newRuntime(name: FixtureRuntime, kubeconfig: string | undefined): PodRu
   return name === "docker" ? new DockerRuntime({ workDir }) : new LocalRuntime({ workDir, extraPath: [join(root, ".venv", "bin")] });
 }
 
-/** `kubeconfig`: the cluster the kubernetes suite runs on (the project's own, kubernetes-test-cluster.ts). */
-export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
+/** The parts of the fixture suite; a file declares some or all of them. */
+export type FixtureSuitePart = "faulty" | "boundary" | "well-behaved" | "detection";
+const ALL_PARTS: readonly FixtureSuitePart[] = ["faulty", "boundary", "well-behaved", "detection"];
+
+/**
+ * `kubeconfig`: the cluster the kubernetes suite runs on (the project's own,
+ * kubernetes-test-cluster.ts). `parts`: what this file declares (default: everything).
+ */
+export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string, parts: readonly FixtureSuitePart[] = ALL_PARTS): void {
   const runtime = newRuntime(name, kubeconfig);
   const runId = `fixtures-${name}-${process.pid}-${Date.now()}`;
-  const tests = fixtureTestsFor(name, CONFORMANCE_TESTS);
-  const boundaries = boundaryFixturesFor(name, BOUNDARY_FIXTURES, CONFORMANCE_TESTS);
+  const tests = parts.includes("faulty") ? fixtureTestsFor(name, CONFORMANCE_TESTS) : [];
+  const boundaries = parts.includes("boundary") ? boundaryFixturesFor(name, BOUNDARY_FIXTURES, CONFORMANCE_TESTS) : [];
   let suiteStartMs = 0;
 
   beforeAll(() => {
@@ -115,7 +124,7 @@ export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
     await runtime.stopAll();
     // The figure to watch: local should stay well under 15 minutes on 2 cores.
     process.stdout.write(
-      `fixture suite (${name}): ${((performance.now() - suiteStartMs) / 1000).toFixed(0)} s for ${tests.length + 1} fixtures and ${boundaries.length} boundary pairs\n`,
+      `fixture suite (${name}, ${parts.join(", ")}): ${((performance.now() - suiteStartMs) / 1000).toFixed(0)} s for ${tests.length} faulty fixtures and ${boundaries.length} boundary pairs\n`,
     );
   });
 
@@ -138,7 +147,7 @@ export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
     return records;
   }
 
-  describe("faulty fixtures: each makes exactly its own test fail", () => {
+  if (parts.includes("faulty")) describe("faulty fixtures: each makes exactly its own test fail", () => {
     for (const test of tests) {
       it(
         `${test.faultyFixture} fails ${test.id} and no other core test`,
@@ -180,7 +189,7 @@ export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
     }
   });
 
-  describe("the well-behaved reference sidecars and the legitimate variants", () => {
+  if (parts.includes("well-behaved")) describe("the well-behaved reference sidecars and the legitimate variants", () => {
     for (const sidecar of name === "local" ? [...WELL_BEHAVED_FIXTURES, ...LEGITIMATE_VARIANTS] : WELL_BEHAVED_FIXTURES) {
       it(
         `${sidecar} passes every test of its profiles`,
@@ -193,7 +202,7 @@ export function fixtureSuite(name: FixtureRuntime, kubeconfig?: string): void {
     }
   });
 
-  describe.runIf(name === "local")("detection fixtures: a fault on some requests only fails its check", () => {
+  if (parts.includes("detection")) describe.runIf(name === "local")("detection fixtures: a fault on some requests only fails its check", () => {
     for (const { fixture, check, kind } of DETECTION_FIXTURES) {
       it(
         `${fixture} (${kind}) fails ${check}`,
