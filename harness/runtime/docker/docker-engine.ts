@@ -70,7 +70,7 @@ export async function connectDockerEngine(): Promise<DockerEngine> {
   } catch (error) {
     throw new DockerEngineUnavailableError(
       `the docker runtime needs a Docker engine, and none is reachable (${(error as Error).message}); ` +
-        `start one with scripts/start-docker.sh (installs docker.io and starts dockerd), or point DOCKER_HOST at a running one`,
+        `start one with scripts/start-docker.sh (installs docker.io and starts dockerd; \`npm run setup -- --docker\` runs it and builds the project's images too), or point DOCKER_HOST at a running one`,
     );
   } finally {
     clearTimeout(timer);
