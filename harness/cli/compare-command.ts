@@ -11,6 +11,7 @@ import { createProgress } from "./progress.ts";
 import { newRunId } from "./run-command.ts";
 import { UsageError } from "./usage-error.ts";
 import { printNextSteps } from "./next-steps.ts";
+import { shownPath } from "./shown-path.ts";
 import { assertLocalSetup, podPrograms } from "./setup-preflight.ts";
 
 export interface CompareCommandInput {
@@ -47,7 +48,7 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
   try {
     const reaped = await runtime.reapOrphans();
     if (reaped.length > 0) progress.log(`reaped ${reaped.length} leftover(s) of earlier runs: ${reaped.join("; ")}`);
-    progress.log(`compare ${runId}: ${where} → ${relative(process.cwd(), outDir) || "."}`);
+    progress.log(`compare ${runId}: ${shownPath(scenario.file)} → ${relative(process.cwd(), outDir) || "."}`);
     const results = await runComparison({
       scenario,
       runtime,

@@ -2,13 +2,8 @@
 // (open the report, gate the next change on it). On stderr with the progress lines: stdout
 // carries the results, which scripts read.
 import { existsSync } from "node:fs";
-import { join, relative } from "node:path";
-
-/** A folder as the user would type it from the working directory. */
-function shown(dir: string): string {
-  const fromHere = relative(process.cwd(), dir);
-  return fromHere === "" ? "." : fromHere.startsWith("..") ? dir : fromHere;
-}
+import { join } from "node:path";
+import { shownPath as shown } from "./shown-path.ts";
 
 /** "open <dir>/report.html in a browser", when the run wrote one. */
 function openReport(outDir: string): string | null {

@@ -17,6 +17,7 @@ import { createProgress } from "./progress.ts";
 import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
 import { printNextSteps } from "./next-steps.ts";
+import { shownPath } from "./shown-path.ts";
 import { assertLocalSetup, podPrograms } from "./setup-preflight.ts";
 
 export interface RunCommandInput {
@@ -72,7 +73,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   try {
     const reaped = await runtime.reapOrphans();
     if (reaped.length > 0) progress.log(`reaped ${reaped.length} leftover(s) of earlier runs: ${reaped.join("; ")}`);
-    progress.log(`run ${runId}: ${relative(process.cwd(), scenario.file)} → ${relative(process.cwd(), outDir) || "."}`);
+    progress.log(`run ${runId}: ${shownPath(scenario.file)} → ${relative(process.cwd(), outDir) || "."}`);
     const results = await runExperiment({
       scenario,
       runtime,

@@ -12,6 +12,7 @@ import { BACKEND_CONTAINER, needsWiring } from "../scenario/role-wiring.ts";
 import { toContainerSpec } from "../scenario/to-pod-spec.ts";
 import { venvDir } from "../project-root.ts";
 import { venvStale } from "./doctor-local.ts";
+import { shownPath as shown } from "./shown-path.ts";
 
 export const SETUP_COMMAND = "npm run setup";
 
@@ -39,12 +40,6 @@ export interface SetupProblem {
 
 /** Thrown when the set-up is missing; main.ts prints it (no stack trace) and exits 1. */
 export class SetupMissingError extends Error {}
-
-/** A path as the user would type it from here: relative below the working directory, else absolute. */
-function shown(path: string): string {
-  const fromHere = relative(process.cwd(), path);
-  return fromHere === "" ? "." : fromHere.startsWith("..") ? path : fromHere;
-}
 
 function executable(path: string): boolean {
   try {
