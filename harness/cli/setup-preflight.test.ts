@@ -1,7 +1,7 @@
 // Before `npm run setup`, the commands say what is missing and what to run, from any folder,
 // instead of failing inside a pod ("No module named uvicorn"). SIDECAR_BENCH_VENV points the
 // Python environment at an empty folder: the machine as a fresh clone sees it.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -36,6 +36,20 @@ describe("before the set-up", () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(join(elsewhere, "reports"))).toBe(false);
   }, 40_000);
+});
+
+describe("before npm ci", () => {
+  it("the bin says to install the npm dependencies, without a stack trace", async () => {
+    // A copy of the bin and what it imports before any package, in a folder without node_modules.
+    const copy = join(scratch, "fresh-clone");
+    for (const file of ["bin/sidecar-bench.js", "scripts/build-cli.mjs"]) {
+      mkdirSync(join(copy, file, ".."), { recursive: true });
+      copyFileSync(join(PROJECT_ROOT, file), join(copy, file));
+    }
+    const result = await runToEnd(process.execPath, [join(copy, "bin", "sidecar-bench.js"), "run"], { cwd: elsewhere, timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`sidecar-bench: its npm dependencies are not installed; run: npm ci && npm run setup (in ${copy})\n`);
+  });
 });
 
 describe("localSetupProblems", () => {
