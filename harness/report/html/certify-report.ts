@@ -7,6 +7,7 @@ import type { LatencyDelta } from "../../conformance/performance.ts";
 import { environmentRows } from "../markdown-writer.ts";
 import type { Chart } from "./chart.ts";
 import { usToMs } from "./chart.ts";
+import { budgetsChart, type BudgetRow } from "./charts/budgets.ts";
 import { deltaChart, type DeltaRow } from "./charts/delta-ci.ts";
 import { escapeHtml } from "./escape.ts";
 import { fixed, formatUs, signedUs } from "./format.ts";
@@ -63,8 +64,30 @@ function profileTable(profile: ProfileReport): string {
   return `<h3>${escapeHtml(profile.name)} ${badge(profile.result, RESULT_TONE[profile.result] ?? "neutral").html}</h3>${features}${table(["test", "level", "verdict", "duration", "message and evidence"], rows)}`;
 }
 
-function claimsTable(report: ConformanceReport): string | null {
+const CLAIM_AS_BUDGET: Record<string, string> = { "claim holds": "within", "claim exceeded": "exceeded", inconclusive: "inconclusive" };
+
+/** The measured claims as the budgets chart draws them: measured (with CI) against the claimed limit. */
+function claimRows(report: ConformanceReport): BudgetRow[] {
+  const name = report.implementation.name;
+  return report.claims.flatMap((c) =>
+    c.measured === null
+      ? []
+      : [{ variant: name, container: name, label: name, budget: `${c.budget} · ${c.unit}`, unit: c.unit, limit: c.claimed, measured: c.measured, low: c.ci95?.low ?? null, high: c.ci95?.high ?? null, result: CLAIM_AS_BUDGET[c.result] ?? c.result }],
+  );
+}
+
+function claimsSection(report: ConformanceReport, charts: Chart[]): string | null {
   if (report.claims.length === 0) return null;
+  const chart = budgetsChart(claimRows(report), {
+    id: "chart-claims",
+    title: "Claimed budgets against what was measured",
+    caption: "Each budget the manifest claims (red line) against the figure the checks or the benchmark measured (latency: median added latency with its 95% CI). Claims never change a verdict.",
+  });
+  if (chart) charts.push(chart);
+  return (chart ? chartBlock(chart) : "") + claimsTable(report);
+}
+
+function claimsTable(report: ConformanceReport): string {
   return table(
     ["budget", "claimed", "measured", "95% CI", "source", "result"],
     report.claims.map((c) => [
@@ -133,7 +156,7 @@ export function certifyReportHtml(report: ConformanceReport): string {
   const sections = [
     section("Verdict", () => verdictSummary(report)),
     section("Tests", () => (report.profiles.length > 0 ? report.profiles.map(profileTable).join("\n") : null)),
-    section("Claims of the manifest against what was measured", () => claimsTable(report)),
+    section("Claims of the manifest against what was measured", () => claimsSection(report, charts)),
     section("Performance", () => (report.performance ? performanceSection(report, charts) : null)),
     section("Policy", () => policySection(report)),
     section("Environment", () => table(["", ""], environmentRows(report.environment).map(([k, v]) => [html(`<b>${escapeHtml(k)}</b>`), v]))),

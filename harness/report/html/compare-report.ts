@@ -6,6 +6,7 @@ import type { CellVerdict, ComparisonResults } from "../../compare/comparison-mo
 import { environmentRows } from "../markdown-writer.ts";
 import type { Chart } from "./chart.ts";
 import { deltaChart, deltaRows } from "./charts/delta-ci.ts";
+import { episodeTimelineChart } from "./charts/episode-timelines.ts";
 import { percentileChart } from "./charts/percentile-curves.ts";
 import { escapeHtml } from "./escape.ts";
 import { badge, foldedJson, html, list, num, section, table, type Cell, type Tone } from "./fragments.ts";
@@ -43,11 +44,13 @@ function equivalence(results: ComparisonResults): string | null {
   );
 }
 
-function episodes(results: ComparisonResults): string | null {
+function episodes(results: ComparisonResults, charts: Chart[]): string | null {
   if (results.episodes.length === 0) return null;
+  const chart = episodeTimelineChart(results.episodes);
+  if (chart) charts.push(chart);
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? "–" : `${v.toFixed(1)} %`);
   const ms = (us: number | null | undefined) => (us === null || us === undefined ? "–" : (us / 1000).toFixed(2));
-  return table(
+  const summary = table(
     ["integration", "episode", "took effect", "primary pid", "OOM", "primary availability", "primary p99 before → during (ms)", "clients failed", "recovered (ms)", "evidence"],
     results.episodes.map((e): Cell[] => {
       const entry = e.streams.find((s) => s.target === "entry");
@@ -66,6 +69,7 @@ function episodes(results: ComparisonResults): string | null {
       ];
     }),
   );
+  return (chart ? chartBlock(chart) : "") + summary;
 }
 
 function overhead(results: ComparisonResults, charts: Chart[]): string | null {
@@ -90,7 +94,7 @@ export function compareReportHtml(results: ComparisonResults): string {
     section("The table, measured", () => measuredTable(results)),
     section("Overhead per request", () => overhead(results, charts)),
     section("Equivalence: the same work in every integration", () => equivalence(results)),
-    section("Fault episodes", () => episodes(results)),
+    section("Fault episodes", () => episodes(results, charts)),
     section("Environment", () => table(["", ""], environmentRows(results.environment).map(([k, v]) => [html(`<b>${escapeHtml(k)}</b>`), v]))),
     section("Warnings", () => (results.warnings.length > 0 ? list(results.warnings) : null)),
   ];

@@ -129,8 +129,9 @@ describe("report.html of a certificate", () => {
     expect(page).toContain(`<code>${failed.id}</code>`);
     expect(page).toContain("answered 502 &lt;b&gt;<details><summary>evidence</summary><pre>{\n  &quot;status&quot;: 502,\n  &quot;body&quot;: &quot;&lt;/script&gt;&quot;\n}</pre></details>");
     const charts = embeddedCharts(page);
-    expect(charts.map((c) => c.id)).toEqual(["chart-certify-deltas"]);
-    expect(charts[0]!.spec.datasets["deltas"]!.map((d) => d["metric"])).toEqual(["p50", "p99"]);
+    expect(charts.map((c) => c.id)).toEqual(["chart-claims", "chart-certify-deltas"]);
+    expect(charts[0]!.spec.datasets["budgets"]!.map((d) => [d["budget"], d["limit"]])).toEqual(report.claims.filter((c) => c.measured !== null).map((c) => [`${c.budget} · ${c.unit}`, c.claimed]));
+    expect(charts[1]!.spec.datasets["deltas"]!.map((d) => d["metric"])).toEqual(["p50", "p99"]);
   });
 
   it("renders a certificate whose performance was not measured, without a chart", () => {
@@ -151,7 +152,9 @@ describe("report.html of a comparison", () => {
     expect(page.match(/<details><summary>evidence<\/summary>/g)).toHaveLength(results.table.length);
     for (const cell of results.table) expect(page).toContain(`measured: ${escapeHtml(cell.measured)}`);
     const charts = embeddedCharts(page);
-    expect(charts.map((c) => c.id)).toEqual(["chart-overhead-deltas", "chart-overhead-percentiles"]);
+    expect(charts.map((c) => c.id)).toEqual(["chart-overhead-deltas", "chart-overhead-percentiles", "chart-episodes"]);
+    const bins = results.episodes.flatMap((e) => e.streams.flatMap((s) => s.timeline.filter((b) => b.ok + b.failed > 0)));
+    expect(charts[2]!.spec.datasets["timeline"]).toHaveLength(bins.length);
     expect(charts[0]!.spec.datasets["deltas"]).toHaveLength(results.overhead!.analysis!.variants.length * 4);
     expect(page).toContain('<a href="overhead/report.html">');
   });

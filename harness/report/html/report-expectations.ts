@@ -11,7 +11,7 @@ import type { Results } from "../results-model.ts";
 import { curvePercentiles } from "./charts/percentile-curves.ts";
 import { openReport, SCREENSHOT_DIR, type OpenedReport } from "./report-browser.ts";
 
-const DATASETS = ["points", "deltas", "rounds", "resources", "budgets", "sweep"];
+const DATASETS = ["points", "deltas", "rounds", "resources", "budgets", "sweep", "timeline", "claims"];
 
 /** Any report.html: opens without console or page errors, network requests or charts that failed. */
 export async function expectCleanReport(htmlFile: string, screenshot: string): Promise<OpenedReport> {
@@ -78,7 +78,11 @@ export async function expectCertifyReport(outDir: string, report: ConformanceRep
   for (const test of report.profiles.flatMap((p) => p.tests)) expect(opened.text).toContain(test.id);
   expect(opened.text).toContain(`${report.implementation.name}`);
   if (report.performance.status === "measured") expectDeltaChart(opened, "chart-certify-deltas", report.performance.perToken ? 6 : 2);
-  else expect(Object.keys(opened.charts)).toEqual([]);
+  else expect(opened.charts["chart-certify-deltas"]).toBeUndefined();
+  // A dot per claim that something measured, against its claimed line.
+  const measured = report.claims.filter((c) => c.measured !== null).length;
+  if (measured > 0) expect(opened.charts["chart-claims"]!.marks["symbol"]).toBe(measured);
+  else expect(opened.charts["chart-claims"]).toBeUndefined();
   return opened;
 }
 
@@ -91,6 +95,16 @@ export async function expectCompareReport(outDir: string, results: ComparisonRes
   if (run?.analysis) {
     expectDeltaChart(opened, "chart-overhead-deltas", run.analysis.variants.length * 4);
     expectPercentileChart(opened, "chart-overhead-percentiles", run);
+  }
+  // A dot per time bin with requests in it, per stream of each episode; a trigger line per episode.
+  const bins = results.episodes.flatMap((e) => e.streams.flatMap((s) => s.timeline.filter((b) => b.ok + b.failed > 0))).length;
+  if (bins > 0) {
+    const timeline = opened.charts["chart-episodes"];
+    expect(timeline, "chart-episodes drawn").toBeDefined();
+    expect(timeline!.datasets["timeline"]).toHaveLength(bins);
+    expect(timeline!.marks["symbol"]).toBe(bins);
+    const drawn = results.episodes.filter((e) => e.streams.some((s) => s.timeline.some((b) => b.ok + b.failed > 0)));
+    expect(timeline!.marks["rule"]).toBe(drawn.length);
   }
   return opened;
 }

@@ -6,7 +6,7 @@ import { median } from "../../measure/statistics.ts";
 import { describeWorkload, environmentRows, formatBudgetMeasure } from "../markdown-writer.ts";
 import type { Analysis, Results, TokenStreamAnalysis, TrialResult } from "../results-model.ts";
 import type { Chart } from "./chart.ts";
-import { budgetsChart } from "./charts/budgets.ts";
+import { budgetRows, budgetsChart } from "./charts/budgets.ts";
 import { deltaChart, deltaRows, tokenDeltaRows } from "./charts/delta-ci.ts";
 import { percentileChart } from "./charts/percentile-curves.ts";
 import { resourcesChart } from "./charts/resources.ts";
@@ -178,7 +178,7 @@ export function runReportParts(results: Results, idPrefix = ""): { sections: str
       const chart = withChart(() => deltaChart(tokenDeltaRows(stream), { id: "chart-token-deltas", title: "Added per token, against the noise floor", subject: "the variant" }));
       return chart + tokenStreamSection(stream);
     }),
-    section("Resources per container", () => (analysis ? withChart(() => resourcesChart(analysis, results.environment.accounting)) + withChart(() => budgetsChart(analysis)) + resourcesSection(analysis) : null)),
+    section("Resources per container", () => (analysis ? withChart(() => resourcesChart(analysis, results.environment.accounting)) + withChart(() => budgetsChart(budgetRows(analysis))) + resourcesSection(analysis) : null)),
     section("Load quality", () => loadQuality(results.trials)),
     section("Environment", () => table(["", ""], environmentRows(results.environment).map(([k, v]) => [html(`<b>${escapeHtml(k)}</b>`), v]))),
     section("Warnings", () => (results.warnings.length > 0 ? list(results.warnings) : null)),

@@ -24,7 +24,7 @@ export function budgetRows(analysis: Analysis): BudgetRow[] {
         variant: v.variant,
         container: b.container,
         label: `${v.variant} / ${b.container}`,
-        budget: `${b.budget} (${b.unit})`,
+        budget: `${b.budget} · ${b.unit}`,
         unit: b.unit,
         limit: b.limit,
         measured: b.measured,
@@ -37,20 +37,22 @@ export function budgetRows(analysis: Analysis): BudgetRow[] {
 
 export const BUDGETS_CHART_ID = "chart-budgets";
 
-export function budgetsChart(analysis: Analysis): Chart | null {
-  const rows = budgetRows(analysis);
+export function budgetsChart(rows: BudgetRow[], options: { id?: string; title?: string; caption?: string } = {}): Chart | null {
   if (rows.length === 0) return null;
   const y = { field: "label", type: "nominal", title: null };
   const labels = new Set(rows.map((r) => r.label)).size;
   return {
-    id: BUDGETS_CHART_ID,
-    title: "Budgets declared by the sidecars",
-    caption: "Measured figure per budget (latency: median added latency with its 95% CI) against the declared limit (red line). A latency budget is within only when the whole CI is below the limit.",
+    id: options.id ?? BUDGETS_CHART_ID,
+    title: options.title ?? "Budgets declared by the sidecars",
+    caption:
+      options.caption ??
+      "Measured figure per budget (latency: median added latency with its 95% CI) against the declared limit (red line). A latency budget is within only when the whole CI is below the limit.",
     spec: {
       $schema: VEGA_LITE_SCHEMA,
       data: { name: "budgets" },
       datasets: { budgets: rows },
-      facet: { column: { field: "budget", type: "nominal", title: null, header: { labelFontWeight: "bold" } } },
+      // Two-line panel titles: the budget, then its unit.
+      facet: { column: { field: "budget", type: "nominal", title: null, header: { labelFontWeight: "bold", labelExpr: "split(datum.value, ' · ')" } } },
       resolve: { scale: { x: "independent" } },
       spec: {
         width: 170,
