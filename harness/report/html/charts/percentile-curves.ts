@@ -92,7 +92,8 @@ export function percentileChart(results: Results): Chart | null {
         title: "percentile",
         axis: { values: [1, 2, 10, 100, 1000, 10_000, 100_000], labelExpr: "format(100 * (1 - 1 / datum.value), '.4~f') + '%'" },
       },
-      y: { field: "latencyMs", type: "quantitative", title: "latency from the scheduled send (ms)" },
+      // Open loop: from the scheduled send (queueing included); closed loop: from the socket write.
+      y: { field: "latencyMs", type: "quantitative", title: results.trials.some((t) => t.load.mode === "open") ? "latency from the scheduled send (ms)" : "latency (ms)" },
     },
     width: rates.size > 1 ? 260 : 760,
     height: 320,
