@@ -66,8 +66,6 @@ export const MIN_ROUNDS_TO_DECIDE = 5;
 
 export interface Judgement {
   verdict: ChangeVerdict;
-  /** The noise floor of the change: √(base floor² + head floor²). */
-  floor: number;
   /** What the CI must clear: max(floor, tolerance). */
   margin: number;
 }
@@ -75,13 +73,19 @@ export interface Judgement {
 /**
  * Each run's A/A floor h says how large a Δ pure noise produced in that run; a change is
  * a difference of two such Δs, so its floor is √(h_base² + h_head²) (independent runs),
- * which is never below either floor: a change beyond it is beyond both. A regression's
- * whole CI lies above both that floor and the tolerance; an improvement's below their
- * negatives; anything else is within noise. Higher is worse for every overhead metric.
+ * which is never below either floor: a change beyond it is beyond both.
  */
-export function judgeChange(ci95: Interval, baseFloor: number, headFloor: number, tolerance: number): Judgement {
-  const floor = Math.hypot(baseFloor, headFloor);
+export function combinedFloor(baseFloor: number, headFloor: number): number {
+  return Math.hypot(baseFloor, headFloor);
+}
+
+/**
+ * A regression's whole CI lies above both the floor and the tolerance; an improvement's
+ * below their negatives; anything else is within noise. Higher is worse for every
+ * overhead metric.
+ */
+export function judgeChange(ci95: Interval, floor: number, tolerance: number): Judgement {
   const margin = Math.max(floor, tolerance);
   const verdict = ci95.low > margin ? "regression" : ci95.high < -margin ? "improvement" : "within-noise";
-  return { verdict, floor, margin };
+  return { verdict, margin };
 }

@@ -5,11 +5,11 @@
 import type { ConformanceReport } from "../conformance/conformance-report.ts";
 import type { LatencyDelta, PerformanceFigures } from "../conformance/performance.ts";
 import type { Results } from "../report/results-model.ts";
-import { MIN_ROUNDS_TO_DECIDE, intervalChange, judgeChange, type ChangeEstimate } from "./change-estimate.ts";
+import { MIN_ROUNDS_TO_DECIDE, combinedFloor, intervalChange, judgeChange, type ChangeEstimate } from "./change-estimate.ts";
 import { firstDifference, short } from "./comparability.ts";
 import type { DiffReport, Incomparability, MetricChange, TestChange } from "./diff-model.ts";
 import { diffRuns, tooFewRounds } from "./diff-results.ts";
-import { METRIC_INFO, type OverheadMetric } from "./overhead-series.ts";
+import { METRIC_INFO, isLatencyMetric, type OverheadMetric } from "./overhead-series.ts";
 import { toleranceFor, type Tolerance } from "./tolerance.ts";
 
 export interface CertificateInput {
@@ -106,7 +106,9 @@ function figureChanges(variant: string, base: PerformanceFigures, head: Performa
   return rows.map(([metric, estimate, baseFloor, headFloor]) => {
     const info = METRIC_INFO[metric];
     const toleranceValue = toleranceFor(metric, estimate.base, tolerance);
-    const judged = judgeChange(estimate.ci95, baseFloor, headFloor, toleranceValue);
-    return { variant, metric, label: info.label, unit: info.unit, gating: info.gating, ...estimate, baseFloor, headFloor, floor: judged.floor, tolerance: toleranceValue, verdict: Math.min(base.rounds, head.rounds) < MIN_ROUNDS_TO_DECIDE ? "undecided" : judged.verdict };
+    const latency = isLatencyMetric(metric);
+    const floor = latency ? combinedFloor(baseFloor, headFloor) : 0;
+    const judged = judgeChange(estimate.ci95, floor, toleranceValue);
+    return { variant, metric, label: info.label, unit: info.unit, gating: info.gating, ...estimate, baseFloor, headFloor, floor, floorBasis: latency ? ("A/A" as const) : ("none" as const), tolerance: toleranceValue, verdict: Math.min(base.rounds, head.rounds) < MIN_ROUNDS_TO_DECIDE ? "undecided" : judged.verdict };
   });
 }

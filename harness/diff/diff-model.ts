@@ -20,10 +20,12 @@ export interface MetricChange extends ChangeEstimate {
   unit: "us" | "vCPU" | "MiB";
   /** Whether it decides the exit code (service time is shown only). */
   gating: boolean;
+  /** Each run's A/A half-width (0 for CPU and memory, which have no A/A figure). */
   baseFloor: number;
   headFloor: number;
-  /** √(baseFloor² + headFloor²). */
+  /** The change's noise floor: √(baseFloor² + headFloor²) for latency; for CPU the baseline pod's drift between the runs; none for memory. */
   floor: number;
+  floorBasis: "A/A" | "baseline drift" | "none";
   tolerance: number;
   verdict: ChangeVerdict;
 }

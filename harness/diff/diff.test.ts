@@ -104,6 +104,22 @@ describe("diff of two runs", () => {
     expect(report.warnings.join("\n")).toContain("base has 2 paired rounds, head 2: diff decides only with at least 5 in each run");
   });
 
+  it("CPU: a rise as large as the bare primary's own drift between the runs is noise; the sidecar alone costing more is a regression", () => {
+    const busier = fixture();
+    for (const t of busier.trials) for (const r of t.resources) r.vcpuPer1kRps *= 1.3;
+    const busy = row(diff(fixture(), busier), "cpuPer1kRps");
+    expect(busy).toMatchObject({ floorBasis: "baseline drift", verdict: "within-noise" });
+    expect(busy.floor).toBeCloseTo(0.3 * busy.base, 6);
+    expect(busy.change).toBeGreaterThan(busy.tolerance);
+
+    const costlier = fixture();
+    for (const t of costlier.trials) for (const r of t.resources) if (r.container === "envoy") r.vcpuPer1kRps += 0.5;
+    const report = diff(fixture(), costlier);
+    expect(row(report, "cpuPer1kRps")).toMatchObject({ floor: 0, verdict: "regression" });
+    expect(row(report, "cpuPer1kRps").change).toBeCloseTo(0.5, 9);
+    expect(report.exitCode).toBe(1);
+  });
+
   it("more sidecar memory beyond the tolerance is a regression", () => {
     const head = fixture();
     for (const t of head.trials) for (const r of t.resources) if (r.container === "envoy") r.memoryAvgMiB += 50;

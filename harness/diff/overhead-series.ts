@@ -44,6 +44,8 @@ export interface RunOverheads {
   rounds: number[];
   /** Per variant and metric, one value per round; a metric a variant lacks (no sidecar → no sidecar memory) is absent. */
   series: Record<string, Partial<Record<OverheadMetric, number[]>>>;
+  /** The bare primary's pod vCPU per 1000 req/s in each round (how busy the machine made it). */
+  baselineCpuPer1kRps: number[];
   /** The A/A half-width per metric in the metric's unit; 0 where the run has no A/A arm or the metric no floor (CPU, memory). */
   floors: Record<OverheadMetric, number>;
 }
@@ -77,6 +79,7 @@ export function runOverheads(results: Results): RunOverheads | null {
   return {
     rounds,
     series,
+    baselineCpuPer1kRps: baseline.map(podVcpuPer1kRps),
     floors: {
       latencyP50: latencyFloor?.["p50"]?.halfWidth ?? 0,
       latencyP99: latencyFloor?.["p99"]?.halfWidth ?? 0,
