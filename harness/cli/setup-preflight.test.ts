@@ -20,7 +20,6 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const cases: Array<[string, string[], RegExp[], RegExp[]]> = [
   ["run (the default scenario, from another folder)", ["run"], [/^sidecar-bench: run .*scenarios\/default\.yaml: this machine is not set up/m, /venv\/bin\/python: the Python environment .* is not installed \(container "primary"/, /venv\/bin\/envoy: Envoy .* \(container "envoy"/], []],
-  ["calibrate (the baseline only)", ["calibrate"], [/bin\/python: /], [/bin\/envoy/]],
   ["compare (its default scenario)", ["compare", "--no-episodes"], [/^sidecar-bench: compare .*scenarios\/compare\.yaml/m, /bin\/python: /], []],
   ["certify (sidecar, primary and role backend)", ["certify", join(PROJECT_ROOT, "scenarios/sidecars/otelcol.yaml"), "--primary", "triton", "--no-performance"], [/bin\/otelcol-sidecar-bench: /, /bin\/tritonserver: /, /bin\/python: .*container "backend"/], []],
 ];
