@@ -8,7 +8,7 @@ import { summaryMarkdown } from "../report/markdown-writer.ts";
 import type { Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
 import { writeFileAtomic } from "../report/atomic-write.ts";
-import { judgeThresholds, thresholdsSummary } from "../experiment/thresholds.ts";
+import { judgeThresholds, thresholdsExitCode, thresholdsSummary } from "../experiment/thresholds.ts";
 import { thresholdsJunit } from "../experiment/thresholds-junit.ts";
 import { createRuntime, unavailableRuntimeMessage, type KubernetesRequest } from "../runtime/create-runtime.ts";
 import { loadScenario } from "../scenario/index.ts";
@@ -108,8 +108,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
     if (!input.calibrationOnly) process.stdout.write(`${thresholdsSummary(results.thresholds)}${input.strict ? " (--strict: inconclusive fails)" : ""}\n`);
     if (results.status !== "interrupted") printNextSteps(input.calibrationOnly ? "calibrate" : "run", outDir);
     if (results.status === "interrupted") return 130;
-    const failed = results.thresholds.some((t) => t.result === "fail" || (input.strict === true && t.result === "inconclusive"));
-    return failed ? 1 : 0;
+    return thresholdsExitCode(results.thresholds, input.strict === true);
   } catch (error) {
     progress.stop();
     if (interrupt.signal.aborted) {

@@ -1,13 +1,14 @@
 // diff on synthetic pairs built from a real run's results.json (harness/diff/fixtures,
 // trimmed: histograms dropped) and a real certificate: each case changes what it tests
 // and nothing else.
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import type { ConformanceReport } from "../conformance/conformance-report.ts";
 import type { Results, TrialResult } from "../report/results-model.ts";
-import { diffLoaded } from "./diff-command.ts";
+import { diffLoaded, load } from "./diff-command.ts";
 import { diffJunit, diffMarkdown } from "./diff-writers.ts";
 import { parseTolerance } from "./tolerance.ts";
 
@@ -195,6 +196,22 @@ describe("diff of two certificates", () => {
     head.performance.addedLatency.p50 = { ...p50, deltaUs: p50.deltaUs + 10_000, ci95Us: { low: p50.ci95Us.low + 10_000, high: p50.ci95Us.high + 10_000 } };
     const report = diffCerts(certificate(), head);
     expect(report.metrics.find((m) => m.metric === "latencyP50")).toMatchObject({ method: "interval-sum", change: 10_000, verdict: "regression" });
+    expect(report.exitCode).toBe(1);
+  });
+
+  it("with each benchmark's results.json beside its certificate, the performance is compared from the rounds (bootstrap)", () => {
+    const folder = (results: Results) => {
+      const dir = mkdtempSync(join(tmpdir(), "sb-cert-"));
+      mkdirSync(join(dir, "performance"));
+      writeFileSync(join(dir, "conformance.json"), JSON.stringify(certificate()));
+      writeFileSync(join(dir, "performance", "results.json"), JSON.stringify(results));
+      return dir;
+    };
+    const base = load(folder(quiet(200)), "base");
+    expect(base.kind).toBe("certificate");
+    const report = diffLoaded(base, load(folder(quiet(2200)), "head"), parseTolerance("10%")!, "10%");
+    expect(row(report, "latencyP50")).toMatchObject({ method: "bootstrap", change: 2000, verdict: "regression" });
+    expect(report.tests!.changes).toEqual([]);
     expect(report.exitCode).toBe(1);
   });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Results } from "../report/results-model.ts";
 import { loadScenario } from "../scenario/index.ts";
 import type { ScenarioThresholds } from "../scenario/scenario-schema.ts";
-import { judgeThresholds, thresholdsSummary } from "./thresholds.ts";
+import { judgeThresholds, thresholdsExitCode, thresholdsSummary } from "./thresholds.ts";
 
 const results = JSON.parse(readFileSync(join(import.meta.dirname, "..", "diff", "fixtures", "results-envoy.json"), "utf8")) as Results;
 const p50 = results.analysis!.variants[0]!.latency["p50"]!;
@@ -23,6 +23,8 @@ describe("judgeThresholds", () => {
     expect(judge(lowMs - 0.001).result).toBe("fail");
     const straddling = judge((lowMs + highMs) / 2);
     expect(straddling.result).toBe("inconclusive");
+    // run's exit code: a failure always fails; an inconclusive threshold only with --strict.
+    expect([thresholdsExitCode([straddling], false), thresholdsExitCode([straddling], true), thresholdsExitCode([judge(lowMs - 0.001)], false)]).toEqual([0, 1, 1]);
     expect(straddling.message).toMatch(/^envoy addedP50Ms: [\d.]+ ms \[95% CI [\d.]+, [\d.]+\] straddles limit [\d.]+ ms: inconclusive$/);
   });
 

@@ -78,3 +78,8 @@ export function thresholdsSummary(results: readonly ThresholdResult[]): string {
   const names = (list: ThresholdResult[]) => (list.length > 0 ? ` (${list.map((t) => `${t.variant} ${t.metric}`).join(", ")})` : "");
   return `thresholds: ${count("pass").length} passed, ${failed.length} failed${names(failed)}, ${inconclusive.length} inconclusive${names(inconclusive)}`;
 }
+
+/** run's exit code from its thresholds: 1 when one failed, or with --strict when one is inconclusive. */
+export function thresholdsExitCode(results: readonly ThresholdResult[], strict: boolean): 0 | 1 {
+  return results.some((t) => t.result === "fail" || (strict && t.result === "inconclusive")) ? 1 : 0;
+}
