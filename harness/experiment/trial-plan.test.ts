@@ -113,6 +113,13 @@ describe("planRoundSlots", () => {
     expect(orders.size).toBeGreaterThan(1);
   });
 
+  it("lets each arm lead the same number of measured rounds", () => {
+    for (const [armCount, seed] of [[2, 1], [3, 1], [3, 5], [5, 3]] as const) {
+      const leads = Array.from({ length: armCount * 4 }, (_, round) => planRoundSlots({ armCount, blocks: 8, seed, round })[0]);
+      for (let arm = 0; arm < armCount; arm++) expect(leads.filter((lead) => lead === arm)).toHaveLength(4);
+    }
+  });
+
   it("rejects nonsense sizes", () => {
     expect(() => planRoundSlots({ armCount: 0, blocks: 1, seed: 1, round: 0 })).toThrow(RangeError);
     expect(() => planRoundSlots({ armCount: 2, blocks: 0, seed: 1, round: 0 })).toThrow(RangeError);

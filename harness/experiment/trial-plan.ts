@@ -78,6 +78,13 @@ export const SLOT_ORDER_STREAM = "slot-order";
  * permutation of the arms, so every arm gets the same number of slots spread over the
  * round and no arm always follows another. Returns arm indices, one per slot.
  * With one block this is the plain sequential trial order (each arm once per round).
+ *
+ * Who leads a measured round is counterbalanced: round r opens with the arm at r mod
+ * armCount of a seeded order of the arms, so over every armCount rounds each arm leads
+ * once. The leading slot meets a pod that idled between rounds, and its arm's tail pays
+ * for it (over 699 recorded A/A rounds, Δp99 of the twin was +488 µs in rounds it led and
+ * −338 µs in rounds the baseline led); with the lead left to the shuffle, a fixed seed
+ * let one of the pair lead most rounds, and the A/A floor's tails took that arm's sign.
  */
 export function planRoundSlots(request: { armCount: number; blocks: number; seed: Seed; round: number | "warmup" }): number[] {
   const { armCount, blocks, seed, round } = request;
@@ -86,5 +93,13 @@ export function planRoundSlots(request: { armCount: number; blocks: number; seed
   assertSeed(seed, "planRoundSlots: seed");
   const prng = createPrng(seed, `${SLOT_ORDER_STREAM}-${round}`);
   const arms = Array.from({ length: armCount }, (_, i) => i);
-  return Array.from({ length: blocks }, () => prng.shuffle(arms)).flat();
+  const slots = Array.from({ length: blocks }, () => prng.shuffle(arms));
+  if (round !== "warmup") {
+    const lead = createPrng(seed, `${SLOT_ORDER_STREAM}-lead`).shuffle(arms)[round % armCount]!;
+    const first = slots[0]!;
+    // Swapping the lead to the front keeps the block a permutation, the rest still shuffled.
+    const at = first.indexOf(lead);
+    [first[0], first[at]] = [lead, first[0]!];
+  }
+  return slots.flat();
 }

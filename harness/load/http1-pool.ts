@@ -59,6 +59,19 @@ export class Http1Pool {
     }
   }
 
+  /**
+   * Opens up to `count` connections before any request, resolving once each is connected
+   * or failed (or after `timeoutMs`): a round's first requests then pay no TCP set-up, and
+   * neither does whichever arm happens to lead the round.
+   */
+  async preconnect(count: number, timeoutMs: number): Promise<void> {
+    const opening: Promise<void>[] = [];
+    for (let i = this.all.size; i < Math.min(count, this.options.connections); i++) opening.push(this.open().ready);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(opening), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Requests dispatched and not yet settled, queued or on a socket. */
   pending(): number {
     let onSockets = 0;
@@ -98,9 +111,10 @@ export class Http1Pool {
     if (next) next.fail(kind, performance.now());
   }
 
-  private open(): void {
+  private open(): PoolConnection {
     const connection = new PoolConnection(this, this.options);
     this.all.add(connection);
+    return connection;
   }
 
   private nextQueued(): PooledRequest | undefined {
@@ -135,6 +149,9 @@ export class Http1Pool {
 
 class PoolConnection {
   current: PooledRequest | null = null;
+  /** Settles when the connection is made or has failed (never rejects). */
+  readonly ready: Promise<void>;
+  private onReady: () => void = () => undefined;
   private readonly socket: Socket;
   private readonly parser = new Http1ResponseParser();
   private connected = false;
@@ -145,6 +162,7 @@ class PoolConnection {
     private readonly pool: Http1Pool,
     private readonly options: Http1PoolOptions,
   ) {
+    this.ready = new Promise((resolve) => (this.onReady = resolve));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     this.socket = connect({
       host: options.host,
@@ -160,11 +178,13 @@ class PoolConnection {
     });
     this.socket.once("connect", () => {
       this.connected = true;
+      this.onReady();
       this.pool.released(this);
     });
     this.socket.on("error", (error: NodeJS.ErrnoException) => {
       if (!this.connected && !this.done) {
         this.done = true;
+        this.onReady();
         this.pool.refused(this, error.code === "ETIMEDOUT" ? "timeout" : "connection");
       } else {
         this.close("connection", performance.now());
@@ -187,6 +207,7 @@ class PoolConnection {
   close(kind: string, nowMs: number): void {
     if (this.done) return;
     this.done = true;
+    this.onReady();
     const request = this.current;
     this.current = null;
     this.socket.destroy();

@@ -391,6 +391,9 @@ class LeanRequest implements PooledRequest, RequestTimes {
   }
 }
 
+/** Connections each lean pool opens before the schedule (at most maxConnections): enough for a round's usual concurrency. */
+const PRECONNECT_PER_TARGET = 4;
+
 /** How often the lean pool checks deadlines: a timed-out request is settled at most this late. */
 const LEAN_SWEEP_MS = 10;
 
@@ -499,9 +502,12 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
   };
   signal?.addEventListener("abort", cancelInFlight, { once: true });
 
-  // A gRPC channel connects before the schedule starts, so no measured call pays for it.
+  // A gRPC channel connects before the schedule starts, so no measured call pays for it;
+  // so do a few of each lean pool's connections: otherwise the arm whose slot leads the
+  // round also makes its connections to a pod that idled between rounds, a cost in its tail
+  // the other arms do not pay (see planRoundSlots on who leads).
   try {
-    await Promise.all(runs.map((run) => run.grpc?.client.connect(timeoutMs)));
+    await Promise.all(runs.map((run) => run.grpc?.client.connect(timeoutMs) ?? run.lean?.preconnect(PRECONNECT_PER_TARGET, timeoutMs)));
   } catch (error) {
     for (const run of runs) {
       run.grpc?.client.close();
