@@ -1,20 +1,33 @@
-// Is our closed-loop generator (autocannon in-process, with our µs histogram) fast enough
-// to find a server's ceiling? Compared with wrk against a trivial keep-alive "hello"
-// server, the server pinned to CPU 1 and every generator to CPU 0 (DESIGN.md rule 10).
-// Also finds the open-loop generator's highest rate with < 2% shortfall.
+// Is our closed-loop generator (harness/load/closed-loop.ts, with its µs histogram) fast
+// enough to find a server's ceiling? Compared with wrk against a trivial keep-alive "hello"
+// server, the server pinned to CPU 1 and every generator to CPU 0 (DESIGN.md rule 10), in
+// alternating rounds: requests/s and CPU time per request, each round's ours/wrk ratio
+// (the machine may be shared: ratios within a round, and their range, are what to read).
+// Then the open loop as the harness runs it (on its worker thread) at fixed rates: its own
+// overhead (pacing error and client queue) per round; and its highest rate with < 2% shortfall.
 //
 //   node --import tsx bench/loadgen-vs-wrk.ts [--duration-ms 5000] [--rounds 3]
-//        [--connections 16,64] [--open-loop-connections 64] [--skip-open-loop]
+//        [--connections 16,64] [--open-loop-connections 64] [--open-loop-rates 10000]
+//        [--skip-open-loop] [--skip-open-loop-search] [--server node|envoy]
+//
+// --server envoy answers from Envoy's direct_response (.venv/bin/envoy, from npm run setup,
+// one worker thread) instead of a Node server: several times the Node server's ceiling, so a
+// shared machine's server CPU does not cap the rate before the generator does (the open loop
+// at 10,000 req/s needs that).
 //
 // Needs wrk (apt-get update && apt-get install -y wrk) and taskset (util-linux).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../harness/project-root.ts";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { runClosedLoop } from "../harness/load/closed-loop.ts";
 import type { HttpRequestSpec } from "../harness/load/kserve-request.ts";
-import { runOpenLoop, type OpenLoopSummary } from "../harness/load/open-loop.ts";
+import { IN_PROCESS_DRIVER } from "../harness/load/open-loop-driver.ts";
+import type { OpenLoopSummary } from "../harness/load/open-loop.ts";
 
 const SERVER_CPU = 1;
 const GENERATOR_CPU = 0;
@@ -41,7 +54,10 @@ interface Args {
   rounds: number;
   connections: number[];
   openLoopConnections: number;
+  openLoopRates: number[];
   skipOpenLoop: boolean;
+  skipOpenLoopSearch: boolean;
+  server: "node" | "envoy";
 }
 
 function parseCli(): Args {
@@ -51,7 +67,10 @@ function parseCli(): Args {
       rounds: { type: "string", default: "3" },
       connections: { type: "string", default: "16,64" },
       "open-loop-connections": { type: "string", default: "64" },
+      "open-loop-rates": { type: "string", default: "10000" },
       "skip-open-loop": { type: "boolean", default: false },
+      "skip-open-loop-search": { type: "boolean", default: false },
+      server: { type: "string", default: "node" },
     },
   });
   const int = (name: string, text: string): number => {
@@ -64,8 +83,15 @@ function parseCli(): Args {
     rounds: int("rounds", values.rounds),
     connections: values.connections.split(",").map((c) => int("connections", c)),
     openLoopConnections: int("open-loop-connections", values["open-loop-connections"]),
+    openLoopRates: values["open-loop-rates"].split(",").map((r) => int("open-loop-rates", r)),
     skipOpenLoop: values["skip-open-loop"],
+    skipOpenLoopSearch: values["skip-open-loop-search"],
+    server: values.server === "envoy" || values.server === "node" ? values.server : badServer(values.server),
   };
+}
+
+function badServer(value: string): never {
+  throw new Error(`--server: expected node or envoy, got ${JSON.stringify(value)}`);
 }
 
 function has(command: string, args: string[]): boolean {
@@ -110,12 +136,18 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** "median (min–max)" of a series, with `digits` decimals. */
+function spread(xs: number[], digits = 2): string {
+  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+}
+
 function packageVersion(name: string): string {
   const url = new URL(`../node_modules/${name}/package.json`, import.meta.url);
   return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
 }
 
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(kind: Args["server"]): Promise<{ child: ChildProcess; url: string; cleanup?: () => void }> {
+  if (kind === "envoy") return startEnvoy();
   const child = spawn("taskset", ["-c", String(SERVER_CPU), process.execPath, "-e", SERVER_SOURCE], {
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -125,6 +157,69 @@ async function startServer(): Promise<{ child: ChildProcess; url: string }> {
     child.once("exit", (code) => reject(new Error(`hello server exited early (code ${code})`)));
   });
   return { child, url: `http://127.0.0.1:${port.trim()}` };
+}
+
+/** A port free right now on 127.0.0.1 (Envoy is told it in its configuration). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function envoyConfig(port: number): string {
+  return JSON.stringify({
+    static_resources: {
+      listeners: [{
+        name: "hello",
+        address: { socket_address: { address: "127.0.0.1", port_value: port } },
+        filter_chains: [{
+          filters: [{
+            name: "envoy.filters.network.http_connection_manager",
+            typed_config: {
+              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              stat_prefix: "hello",
+              route_config: { virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "hello" } } }] }] },
+              http_filters: [{ name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
+            },
+          }],
+        }],
+      }],
+    },
+  });
+}
+
+async function startEnvoy(): Promise<{ child: ChildProcess; url: string; cleanup: () => void }> {
+  const envoy = join(PROJECT_ROOT, ".venv", "bin", "envoy");
+  if (!existsSync(envoy)) throw new Error(`--server envoy: ${envoy} is missing; run \`npm run setup\` first`);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "loadgen-vs-wrk-"));
+  const config = join(dir, "envoy.json");
+  writeFileSync(config, envoyConfig(port));
+  const child = spawn("taskset", ["-c", String(SERVER_CPU), envoy, "-c", config, "--concurrency", "1", "--log-level", "error", "--use-dynamic-base-id"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  // Ready once it accepts connections: polled for at most 30 s.
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`envoy exited early (code ${child.exitCode})`);
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (accepted) break;
+    if (attempt >= 300) {
+      child.kill("SIGKILL");
+      cleanup();
+      throw new Error(`envoy did not accept connections on 127.0.0.1:${port} within 30 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, url: `http://127.0.0.1:${port}`, cleanup };
 }
 
 interface Run {
@@ -176,6 +271,9 @@ async function compareClosedLoop(url: string, args: Args): Promise<void> {
     const ours: number[] = [];
     const wrkCpu: number[] = [];
     const oursCpu: number[] = [];
+    /** Per round, wrk's CPU per request / ours (≥ 1: ours is the leaner) and ours/wrk req/s. */
+    const efficiency: number[] = [];
+    const rpsRatio: number[] = [];
     let command = "";
     for (let round = 0; round < args.rounds; round++) {
       // Alternate which goes first so that drift (thermal, neighbours) hits both alike.
@@ -188,6 +286,10 @@ async function compareClosedLoop(url: string, args: Args): Promise<void> {
         command = measured.value.command ?? command;
         (which === "wrk" ? wrk : ours).push(rps);
         (which === "wrk" ? wrkCpu : oursCpu).push(measured.value.cpuUsPerRequest);
+        if (which === order[1]) {
+          efficiency.push(wrkCpu[wrkCpu.length - 1]! / oursCpu[oursCpu.length - 1]!);
+          rpsRatio.push(ours[ours.length - 1]! / wrk[wrk.length - 1]!);
+        }
         console.log(
           `  N=${connections} round ${round + 1} ${which.padEnd(4)} ${rps.toFixed(0).padStart(7)} req/s, ` +
             `${measured.value.cpuUsPerRequest.toFixed(1)} CPU-µs/req, ` +
@@ -205,31 +307,58 @@ async function compareClosedLoop(url: string, args: Args): Promise<void> {
       `  generator CPU per request (median): wrk ${median(wrkCpu).toFixed(1)} µs, ours ${median(oursCpu).toFixed(1)} µs ` +
         `→ on a CPU of its own ours would reach ~${((median(wrkCpu) / median(oursCpu)) * 100).toFixed(0)}% of wrk's ceiling`,
     );
+    console.log(
+      `  per round: ours/wrk req/s ${spread(rpsRatio)}; CPU efficiency (wrk's CPU-µs per request / ours) ${spread(efficiency)} ` +
+        `${median(efficiency) >= 0.9 ? "(meets ≥ 0.9)" : "(BELOW the 0.9 target)"}`,
+    );
     console.log(`  wrk command: ${command}`);
   }
 }
 
-async function openLoopTrial(url: string, request: HttpRequestSpec, ratePerSec: number, args: Args): Promise<OpenLoopSummary> {
-  const { value: { summary }, generatorCpuPct, serverCpuPct, stealPct } = await withCpuBusy(() => runOpenLoop({
-    url,
-    request,
+async function openLoopTrial(url: string, request: HttpRequestSpec, ratePerSec: number, args: Args, seed = 1): Promise<OpenLoopSummary & { cpuUsPerRequest: number }> {
+  const durationMs = Math.min(args.durationMs, 3000);
+  const cpuBefore = process.cpuUsage();
+  // As the harness sends a round: on the open loop's own worker thread.
+  const { value: [result], generatorCpuPct, serverCpuPct, stealPct } = await withCpuBusy(() => IN_PROCESS_DRIVER.run({
+    targets: [{ url, request }],
+    slotMs: durationMs,
+    slotOrder: [0],
     ratePerSec,
     arrival: "poisson",
-    seed: 1,
-    durationMs: Math.min(args.durationMs, 3000),
+    seed,
     maxRequests: 10_000_000,
     timeoutMs: 2000,
     maxConnections: args.openLoopConnections,
   }));
+  const cpu = process.cpuUsage(cpuBefore);
+  const summary = result!.summary;
   const p = summary.pacingErrorUs;
+  const cpuUsPerRequest = (cpu.user + cpu.system) / Math.max(1, summary.sent);
   console.log(
     `  ${String(ratePerSec).padStart(6)} req/s target → ${summary.achievedRatePerSec.toFixed(0).padStart(6)} achieved, ` +
       `shortfall ${summary.rateShortfallPct.toFixed(2)}%, latency p50/p99 ${summary.latencyUs.p50}/${summary.latencyUs.p99} µs, ` +
       `service p99 ${summary.serviceTimeUs.p99} µs, client queue p99 ${summary.clientQueueUs.p99} µs, ` +
       `send lag ${summary.sendLagMs.toFixed(1)} ms, pacing p50/p99/max ${p.p50}/${p.p99}/${p.max} µs, ` +
-      `CPU busy: generator ${generatorCpuPct.toFixed(0)}%, server ${serverCpuPct.toFixed(0)}%, steal ${stealPct.toFixed(0)}%`,
+      `${cpuUsPerRequest.toFixed(1)} CPU-µs/req, CPU busy: generator ${generatorCpuPct.toFixed(0)}%, server ${serverCpuPct.toFixed(0)}%, steal ${stealPct.toFixed(0)}%`,
   );
-  return summary;
+  return { ...summary, cpuUsPerRequest };
+}
+
+/** The generator's own overhead at a fixed rate, over args.rounds trials: pacing error and client queue, p99 ≤ 1 ms wanted. */
+async function openLoopAtRates(url: string, args: Args): Promise<void> {
+  const request: HttpRequestSpec = { path: "/", method: "GET", headers: {}, body: Buffer.alloc(0) };
+  for (const rate of args.openLoopRates) {
+    console.log(`\nOpen loop at ${rate} req/s, Poisson arrivals, ${args.openLoopConnections} connections, ${args.rounds} trials of ${Math.min(args.durationMs, 3000)} ms:`);
+    const runs: Array<OpenLoopSummary & { cpuUsPerRequest: number }> = [];
+    for (let round = 0; round < args.rounds; round++) runs.push(await openLoopTrial(url, request, rate, args, round + 1));
+    const overhead = runs.map((r) => Math.max(r.pacingErrorUs.p99, r.clientQueueUs.p99));
+    console.log(
+      `Open loop at ${rate} req/s: pacing p50 ${spread(runs.map((r) => r.pacingErrorUs.p50), 0)} µs, p99 ${spread(runs.map((r) => r.pacingErrorUs.p99), 0)} µs; ` +
+        `client queue p99 ${spread(runs.map((r) => r.clientQueueUs.p99), 0)} µs; overhead p99 ${spread(overhead, 0)} µs ` +
+        `${median(overhead) <= 1000 ? "(meets ≤ 1 ms)" : "(ABOVE 1 ms)"}; shortfall ${spread(runs.map((r) => r.rateShortfallPct))}%; ` +
+        `${spread(runs.map((r) => r.cpuUsPerRequest), 1)} CPU-µs/req`,
+    );
+  }
 }
 
 /** Within the 2% shortfall and the generator's own overhead (pacing and client queue p99) ≤ 1 ms. */
@@ -285,8 +414,8 @@ async function main(): Promise<void> {
   spawnSync("taskset", ["-a", "-p", "-c", String(GENERATOR_CPU), String(process.pid)], { stdio: "ignore" });
   const wrkVersion = spawnSync("wrk", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "?";
   console.log(`CPU: ${cpus()[0]?.model ?? "?"} × ${cpus().length}; node ${process.version}; ${wrkVersion.trim()}`);
-  console.log(`autocannon ${packageVersion("autocannon")}, undici ${packageVersion("undici")}`);
-  console.log(`Pinning: hello server on CPU ${SERVER_CPU}; wrk and this process (all threads) on CPU ${GENERATOR_CPU}.`);
+  console.log(`closed loop and unary open loop: harness/load's lean HTTP/1.1 client; undici ${packageVersion("undici")} (token streams)`);
+  console.log(`Pinning: hello server (${args.server}) on CPU ${SERVER_CPU}; wrk and this process (all threads) on CPU ${GENERATOR_CPU}.`);
 
   // Other processes on this machine skew everything: show how busy the CPUs are at rest.
   const idle = await withCpuBusy(() => new Promise((resolve) => setTimeout(resolve, 1000)));
@@ -294,10 +423,11 @@ async function main(): Promise<void> {
     `At rest (1 s, before the server starts): CPU ${GENERATOR_CPU} ${idle.generatorCpuPct.toFixed(0)}% busy, ` +
       `CPU ${SERVER_CPU} ${idle.serverCpuPct.toFixed(0)}% busy, steal ${idle.stealPct.toFixed(0)}%.`,
   );
-  const { child, url } = await startServer();
+  const { child, url, cleanup } = await startServer(args.server);
   const stopServer = (): void => {
     child.stdin?.end();
     child.kill("SIGTERM");
+    cleanup?.();
   };
   process.once("SIGINT", () => {
     stopServer();
@@ -308,9 +438,13 @@ async function main(): Promise<void> {
     // Warm up the server's JIT before the first measured round.
     await runClosedLoop({ url, connections: 16, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 5000 });
     await compareClosedLoop(url, args);
-    if (!args.skipOpenLoop) await findOpenLoopMax(url, args);
+    if (!args.skipOpenLoop) {
+      await openLoopAtRates(url, args);
+      if (!args.skipOpenLoopSearch) await findOpenLoopMax(url, args);
+    }
   } finally {
     stopServer();
+    await IN_PROCESS_DRIVER.close();
   }
 }
 
