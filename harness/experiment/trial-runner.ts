@@ -132,7 +132,7 @@ export interface ClosedTrialInput {
 
 export async function runClosedTrial(input: ClosedTrialInput): Promise<TrialResult> {
   const { arm, load } = input;
-  // autocannon reads whole answers: it cannot time tokens.
+  // The closed loop only reads where each answer ends: it cannot time tokens.
   if (input.request.tokenStream) throw new Error(TOKEN_STREAM_NEEDS_OPEN_LOOP);
   const sampler = new ResourceSampler(arm.pod, arm.pod.spec.containers.map((c) => c.name));
   await sampler.start();
