@@ -82,9 +82,11 @@ export const SLOT_ORDER_STREAM = "slot-order";
  * Who leads a measured round is counterbalanced: round r opens with the arm at r mod
  * armCount of a seeded order of the arms, so over every armCount rounds each arm leads
  * once. The leading slot meets a pod that idled between rounds, and its arm's tail pays
- * for it (over 699 recorded A/A rounds, Δp99 of the twin was +488 µs in rounds it led and
- * −338 µs in rounds the baseline led); with the lead left to the shuffle, a fixed seed
- * let one of the pair lead most rounds, and the A/A floor's tails took that arm's sign.
+ * for it: over 757 recorded A/A rounds of this project's runs, the twin's Δp99 had a median
+ * of +514 µs in rounds it led and −981 µs in rounds the baseline led (permutation test
+ * p < 0.001). With the lead left to the shuffle, a fixed seed let one of the pair lead
+ * more rounds (seed 7, 6 rounds: the twin 4, the baseline 1), run after run, and the A/A
+ * floor's tails took that arm's sign.
  */
 export function planRoundSlots(request: { armCount: number; blocks: number; seed: Seed; round: number | "warmup" }): number[] {
   const { armCount, blocks, seed, round } = request;
