@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import { createLatencyHistogram } from "../measure/histogram.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest } from "./kserve-request.ts";
-import { IN_PROCESS_DRIVER } from "./open-loop-driver.ts";
+import { IN_PROCESS_DRIVER, runClosedLoopOffThread } from "./open-loop-driver.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import type { RoundOptions } from "./remote/remote-protocol.ts";
 
@@ -95,5 +95,22 @@ describe("IN_PROCESS_DRIVER (the open loop on a worker thread)", () => {
     const results = await IN_PROCESS_DRIVER.run({ ...round(s.url, { slotMs: 10_000 }), signal: AbortSignal.timeout(300) });
     expect(performance.now() - t0).toBeLessThan(3000);
     expect(results[0]!.summary.stoppedBy).toBe("signal");
+  });
+});
+
+describe("runClosedLoopOffThread", () => {
+  it("runs the closed loop on the worker: the same summary and a decoded histogram", async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const { summary, latency } = await runClosedLoopOffThread({ url: s.url, request, connections: 2, durationMs: 60_000, maxRequests: 50, timeoutMs: 2000 });
+    expect(summary.requests).toBe(50);
+    expect(summary.ok).toBe(50);
+    expect(latency.totalCount).toBe(50);
+    expect(summary.latencyUs.p50).toBe(latency.getValueAtPercentile(50));
+    expect(s.received()).toBe(50);
+  });
+
+  it("refuses a remote target", async () => {
+    await expect(runClosedLoopOffThread({ url: "http://192.168.0.10:80", connections: 1, durationMs: 100, maxRequests: 1, timeoutMs: 100 })).rejects.toThrow(/refusing to send load/);
   });
 });

@@ -12,6 +12,8 @@ import { Worker } from "node:worker_threads";
 import { workerEntry } from "../project-root.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import { isLoopbackHost, isOwnPodAddress } from "./target-guard.ts";
+import { decodeHistogram } from "../measure/histogram.ts";
+import type { ClosedLoopOptions, ClosedLoopResult, ClosedLoopSummary } from "./closed-loop.ts";
 import type { OpenLoopResult } from "./open-loop.ts";
 import { roundMessage, resultsOf, type GeneratorMessage, type HarnessMessage, type RoundOptions } from "./remote/remote-protocol.ts";
 
@@ -26,8 +28,24 @@ export interface OpenLoopDriver {
 
 const WORKER_ENTRY = "harness/load/open-loop-worker";
 
+/** A closed-loop trial for the worker (structured clone carries the body's bytes). */
+export interface ClosedLoopMessage {
+  type: "closed";
+  id: number;
+  options: Omit<ClosedLoopOptions, "signal" | "onProgress">;
+}
+
+export interface ClosedLoopReply {
+  type: "closed-result";
+  id: number;
+  summary: ClosedLoopSummary;
+  /** Encoded as results.json stores histograms. */
+  latency: string;
+}
+
 interface Pending {
   resolve: (results: OpenLoopResult[]) => void;
+  resolveClosed?: (result: ClosedLoopResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -44,18 +62,36 @@ class WorkerOpenLoop implements OpenLoopDriver {
 
   async run(options: RoundOptions & { signal?: AbortSignal }): Promise<OpenLoopResult[]> {
     const { signal, ...round } = options;
-    // The guard's list of this run's pod addresses lives in this thread: judged here, sent as a flag.
-    const allowRemote = round.targets.every(({ url }) => {
-      const host = new URL(url).hostname;
-      return isLoopbackHost(host) || isOwnPodAddress(host);
-    });
     const worker = this.start();
     const id = this.nextId++;
-    const message: HarnessMessage & { allowRemote: boolean } = { ...(roundMessage(id, round) as Extract<HarnessMessage, { type: "round" }>), allowRemote };
+    const message: HarnessMessage & { allowRemote: boolean } = {
+      ...(roundMessage(id, round) as Extract<HarnessMessage, { type: "round" }>),
+      allowRemote: round.targets.every(({ url }) => admitted(url)),
+    };
+    return await this.exchange<OpenLoopResult[]>(worker, id, message, signal, (resolve) => ({ resolve, reject: () => undefined }));
+  }
+
+  /** A closed-loop trial on the same worker thread (see closed-loop.ts for the options). */
+  async closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
+    const { signal, onProgress: _ignored, ...rest } = options;
+    const worker = this.start();
+    const id = this.nextId++;
+    const message: ClosedLoopMessage = { type: "closed", id, options: { ...rest, allowRemote: rest.allowRemote === true || admitted(rest.url) } };
+    return await this.exchange<ClosedLoopResult>(worker, id, message, signal, (resolve) => ({ resolve: () => undefined, resolveClosed: resolve, reject: () => undefined }));
+  }
+
+  /** Posts `message`, forwards an abort, and settles with the worker's answer for `id`. */
+  private async exchange<T>(
+    worker: Worker,
+    id: number,
+    message: unknown,
+    signal: AbortSignal | undefined,
+    pending: (resolve: (value: T) => void) => Pending,
+  ): Promise<T> {
     const onAbort = (): void => worker.postMessage({ type: "abort", id } satisfies HarnessMessage);
     try {
-      return await new Promise<OpenLoopResult[]>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
+      return await new Promise<T>((resolve, reject) => {
+        this.pending.set(id, { ...pending(resolve), reject });
         if (this.pending.size === 1) worker.ref();
         worker.postMessage(message);
         signal?.addEventListener("abort", onAbort, { once: true });
@@ -80,8 +116,9 @@ class WorkerOpenLoop implements OpenLoopDriver {
     if (url.protocol === "file:" && !existsSync(fileURLToPath(url))) throw new Error(`the open loop's worker entry ${fileURLToPath(url)} is missing (scripts/build-cli.mjs CLI_ENTRY_POINTS)`);
     const worker = new Worker(url, { execArgv });
     worker.unref();
-    worker.on("message", (message: GeneratorMessage) => {
-      if (message.type === "result") this.pending.get(message.id)?.resolve(resultsOf(message));
+    worker.on("message", (message: GeneratorMessage | ClosedLoopReply) => {
+      if (message.type === "closed-result") this.pending.get(message.id)?.resolveClosed?.({ summary: message.summary, latency: decodeHistogram(message.latency) });
+      else if (message.type === "result") this.pending.get(message.id)?.resolve(resultsOf(message));
       else if (message.type === "error" && message.id !== null) this.pending.get(message.id)?.reject(new Error(message.message));
     });
     const failAll = (error: Error): void => {
@@ -95,5 +132,18 @@ class WorkerOpenLoop implements OpenLoopDriver {
   }
 }
 
+/** The guard's list of this run's pod addresses lives in this thread: judged here, sent to the worker as a flag. */
+function admitted(url: string): boolean {
+  const host = new URL(url).hostname;
+  return isLoopbackHost(host) || isOwnPodAddress(host);
+}
+
+const WORKER = new WorkerOpenLoop();
+
 /** The harness's own open loop, on a worker thread (see above). */
-export const IN_PROCESS_DRIVER: OpenLoopDriver = new WorkerOpenLoop();
+export const IN_PROCESS_DRIVER: OpenLoopDriver = WORKER;
+
+/** runClosedLoop on the same worker thread, so the trial's resource sampling cannot stall its responses. */
+export function runClosedLoopOffThread(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
+  return WORKER.closed(options);
+}

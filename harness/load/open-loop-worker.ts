@@ -5,8 +5,11 @@
 // which otherwise shows up as pacing error in every request due during it.
 // Messages are the remote generator's (remote-protocol.ts), as objects instead of JSON lines.
 import { parentPort } from "node:worker_threads";
+import { encodeHistogram } from "../measure/histogram.ts";
+import { runClosedLoop } from "./closed-loop.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import { resultMessage, roundOptionsOf, type GeneratorMessage, type HarnessMessage } from "./remote/remote-protocol.ts";
+import type { ClosedLoopMessage, ClosedLoopReply } from "./open-loop-driver.ts";
 
 if (!parentPort) throw new Error("harness/load/open-loop-worker.ts runs as a worker thread only");
 const port = parentPort;
@@ -29,7 +32,27 @@ async function runRound(message: Extract<HarnessMessage, { type: "round" }>, all
   }
 }
 
-port.on("message", (message: HarnessMessage & { allowRemote?: boolean }) => {
-  if (message.type === "round") void runRound(message, message.allowRemote === true);
+/** A closed-loop trial: same thread, for the same reason (the sampler would stall its responses). */
+async function runClosed(message: ClosedLoopMessage): Promise<void> {
+  const controller = new AbortController();
+  running.set(message.id, controller);
+  const { request, ...options } = message.options;
+  try {
+    const { summary, latency } = await runClosedLoop({
+      ...options,
+      ...(request ? { request: { ...request, body: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength) } } : {}),
+      signal: controller.signal,
+    });
+    port.postMessage({ type: "closed-result", id: message.id, summary, latency: encodeHistogram(latency) } satisfies ClosedLoopReply);
+  } catch (error) {
+    send({ type: "error", id: message.id, message: (error as Error).message });
+  } finally {
+    running.delete(message.id);
+  }
+}
+
+port.on("message", (message: (HarnessMessage & { allowRemote?: boolean }) | ClosedLoopMessage) => {
+  if (message.type === "closed") void runClosed(message);
+  else if (message.type === "round") void runRound(message, message.allowRemote === true);
   else if (message.type === "abort") running.get(message.id)?.abort();
 });
