@@ -143,7 +143,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       accounting: options.accounting,
       pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
       harnessVersion: options.harnessVersion,
-      loadGenerator: vegeta ? vegeta.description : load.mode === "open" ? IN_PROCESS_DRIVER.description : "autocannon (closed loop), in the harness's process",
+      loadGenerator: vegeta ? vegeta.description : load.mode === "open" ? IN_PROCESS_DRIVER.description : "sidecar-bench closed loop (a lean HTTP/1.1 client), on a worker thread in the harness's process",
       path: options.commandPath,
     }),
     plan: {

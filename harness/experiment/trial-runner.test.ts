@@ -4,7 +4,7 @@ import type { StartedPod } from "../runtime/pod-runtime.ts";
 import { TOKEN_STREAM_NEEDS_OPEN_LOOP, runClosedTrial } from "./trial-runner.ts";
 
 describe("runClosedTrial", () => {
-  it("refuses a token stream (autocannon cannot time tokens) before touching the pod", async () => {
+  it("refuses a token stream (the closed loop cannot time tokens) before touching the pod", async () => {
     const untouchable = new Proxy({}, { get: () => { throw new Error("the pod was used"); } }) as StartedPod;
     const trial = runClosedTrial({
       sequence: 0,
