@@ -6,6 +6,7 @@
 import { newSecretSeed } from "../conformance/check-secrets.ts";
 import { removeLeakingReports } from "../conformance/report-secret-scan.ts";
 import { join, relative, resolve } from "node:path";
+import { shownPath } from "./shown-path.ts";
 import { assembleReport, prepareCertification } from "../conformance/certification.ts";
 import { CONFORMANCE_FILES, writeConformanceReport } from "../conformance/conformance-writers.ts";
 import { DEFAULT_REGISTRY, PRIMARY_MANIFEST, entryEnvironment, unsupportedRuntimeMessage, type EntryOptions } from "../conformance/entry-options.ts";
@@ -85,7 +86,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     const reaped = await runtime.reapOrphans();
     if (reaped.length > 0) say(`reaped ${reaped.length} leftover(s) of harnesses that died: ${reaped.join("; ")}`);
     const name = `${sidecar.manifest.metadata.name}${sidecar.manifest.metadata.version ? ` ${sidecar.manifest.metadata.version}` : ""}`;
-    say(`certify ${runId}: ${name} (roles ${sidecar.manifest.spec.roles.join(", ")}) → ${relative(process.cwd(), options.outDir) || "."}`);
+    say(`certify ${runId}: ${name} (roles ${sidecar.manifest.spec.roles.join(", ")}) → ${shownPath(options.outDir)}`);
     say(`${selection.tests.length} tests in ${selection.profiles.join(", ")}${selection.profilesWithoutTests.length > 0 ? ` (no tests yet for ${selection.profilesWithoutTests.join(", ")})` : ""}`);
 
     const run = await runConformanceWithVitest({
@@ -104,7 +105,7 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     let performanceSection: PerformanceSection = { status: "not-measured", reason: "--no-performance" };
     if (interrupted) performanceSection = { status: "not-measured", reason: "interrupted" };
     else if (input.performance) {
-      say(`performance: ${prepared.primary.manifest.metadata.name} alone vs with ${sidecar.manifest.metadata.name} (→ ${relative(process.cwd(), join(options.outDir, PERFORMANCE_DIR))}/)`);
+      say(`performance: ${prepared.primary.manifest.metadata.name} alone vs with ${sidecar.manifest.metadata.name} (→ ${shownPath(join(options.outDir, PERFORMANCE_DIR))}/)`);
       performanceSection = await measurePerformance({
         sidecar,
         primary: prepared.primary,
@@ -145,9 +146,9 @@ export async function certifyCommand(input: CertifyCommandInput): Promise<number
     }
     process.stdout.write(`\n${verdictTable(report)}\n\n`);
     for (const problem of run.problems) process.stderr.write(`error: ${problem}\n`);
-    const out = relative(process.cwd(), options.outDir) || ".";
+    const out = shownPath(options.outDir);
     process.stdout.write(
-      `reports: ${out}/ (${CONFORMANCE_FILES.yaml}, ${CONFORMANCE_FILES.json}, ${JUNIT_FILE}, ${VERDICTS_FILE}` +
+      `reports: ${out}/ (report.html, ${CONFORMANCE_FILES.yaml}, ${CONFORMANCE_FILES.json}, ${JUNIT_FILE}, ${VERDICTS_FILE}` +
         `${performanceSection.status === "not-measured" ? "" : `, ${PERFORMANCE_DIR}/`}, pods/) in ${formatDurationMs(performance.now() - startMs)}\n`,
     );
     const exitCode = certificationExitCode(report);

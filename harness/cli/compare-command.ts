@@ -48,7 +48,7 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
   try {
     const reaped = await runtime.reapOrphans();
     if (reaped.length > 0) progress.log(`reaped ${reaped.length} leftover(s) of earlier runs: ${reaped.join("; ")}`);
-    progress.log(`compare ${runId}: ${shownPath(scenario.file)} → ${relative(process.cwd(), outDir) || "."}`);
+    progress.log(`compare ${runId}: ${shownPath(scenario.file)} → ${shownPath(outDir)}`);
     const results = await runComparison({
       scenario,
       runtime,
@@ -78,18 +78,18 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
     process.stdout.write(`\n${comparisonSummary(results)}\n\n`);
     const different = results.equivalence.filter((e) => !e.passed);
     for (const e of different) process.stderr.write(`warning: the ${e.column} integration (${e.variant}) failed the equivalence check; its cells are not distinguishable\n`);
-    process.stdout.write(`reports: ${relative(process.cwd(), outDir)}/ (${COMPARISON_FILES.join(", ")}, overhead/)\n`);
+    process.stdout.write(`reports: ${shownPath(outDir)}/ (report.html, ${COMPARISON_FILES.join(", ")}, overhead/)\n`);
     if (results.status === "interrupted") return 130;
     printNextSteps("compare", outDir);
     return different.length > 0 ? 1 : 0;
   } catch (error) {
     progress.stop();
     if (interrupt.signal.aborted) {
-      process.stderr.write(`interrupted; what finished is in ${relative(process.cwd(), outDir)}/\n`);
+      process.stderr.write(`interrupted; what finished is in ${shownPath(outDir)}/\n`);
       return 130;
     }
     process.stderr.write(`compare failed: ${(error as Error).message}\n`);
-    if (latest) process.stderr.write(`what finished is in ${relative(process.cwd(), outDir)}/\n`);
+    if (latest) process.stderr.write(`what finished is in ${shownPath(outDir)}/\n`);
     return 1;
   } finally {
     await runtime.stopAll();

@@ -73,7 +73,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   try {
     const reaped = await runtime.reapOrphans();
     if (reaped.length > 0) progress.log(`reaped ${reaped.length} leftover(s) of earlier runs: ${reaped.join("; ")}`);
-    progress.log(`run ${runId}: ${shownPath(scenario.file)} → ${relative(process.cwd(), outDir) || "."}`);
+    progress.log(`run ${runId}: ${shownPath(scenario.file)} → ${shownPath(outDir)}`);
     const results = await runExperiment({
       scenario,
       runtime,
@@ -104,7 +104,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
       process.stdout.write(`A/A noise floor (${AA_ARM}): p50 ±${floor.p50?.halfWidth.toFixed(1)} µs, p99 ±${floor.p99?.halfWidth.toFixed(1)} µs\n`);
     }
     for (const warning of results.warnings) process.stderr.write(`warning: ${warning}\n`);
-    process.stdout.write(`reports: ${relative(process.cwd(), outDir)}/ (results.json, trials.csv, summary.csv, report.md, junit.xml)\n`);
+    process.stdout.write(`reports: ${shownPath(outDir)}/ (report.html, report.md, results.json, trials.csv, summary.csv, junit.xml)\n`);
     if (!input.calibrationOnly) process.stdout.write(`${thresholdsSummary(results.thresholds)}${input.strict ? " (--strict: inconclusive fails)" : ""}\n`);
     if (results.status !== "interrupted") printNextSteps(input.calibrationOnly ? "calibrate" : "run", outDir);
     if (results.status === "interrupted") return 130;
@@ -112,12 +112,12 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   } catch (error) {
     progress.stop();
     if (interrupt.signal.aborted) {
-      process.stderr.write(`interrupted; finished trials are in ${relative(process.cwd(), outDir)}/\n`);
+      process.stderr.write(`interrupted; finished trials are in ${shownPath(outDir)}/\n`);
       return 130;
     }
     const results = latest as Results | null;
     process.stderr.write(`run failed: ${(error as Error).message}\n`);
-    if (results) process.stderr.write(`what finished is in ${relative(process.cwd(), outDir)}/\n`);
+    if (results) process.stderr.write(`what finished is in ${shownPath(outDir)}/\n`);
     return 1;
   } finally {
     await runtime.stopAll();
