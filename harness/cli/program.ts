@@ -229,12 +229,12 @@ export function buildProgram(): Command {
   withHelp(
     program
       .command("report")
-      .description("re-render a run's reports (trials.csv, summary.csv, report.md) from its results.json")
-      .argument("<results>", "results.json of a run")
-      .option("--out <dir>", "where to write (default: the folder of results.json)"),
+      .description("re-render the reports (report.html, report.md, the CSVs) from a run's or a comparison's results.json or a certificate's conformance.json")
+      .argument("<results>", "results.json of a run or of a comparison, or conformance.json of a certificate")
+      .option("--out <dir>", "where to write (default: the file's folder)"),
     {
-      exitCodes: [[0, "written (each file's path on stdout)"], [2, "not a results.json of this version (the message says which field)"]],
-      examples: ["sidecar-bench report reports/<run-id>/results.json", "sidecar-bench report reports/<run-id>/results.json --out /tmp/rerendered"],
+      exitCodes: [[0, "written (each file's path on stdout)"], [2, "not a record of this version (the message says which field: kind or schemaVersion)"]],
+      examples: ["sidecar-bench report reports/<run-id>/results.json", "sidecar-bench report reports/<run-id>/conformance.json", "sidecar-bench report docs/samples/default/results.json --out /tmp/rerendered"],
     },
   ).action(async (results: string, flags: { out?: string }) => {
     const { reportCommand } = await import("./report-command.ts");
