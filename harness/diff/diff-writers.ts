@@ -57,7 +57,7 @@ export function diffMarkdown(report: DiffReport): string {
         ]),
       ),
       "",
-      "A regression's whole CI is above both the noise floor and the tolerance; an improvement's below their negatives; anything else is within noise. Noise floor: latency √(base A/A floor² + head A/A floor²); CPU the share by which the bare primary's own vCPU per 1000 req/s moved between the runs, of the base overhead; memory none (the tolerance decides).",
+      "A regression's whole CI is above both the noise floor and the tolerance; an improvement's below their negatives; anything else is within noise. Noise floor: latency √(base A/A floor² + head A/A floor²); CPU the share by which the bare primary's own vCPU per 1000 req/s moved between the runs, of the base overhead; memory none, and it is shown only (one pod per run says nothing of how a fresh start of the same sidecar differs; gate memory with a memoryMiB threshold).",
       "",
     );
   }
