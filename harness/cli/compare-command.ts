@@ -78,7 +78,7 @@ export async function compareCommand(input: CompareCommandInput): Promise<number
     process.stdout.write(`\n${comparisonSummary(results)}\n\n`);
     const different = results.equivalence.filter((e) => !e.passed);
     for (const e of different) process.stderr.write(`warning: the ${e.column} integration (${e.variant}) failed the equivalence check; its cells are not distinguishable\n`);
-    process.stdout.write(`reports: ${shownPath(outDir)}/ (report.html, ${COMPARISON_FILES.join(", ")}, overhead/)\n`);
+    process.stdout.write(`reports: ${shownPath(outDir)}/ (${COMPARISON_FILES.join(", ")}, overhead/)\n`);
     if (results.status === "interrupted") return 130;
     printNextSteps("compare", outDir);
     return different.length > 0 ? 1 : 0;
