@@ -22,6 +22,9 @@ export interface ProcessContainerOptions {
 
 export type { ExitInfo };
 
+/** How long a container's exit waits for its output pipes to close (as the docker runtime's OUTPUT_DRAIN_MS). */
+export const OUTPUT_DRAIN_MS = 2_000;
+
 export class ProcessContainer {
   readonly log: ContainerLog;
   private child: ChildProcess | null = null;
@@ -67,9 +70,21 @@ export class ProcessContainer {
       // when a container's PID 1 exits; a restart then starts from nothing.
       this.killAll();
       const info = { code, signal };
-      this.exitInfo = info;
-      for (const waiter of this.exitWaiters.splice(0)) waiter(info);
-      onExit(info);
+      // The exit is recorded (and the pod notes it in the log) once the pipes have
+      // delivered what the process wrote before it: 'exit' can come while a flood's last
+      // bytes are still unread. 'close' follows within milliseconds once every holder of
+      // the pipes is dead; the bound keeps a pipe that never closes from holding the exit.
+      let recorded = false;
+      const record = () => {
+        if (recorded) return;
+        recorded = true;
+        clearTimeout(bound);
+        this.exitInfo = info;
+        for (const waiter of this.exitWaiters.splice(0)) waiter(info);
+        onExit(info);
+      };
+      const bound = setTimeout(record, OUTPUT_DRAIN_MS);
+      child.once("close", record);
     });
   }
 

@@ -93,7 +93,8 @@ export function percentileChart(results: Results): Chart | null {
         axis: { values: [1, 2, 10, 100, 1000, 10_000, 100_000], labelExpr: "format(100 * (1 - 1 / datum.value), '.4~f') + '%'" },
       },
       // Open loop: from the scheduled send (queueing included); closed loop: from the socket write.
-      y: { field: "latencyMs", type: "quantitative", title: results.trials.some((t) => t.load.mode === "open") ? "latency from the scheduled send (ms)" : "latency (ms)" },
+      // Log too: one stalled request (hundreds of ms) on a linear axis flattens every other curve to the floor.
+      y: { field: "latencyMs", type: "quantitative", scale: { type: "log" }, title: results.trials.some((t) => t.load.mode === "open") ? "latency from the scheduled send (ms, log scale)" : "latency (ms, log scale)" },
     },
     width: rates.size > 1 ? 260 : 760,
     height: 320,
@@ -106,7 +107,7 @@ export function percentileChart(results: Results): Chart | null {
     id: PERCENTILE_CHART_ID,
     title: "Latency by percentile, per arm",
     caption:
-      "Every measured trial of an arm merged into one HDR histogram; x is the percentile on a log scale of 1/(1 − q), so the tail (99 %, 99.9 %) gets as much room as the body. Curves stop where the data stop: a percentile is drawn only if at least one request lies at or beyond it.",
+      "Every measured trial of an arm merged into one HDR histogram; x is the percentile on a log scale of 1/(1 − q), so the tail (99 %, 99.9 %) gets as much room as the body; latency is on a log scale too, so one stall does not flatten the other curves. Curves stop where the data stop: a percentile is drawn only if at least one request lies at or beyond it.",
     spec,
   };
 }
