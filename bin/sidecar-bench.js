@@ -16,13 +16,25 @@ if (!existsSync(new URL("../node_modules/commander/package.json", import.meta.ur
   process.exit(1);
 }
 
+async function fromSources() {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../harness/cli/main.ts");
+}
+
 const bundle = process.env.SIDECAR_BENCH_FROM_SOURCES ? null : freshCliBundle();
 if (bundle) {
   // Stack traces name the .ts sources (dist/ has linked source maps).
   process.setSourceMapsEnabled(true);
-  await import(bundle);
+  try {
+    await import(bundle);
+  } catch (error) {
+    // A chunk of dist/ missing behind a current build-info.json (a partly deleted folder):
+    // it fails while the bundle is linked, before any command ran, so the sources can run
+    // instead. Errors of a command itself never reach here (main.ts maps them to exit codes).
+    if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes(`${projectRoot}/dist/`)) throw error;
+    await fromSources();
+  }
 } else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import("../harness/cli/main.ts");
+  await fromSources();
 }
