@@ -97,7 +97,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
     // spec.thresholds are judged on the finished analysis, then kept in every report file.
     results.thresholds = judgeThresholds(scenario.manifest.spec.thresholds, input.calibrationOnly ? [] : scenario.variants.map((v) => v.name), results);
     writeReports(results, outDir);
-    writeFileAtomic(join(outDir, "junit.xml"), thresholdsJunit(results));
+    writeFileAtomic(join(outDir, "junit.xml"), thresholdsJunit(results, input.strict === true));
     process.stdout.write(`\n${summaryMarkdown(results)}\n\n`);
     if (input.calibrationOnly && results.analysis?.noiseFloor) {
       const floor = results.analysis.noiseFloor.latency;

@@ -4,11 +4,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import type { Results } from "../report/results-model.ts";
 import { loadScenario } from "../scenario/index.ts";
 import type { ScenarioThresholds } from "../scenario/scenario-schema.ts";
 import { judgeThresholds, thresholdsExitCode, thresholdsSummary } from "./thresholds.ts";
+import { thresholdsJunit } from "./thresholds-junit.ts";
 
 const results = JSON.parse(readFileSync(join(import.meta.dirname, "..", "diff", "fixtures", "results-envoy.json"), "utf8")) as Results;
 const p50 = results.analysis!.variants[0]!.latency["p50"]!;
@@ -45,6 +47,29 @@ describe("judgeThresholds", () => {
     expect(judged).toMatchObject({ result: "inconclusive", measured: null });
     expect(judged!.message).toContain("not measured (the run (interrupted) has no analysis of envoy)");
     expect(thresholdsSummary([])).toBe("thresholds: none declared (spec.thresholds)");
+  });
+});
+
+describe("thresholdsJunit", () => {
+  it("writes an inconclusive threshold as skipped, and with --strict (which fails the run) as a failure", () => {
+    const straddling = judgeThresholds(thresholds({ envoy: { addedP50Ms: (p50.ci95.low + p50.ci95.high) / 2000, memoryMiB: 1 } }), ["envoy"], results);
+    expect(straddling.map((t) => t.result)).toEqual(["inconclusive", "fail"]);
+    const cases = (strict: boolean) => {
+      const xml = new XMLParser({ ignoreAttributes: false }).parse(thresholdsJunit({ ...results, thresholds: straddling }, strict));
+      return [xml.testsuites.testsuite.testcase].flat() as Array<Record<string, unknown>>;
+    };
+    const [lenient, strict] = [cases(false), cases(true)];
+    expect(lenient.map((c) => [c["@_name"], "skipped" in c, "failure" in c])).toEqual([
+      ["addedP50Ms", true, false],
+      ["memoryMiB", false, true],
+    ]);
+    expect(strict.map((c) => [c["@_name"], "skipped" in c, "failure" in c])).toEqual([
+      ["addedP50Ms", false, true],
+      ["memoryMiB", false, true],
+    ]);
+    expect((strict[0]!["failure"] as Record<string, string>)["@_message"]).toMatch(/straddles limit .*: inconclusive \(--strict: an inconclusive threshold fails the run\)$/);
+    // junit.xml agrees with the exit code in both modes.
+    expect([thresholdsExitCode(straddling.slice(0, 1), false), thresholdsExitCode(straddling.slice(0, 1), true)]).toEqual([0, 1]);
   });
 });
 
