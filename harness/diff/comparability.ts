@@ -1,8 +1,9 @@
 // Are two runs measurements of the same thing? The scenario file's sha256 covers the whole
 // file, including what does not change what is measured (trials.rounds, seed, thresholds,
 // metadata). So: an equal hash is comparable; a different one is compared field by field —
-// what decides the measurement (workload, variants, sweep, pinning, placement) must be
-// equal, the rest is reported as a warning. The effective runtime and primary come from
+// what decides the measurement (workload, variants, sweep, pinning, placement, and the
+// trials' shape: durationMs, slotMs, warmupMs, minRequests, which set what each
+// percentile is taken over) must be equal, the rest is reported as a warning. The effective runtime and primary come from
 // the results (--runtime and --primary override the scenario without changing its hash).
 // The sidecars' own manifests are not compared: changing them is what a diff is for.
 import type { Results } from "../report/results-model.ts";
@@ -10,6 +11,8 @@ import type { Incomparability } from "./diff-model.ts";
 
 /** Scenario spec fields that change what is measured. */
 const MEASURED_SPEC_FIELDS = ["workload", "variants", "sweep", "pinning", "placement", "calibration"] as const;
+/** spec.trials fields that do not: more or fewer rounds only narrow or widen the CIs. */
+const UNMEASURED_TRIALS_FIELDS: readonly string[] = ["rounds"];
 
 export interface Comparability {
   incomparable: Incomparability[];
@@ -33,10 +36,11 @@ export function compareRuns(base: Results, head: Results): Comparability {
     const headSpec = asRecord(head.scenario.spec);
     const before = incomparable.length;
     for (const field of MEASURED_SPEC_FIELDS) differ(`scenario.spec.${field}`, baseSpec[field], headSpec[field], hashes);
+    differ("scenario.spec.trials", trialsShape(baseSpec["trials"]), trialsShape(headSpec["trials"]), hashes);
     if (incomparable.length === before) {
       const others = [...new Set([...Object.keys(baseSpec), ...Object.keys(headSpec)])].sort().filter((k) => firstDifference(baseSpec[k], headSpec[k], k) !== null);
       warnings.push(
-        `scenario.sha256 differs: base ${short(base.scenario.sha256)}, head ${short(head.scenario.sha256)}; the workload, variants, sweep, pinning, placement and calibration are the same, so the runs are compared${
+        `scenario.sha256 differs: base ${short(base.scenario.sha256)}, head ${short(head.scenario.sha256)}; the workload, variants, sweep, pinning, placement, calibration and trials (except rounds) are the same, so the runs are compared${
           others.length > 0 ? ` (other differences: ${others.map((k) => `spec.${k}`).join(", ")})` : " (the files differ only outside spec)"
         }`,
       );
@@ -59,6 +63,11 @@ export function compareRuns(base: Results, head: Results): Comparability {
     if (run.status !== "complete") warnings.push(`the ${which} run is ${run.status}: ${run.analysis?.rounds ?? 0} complete rounds`);
   }
   return { incomparable, warnings };
+}
+
+/** spec.trials without the fields that do not change what is measured. */
+function trialsShape(trials: unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(asRecord(trials)).filter(([key]) => !UNMEASURED_TRIALS_FIELDS.includes(key)));
 }
 
 /** The first leaf where two JSON values differ, as a path; null when equal. */

@@ -159,6 +159,24 @@ describe("diff of two runs", () => {
     expect(report.warnings.join("\n")).toMatch(/scenario\.sha256 differs.*compared \(other differences: spec\.seed, spec\.trials\)/);
   });
 
+  it.each([
+    ["durationMs", 10_000],
+    ["slotMs", 2500],
+    ["warmupMs", 0],
+    ["minRequests", 50],
+  ] as const)("a different trials.%s changes what a percentile is taken over: incomparable, exit 2, named", (field, value) => {
+    const head = fixture();
+    head.scenario.sha256 = "d".repeat(64);
+    const trials = (head.scenario.spec as { trials: Record<string, number> }).trials;
+    const was = trials[field];
+    trials[field] = value;
+    trials["rounds"] = 30;
+    const report = diff(fixture(), head);
+    expect(report.exitCode).toBe(2);
+    expect(report.incomparable.map((i) => i.field)).toEqual([`scenario.spec.trials.${field}`]);
+    expect(report.incomparable[0]!.message).toContain(`scenario.spec.trials.${field} differs: base ${was}, head ${value} (scenario.sha256 differs`);
+  });
+
   it("JUnit: a case per gating metric, a failure per regression (parsed back)", () => {
     const xml = new XMLParser({ ignoreAttributes: false }).parse(diffJunit(diff(quiet(200), quiet(2200))));
     const cases = [xml.testsuites.testsuite.testcase].flat() as Array<Record<string, unknown>>;
