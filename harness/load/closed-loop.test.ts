@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { runClosedLoop, type ClosedLoopOptions } from "./closed-loop.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
@@ -67,6 +68,35 @@ describe("runClosedLoop", () => {
     const { summary } = await runClosedLoop(options(s.url, { durationMs: 60_000, signal: AbortSignal.timeout(300) }));
     expect(performance.now() - t0).toBeLessThan(3000);
     expect(summary.requests).toBeGreaterThan(0);
+  });
+
+  it("counts a request whose connection closed without an answer as a connection error", async () => {
+    // Reads each request's head, then FINs: no response byte ever comes back.
+    const sockets = new Set<Socket>();
+    let heads = 0;
+    const fin = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      let seen = "";
+      socket.on("data", (data: Buffer) => {
+        seen += data.toString("latin1");
+        if (seen.includes("\r\n\r\n")) {
+          heads++;
+          socket.end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => fin.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(fin.address() as AddressInfo).port}`;
+      const { summary } = await runClosedLoop(options(url, { connections: 1, durationMs: 10_000, maxRequests: 5 }));
+      expect(summary.requests).toBe(0);
+      expect(summary.errors).toEqual({ connection: 5 });
+      expect(heads).toBe(5);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => fin.close(resolve));
+    }
   });
 
   it("refuses a remote target and bad bounds", async () => {

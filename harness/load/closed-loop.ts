@@ -241,10 +241,13 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
 
       closed(socket: Socket): void {
         if (socket !== this.socket) return;
-        // A body delimited by the close ends here; otherwise an answer was cut off.
-        const complete = this.parser.closed(this.onResponse);
-        if (socket !== this.socket) return; // answered() already replaced it
-        if (this.inFlight && !complete && !stopped) countError(errors, "connection");
+        // A body delimited by the close ends here ("ended": answered() has run and replaced
+        // the socket). Otherwise a request in flight got no answer — cut short ("cut"), or not
+        // one byte of it ("idle": the server read the request and closed) — and counts as a
+        // transport error, as a reset would (load-errors.ts).
+        const outcome = this.parser.closed(this.onResponse);
+        if (socket !== this.socket) return;
+        if (this.inFlight && outcome !== "ended" && !stopped) countError(errors, "connection");
         this.inFlight = false;
         this.replace(true);
       }

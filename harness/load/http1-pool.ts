@@ -198,6 +198,12 @@ class PoolConnection {
   }
 
   send(request: PooledRequest): void {
+    // One request at a time: a second one here would overwrite the first, which then never
+    // settles (expire() sees only `current`). Refused as a transport error instead.
+    if (this.current !== null || this.done) {
+      request.fail("connection", performance.now());
+      return;
+    }
     this.current = request;
     request.written(performance.now());
     this.socket.write(this.options.request);
@@ -224,6 +230,14 @@ class PoolConnection {
   }
 
   private answered(response: ResponseEnd): void {
+    if (this.done) return; // bytes after this connection was closed (parsed in the same read)
+    if (this.current === null) {
+      // An answer nobody asked for (the server answered twice, say): a protocol error. The
+      // connection is already free (idle or carrying the next request), so releasing it again
+      // would put it in `idle` twice; it is closed instead, failing its request if it has one.
+      this.close("connection", performance.now());
+      return;
+    }
     const request = this.current;
     this.current = null;
     const nowMs = performance.now();
@@ -232,10 +246,10 @@ class PoolConnection {
       this.done = true;
       this.socket.destroy();
       this.pool.lost(this);
-      request?.end(response.status, nowMs);
+      request.end(response.status, nowMs);
       return;
     }
-    request?.end(response.status, nowMs);
+    request.end(response.status, nowMs);
     if (!this.done) this.pool.released(this);
   }
 }

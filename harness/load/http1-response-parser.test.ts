@@ -45,11 +45,53 @@ describe("Http1ResponseParser", () => {
     const parser = new Http1ResponseParser();
     expect(feed(["HTTP/1.1 200 OK\r\n\r\nsome body"], parser)).toEqual([]);
     const ended: ResponseEnd[] = [];
-    expect(parser.closed((r) => ended.push({ ...r }))).toBe(true);
+    expect(parser.closed((r) => ended.push({ ...r }))).toBe("ended");
     expect(ended).toEqual([{ status: 200, close: true }]);
     const cut = new Http1ResponseParser();
     feed([OK.slice(0, -2)], cut);
-    expect(cut.closed(() => undefined)).toBe(false);
+    expect(cut.closed(() => undefined)).toBe("cut");
+  });
+
+  it("tells a close between responses from one that completed a response", () => {
+    const parser = new Http1ResponseParser();
+    expect(parser.closed(() => undefined)).toBe("idle");
+    feed([OK], parser);
+    expect(parser.closed(() => undefined)).toBe("idle");
+    const untilClose = new Http1ResponseParser();
+    feed(["HTTP/1.1 200 OK\r\n\r\nsome body"], untilClose);
+    expect(untilClose.closed(() => undefined)).toBe("ended");
+  });
+
+  it("takes only strict hex chunk sizes, with extensions up to a long line", () => {
+    const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (const size of ["0x3", "12junk", "", " 3", "-3", "+3", "3 x"]) {
+      expect(() => feed([`${head}${size}\r\nabc\r\n0\r\n\r\n`]), JSON.stringify(size)).toThrow(/chunk size/);
+    }
+    // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ), which may be long (RFC 9112 §7.1.1).
+    const ext = `;name=${"v".repeat(1000)}`;
+    expect(feed([`${head}3 ${ext}\r\nabc\r\n0${ext}\r\n\r\n`]).map((r) => r.status)).toEqual([200]);
+    expect(feed([...`${head}3${ext}\r\nabc\r\n0\r\n\r\n`]).map((r) => r.status)).toEqual([200]);
+    expect(() => feed([`${head}3;${"x".repeat(5000)}\r\nabc\r\n0\r\n\r\n`])).toThrow(/chunk size line longer/);
+  });
+
+  it("requires CRLF right after a chunk's data: a chunk longer than its size is an error", () => {
+    const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    expect(() => feed([`${head}3\r\nabcd\r\n0\r\n\r\n`])).toThrow(/chunk data/);
+    expect(() => feed([`${head}3\r\nabc\n0\r\n\r\n`])).toThrow(/chunk data/);
+  });
+
+  it("frames by Transfer-Encoding over Content-Length, and refuses differing lengths (RFC 9112 §6.3)", () => {
+    // Transfer-Encoding without chunked last: the body runs until the close, Content-Length notwithstanding.
+    const gzip = new Http1ResponseParser();
+    expect(feed(["HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcdef"], gzip)).toEqual([]);
+    expect(gzip.closed(() => undefined)).toBe("ended");
+    // With Transfer-Encoding present, a Content-Length is ignored, even a malformed one.
+    const chunked = "HTTP/1.1 200 OK\r\nContent-Length: 99x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    expect(feed([chunked + OK]).map((r) => r.status)).toEqual([200, 200]);
+    expect(() => feed(["HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"])).toThrow(/Content-Length/);
+    expect(() => feed(["HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!"])).toThrow(/Content-Length/);
+    // The same value repeated is one length (RFC 9110 §8.6).
+    expect(feed(["HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5, 5\r\n\r\nhello" + OK]).map((r) => r.status)).toEqual([200, 200]);
   });
 
   it("refuses what is not an HTTP/1.x response", () => {

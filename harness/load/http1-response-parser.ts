@@ -8,7 +8,14 @@ const CR = 13;
 const LF = 10;
 /** A response head larger than this is refused (Node's own limit is 16 KiB). */
 export const MAX_HEAD_BYTES = 64 * 1024;
+/** A chunk-size line (size and extensions) longer than this is refused: extensions may be long, but not unbounded. */
+export const MAX_CHUNK_LINE_BYTES = 4 * 1024;
+/** Hex digits of a chunk size: 13 keep it a safe integer (16^13 < 2^53). */
+const MAX_CHUNK_SIZE_DIGITS = 13;
 
+// A head ends at CRLF CRLF only. Heads with bare-LF line ends (RFC 9112 §2.2 lets a recipient
+// accept them) are left unsupported on purpose: the servers measured here send CRLF, and
+// such a head would wait for more bytes until MAX_HEAD_BYTES or the request's timeout.
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
 const HTTP1_PREFIX = Buffer.from("HTTP/1.", "latin1");
 const CONTENT_LENGTH = Buffer.from("content-length", "latin1");
@@ -20,6 +27,17 @@ const KEEP_ALIVE = Buffer.from("keep-alive", "latin1");
 
 function digit(byte: number): number {
   return byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : Number.NaN;
+}
+
+/** A HEXDIG's value, or -1. */
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const l = byte | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
+}
+
+function isWhitespace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09;
 }
 
 function lower(byte: number): number {
@@ -36,6 +54,26 @@ function nameIs(buffer: Buffer, line: number, end: number, name: Buffer): boolea
   if (end - line <= name.length || buffer[line + name.length] !== 0x3a) return false;
   for (let i = 0; i < name.length; i++) if (lower(buffer[line + i]!) !== name[i]) return false;
   return true;
+}
+
+/**
+ * A Content-Length value: a decimal between optional whitespace, or a list of the same
+ * decimal repeated ("5, 5", which RFC 9110 §8.6 lets a recipient take as one); -2 when it is
+ * not one, -3 when the list holds differing values.
+ */
+function contentLengthValue(buffer: Buffer, from: number, to: number): number {
+  let value = -1;
+  let start = from;
+  for (let i = from; i <= to; i++) {
+    if (i === to || buffer[i] === 0x2c) {
+      const element = decimal(buffer, start, i);
+      if (element < 0) return -2;
+      if (value >= 0 && element !== value) return -3;
+      value = element;
+      start = i + 1;
+    }
+  }
+  return value;
 }
 
 /** A decimal value between optional whitespace; -2 when it is not one. */
@@ -93,13 +131,33 @@ export interface ResponseEnd {
 
 type BodyMode = "length" | "chunked" | "until-close";
 
+/**
+ * What a connection's close meant: "ended" — it completed a response delimited by the close
+ * (onEnd was called); "idle" — no response had begun (between responses, or none yet);
+ * "cut" — a response had begun and was cut short. A request in flight is answered only by "ended".
+ */
+export type CloseOutcome = "ended" | "idle" | "cut";
+
 const enum State {
   Head,
   Body,
   ChunkSize,
   ChunkData,
-  ChunkDataEnd,
+  /** The CR after a chunk's data. */
+  ChunkDataCr,
+  /** The LF after a chunk's data. */
+  ChunkDataLf,
   Trailers,
+}
+
+/** Where a chunk-size line is: `1*HEXDIG [ BWS ";" ext ] CRLF` (RFC 9112 §7.1). */
+const enum ChunkLine {
+  Digits,
+  /** Whitespace after the digits, before ";". */
+  Space,
+  Extension,
+  /** The CR ending the line was seen: only LF may follow. */
+  Cr,
 }
 
 export class Http1ResponseParser {
@@ -110,7 +168,10 @@ export class Http1ResponseParser {
   private close = false;
   private bodyMode: BodyMode = "length";
   private remaining = 0;
-  private sizeText = "";
+  private chunkLine = ChunkLine.Digits;
+  private chunkSize = 0;
+  private chunkSizeDigits = 0;
+  private chunkLineBytes = 0;
   private trailerLineBytes = 0;
   private readonly ended: ResponseEnd = { status: 0, close: false };
 
@@ -138,11 +199,9 @@ export class Http1ResponseParser {
           break;
         }
         case State.ChunkSize: {
-          const byte = data[at++]!;
-          if (byte === LF) {
-            const size = parseInt(this.sizeText.split(";")[0]!.trim(), 16);
-            if (!Number.isSafeInteger(size) || size < 0) throw new Error(`bad chunk size ${JSON.stringify(this.sizeText)}`);
-            this.sizeText = "";
+          if (this.chunkSizeByte(data[at++]!)) {
+            const size = this.chunkSize;
+            this.startChunkLine();
             if (size === 0) {
               this.state = State.Trailers;
               this.trailerLineBytes = 0;
@@ -150,9 +209,6 @@ export class Http1ResponseParser {
               this.remaining = size;
               this.state = State.ChunkData;
             }
-          } else if (byte !== CR) {
-            if (this.sizeText.length > 64) throw new Error("chunk size line too long");
-            this.sizeText += String.fromCharCode(byte);
           }
           break;
         }
@@ -160,12 +216,15 @@ export class Http1ResponseParser {
           const take = Math.min(this.remaining, end - at);
           this.remaining -= take;
           at += take;
-          if (this.remaining === 0) this.state = State.ChunkDataEnd;
+          if (this.remaining === 0) this.state = State.ChunkDataCr;
           break;
         }
-        case State.ChunkDataEnd: {
-          // The CRLF after a chunk's data.
-          if (data[at++] === LF) this.state = State.ChunkSize;
+        case State.ChunkDataCr:
+        case State.ChunkDataLf: {
+          // Exactly CRLF after a chunk's data: anything else means the chunk ran past its size.
+          const expected = this.state === State.ChunkDataCr ? CR : LF;
+          if (data[at++] !== expected) throw new Error("chunk data not followed by CRLF (a chunk longer than its size?)");
+          this.state = this.state === State.ChunkDataCr ? State.ChunkDataLf : State.ChunkSize;
           break;
         }
         case State.Trailers: {
@@ -183,13 +242,59 @@ export class Http1ResponseParser {
     }
   }
 
-  /** The connection closed: completes a response delimited by the close; false if one was cut short. */
-  closed(onEnd: (response: ResponseEnd) => void): boolean {
+  /** The connection closed: completes a response delimited by the close (see CloseOutcome). */
+  closed(onEnd: (response: ResponseEnd) => void): CloseOutcome {
     if (this.state === State.Body && this.bodyMode === "until-close") {
       this.finish(onEnd);
+      return "ended";
+    }
+    return this.state === State.Head && this.head === null ? "idle" : "cut";
+  }
+
+  private startChunkLine(): void {
+    this.chunkLine = ChunkLine.Digits;
+    this.chunkSize = 0;
+    this.chunkSizeDigits = 0;
+    this.chunkLineBytes = 0;
+  }
+
+  /**
+   * One byte of a chunk-size line; true at its end (this.chunkSize then holds the size).
+   * Strict: `1*HEXDIG` ("0x3", "12junk", " 3" are refused), then optional `BWS ";" ext`
+   * with the extension's bytes skipped. A bare LF ends the line too (RFC 9112 §2.2 allows it).
+   */
+  private chunkSizeByte(byte: number): boolean {
+    if (++this.chunkLineBytes > MAX_CHUNK_LINE_BYTES) throw new Error(`chunk size line longer than ${MAX_CHUNK_LINE_BYTES} bytes`);
+    if (byte === LF) {
+      if (this.chunkSizeDigits === 0) throw new Error("bad chunk size: no hex digits");
       return true;
     }
-    return this.state === State.Head && this.head === null;
+    if (this.chunkLine === ChunkLine.Cr) throw new Error("bad chunk size line: CR not followed by LF");
+    if (byte === CR) {
+      this.chunkLine = ChunkLine.Cr;
+      return false;
+    }
+    switch (this.chunkLine) {
+      case ChunkLine.Digits: {
+        const value = hexDigit(byte);
+        if (value >= 0) {
+          if (++this.chunkSizeDigits > MAX_CHUNK_SIZE_DIGITS) throw new Error(`bad chunk size: more than ${MAX_CHUNK_SIZE_DIGITS} hex digits`);
+          this.chunkSize = this.chunkSize * 16 + value;
+          return false;
+        }
+        if (this.chunkSizeDigits > 0 && (byte === 0x3b || isWhitespace(byte))) {
+          this.chunkLine = byte === 0x3b ? ChunkLine.Extension : ChunkLine.Space;
+          return false;
+        }
+        throw new Error(`bad chunk size: byte 0x${byte.toString(16)} after ${this.chunkSizeDigits} hex digits`);
+      }
+      case ChunkLine.Space:
+        if (byte === 0x3b) this.chunkLine = ChunkLine.Extension;
+        else if (!isWhitespace(byte)) throw new Error(`bad chunk size: byte 0x${byte.toString(16)} where ";" or the line's end belongs`);
+        return false;
+      default:
+        return false; // an extension's bytes: not needed
+    }
   }
 
   private finish(onEnd: (response: ResponseEnd) => void): void {
@@ -228,6 +333,7 @@ export class Http1ResponseParser {
     if (!(status >= 100 && status <= 999)) throw new Error(`bad status line ${JSON.stringify(buffer.toString("latin1", from, Math.min(to, from + 40)))}`);
     const http10 = buffer[from + 7] === 0x30; // "HTTP/1.0"
     let contentLength = -1;
+    let transferEncoding = false;
     let chunked = false;
     let close = false;
     let keepAlive = false;
@@ -238,8 +344,14 @@ export class Http1ResponseParser {
       const valueEnd = buffer[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
       // Only three header names matter: compared byte by byte, case-insensitively.
       if (nameIs(buffer, line, valueEnd, CONTENT_LENGTH)) {
-        contentLength = decimal(buffer, line + CONTENT_LENGTH.length + 1, valueEnd);
+        // Several fields: the same value each time, or the framing is ambiguous (-3).
+        const value = contentLengthValue(buffer, line + CONTENT_LENGTH.length + 1, valueEnd);
+        if (contentLength === -1) contentLength = value;
+        else if (contentLength >= 0) contentLength = value < 0 || value === contentLength ? value : -3;
+        // else: already malformed (-2) or ambiguous (-3), kept
       } else if (nameIs(buffer, line, valueEnd, TRANSFER_ENCODING)) {
+        // Several fields form one list: the last one's final coding decides.
+        transferEncoding = true;
         chunked = endsWithToken(buffer, line + TRANSFER_ENCODING.length + 1, valueEnd, CHUNKED);
       } else if (nameIs(buffer, line, valueEnd, CONNECTION)) {
         close ||= containsToken(buffer, line + CONNECTION.length + 1, valueEnd, CLOSE);
@@ -247,7 +359,11 @@ export class Http1ResponseParser {
       }
       line = lineEnd + 1;
     }
-    if (contentLength === -2) throw new Error("bad Content-Length");
+    // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length (a malformed one included);
+    // without it, a malformed or ambiguous Content-Length is an unrecoverable framing error.
+    if (transferEncoding) contentLength = -1;
+    else if (contentLength === -2) throw new Error("bad Content-Length");
+    else if (contentLength === -3) throw new Error("differing Content-Length values");
     this.status = status;
     this.close = close || (http10 && !keepAlive);
     if (status < 200) {
@@ -260,15 +376,16 @@ export class Http1ResponseParser {
       this.bodyMode = "length";
       this.remaining = 0;
       this.state = State.Body;
-    } else if (chunked) {
+    } else if (transferEncoding && chunked) {
       this.bodyMode = "chunked";
-      this.sizeText = "";
+      this.startChunkLine();
       this.state = State.ChunkSize;
     } else if (contentLength >= 0 && Number.isSafeInteger(contentLength)) {
       this.bodyMode = "length";
       this.remaining = contentLength;
       this.state = State.Body;
     } else {
+      // A Transfer-Encoding whose final coding is not chunked (§6.3 item 4), or no length at all (item 7).
       this.bodyMode = "until-close";
       this.close = true;
       this.state = State.Body;
