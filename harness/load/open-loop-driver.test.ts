@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import { createLatencyHistogram } from "../measure/histogram.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest } from "./kserve-request.ts";
-import { IN_PROCESS_DRIVER, runClosedLoopOffThread } from "./open-loop-driver.ts";
+import { createWorkerDriver, IN_PROCESS_DRIVER, ROUND_BOUND_MARGIN_MS, roundBoundMs, runClosedLoopOffThread } from "./open-loop-driver.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import type { RoundOptions } from "./remote/remote-protocol.ts";
 
@@ -112,5 +112,37 @@ describe("runClosedLoopOffThread", () => {
 
   it("refuses a remote target", async () => {
     await expect(runClosedLoopOffThread({ url: "http://192.168.0.10:80", connections: 1, durationMs: 100, maxRequests: 1, timeoutMs: 100 })).rejects.toThrow(/refusing to send load/);
+  });
+});
+
+describe("the bound on a round run in the worker", () => {
+  it("is the planned length plus the request timeout plus a margin", () => {
+    expect(roundBoundMs(4 * 250, 2000)).toBe(1000 + 2000 + ROUND_BOUND_MARGIN_MS);
+    expect(roundBoundMs(60_000, 2000, 0)).toBe(62_000);
+    expect(() => roundBoundMs(Number.NaN, 2000)).toThrow(/plannedMs and timeoutMs/);
+  });
+
+  it("terminates a worker that outlives it, rejects naming the round, and the next round gets a new worker", async () => {
+    // A round longer than 5 s gets a 300 ms bound: the worker is still in it when the bound fires.
+    const SHORT_BOUND_MS = 300;
+    const driver = createWorkerDriver((plannedMs, timeoutMs) => (plannedMs > 5000 ? SHORT_BOUND_MS : roundBoundMs(plannedMs, timeoutMs)));
+    try {
+      const s = await startTestServer({ neverAnswer: true });
+      servers.push(s);
+      const t0 = performance.now();
+      await expect(driver.run(round(s.url, { slotMs: 10_000, ratePerSec: 10 }))).rejects.toThrow(
+        new RegExp(`open-loop round \\d+: the load generator did not finish within ${SHORT_BOUND_MS} ms`),
+      );
+      await expect(driver.closed({ url: s.url, request, connections: 1, durationMs: 10_000, maxRequests: 10, timeoutMs: 10_000 })).rejects.toThrow(
+        new RegExp(`closed-loop trial \\d+: the load generator did not finish within ${SHORT_BOUND_MS} ms`),
+      );
+      expect(performance.now() - t0).toBeLessThan(5000);
+      const ok = await startTestServer();
+      servers.push(ok);
+      const results = await driver.run(round(ok.url, { slotMs: 100, slotOrder: [0, 1] }));
+      expect(results.map((r) => r.summary.ok)).toEqual([20, 20]);
+    } finally {
+      await driver.close();
+    }
   });
 });

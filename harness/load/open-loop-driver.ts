@@ -43,7 +43,28 @@ export interface ClosedLoopReply {
   latency: string;
 }
 
+/**
+ * How long past a round's planned length (and one request timeout for its last answers) the
+ * main thread waits for the worker before presuming it stuck: generous, since a loaded
+ * machine delays the worker's final sweeps and result encoding, but finite, so a generator
+ * that never settles fails its round instead of hanging the benchmark.
+ */
+export const ROUND_BOUND_MARGIN_MS = 10_000;
+
+/** The longest a round or trial may run on the worker: planned length + request timeout + margin. */
+export function roundBoundMs(plannedMs: number, timeoutMs: number, marginMs = ROUND_BOUND_MARGIN_MS): number {
+  if (!(plannedMs >= 0) || !(timeoutMs >= 0) || !Number.isFinite(plannedMs + timeoutMs)) {
+    throw new Error(`open-loop-driver.ts: a round's plannedMs and timeoutMs must be finite and ≥ 0, got ${plannedMs} and ${timeoutMs}`);
+  }
+  return plannedMs + timeoutMs + marginMs;
+}
+
+/** Computes a round's bound from its planned length and request timeout (tests inject a short one). */
+export type RoundBound = (plannedMs: number, timeoutMs: number) => number;
+
 interface Pending {
+  /** The worker running it: only that worker's exit fails it. */
+  worker: Worker;
   resolve: (results: OpenLoopResult[]) => void;
   resolveClosed?: (result: ClosedLoopResult) => void;
   reject: (error: Error) => void;
@@ -55,6 +76,8 @@ class WorkerOpenLoop implements OpenLoopDriver {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly bound: RoundBound = roundBoundMs) {}
 
   targetUrl(pod: StartedPod, container: string, port: string): string {
     return pod.url(container, port);
@@ -68,7 +91,8 @@ class WorkerOpenLoop implements OpenLoopDriver {
       ...(roundMessage(id, round) as Extract<HarnessMessage, { type: "round" }>),
       allowRemote: round.targets.every(({ url }) => admitted(url)),
     };
-    return await this.exchange<OpenLoopResult[]>(worker, id, message, signal, (resolve) => ({ resolve, reject: () => undefined }));
+    const boundMs = this.bound(round.slotMs * round.slotOrder.length, round.timeoutMs);
+    return await this.exchange<OpenLoopResult[]>(worker, id, message, signal, `open-loop round ${id}`, boundMs, (resolve) => ({ resolve, reject: () => undefined }));
   }
 
   /** A closed-loop trial on the same worker thread (see closed-loop.ts for the options). */
@@ -77,27 +101,45 @@ class WorkerOpenLoop implements OpenLoopDriver {
     const worker = this.start();
     const id = this.nextId++;
     const message: ClosedLoopMessage = { type: "closed", id, options: { ...rest, allowRemote: rest.allowRemote === true || admitted(rest.url) } };
-    return await this.exchange<ClosedLoopResult>(worker, id, message, signal, (resolve) => ({ resolve: () => undefined, resolveClosed: resolve, reject: () => undefined }));
+    const boundMs = this.bound(rest.durationMs, rest.timeoutMs);
+    return await this.exchange<ClosedLoopResult>(worker, id, message, signal, `closed-loop trial ${id}`, boundMs, (resolve) => ({
+      resolve: () => undefined,
+      resolveClosed: resolve,
+      reject: () => undefined,
+    }));
   }
 
-  /** Posts `message`, forwards an abort, and settles with the worker's answer for `id`. */
+  /**
+   * Posts `message`, forwards an abort, and settles with the worker's answer for `id` — or,
+   * if none comes within `boundMs`, terminates the worker (the next round starts a new one)
+   * and rejects: a generator stuck on a request that never settles must not hang the run.
+   */
   private async exchange<T>(
     worker: Worker,
     id: number,
     message: unknown,
     signal: AbortSignal | undefined,
-    pending: (resolve: (value: T) => void) => Pending,
+    label: string,
+    boundMs: number,
+    pending: (resolve: (value: T) => void) => Omit<Pending, "worker">,
   ): Promise<T> {
     const onAbort = (): void => worker.postMessage({ type: "abort", id } satisfies HarnessMessage);
+    let timer: NodeJS.Timeout | undefined;
     try {
       return await new Promise<T>((resolve, reject) => {
-        this.pending.set(id, { ...pending(resolve), reject });
+        this.pending.set(id, { ...pending(resolve), worker, reject });
         if (this.pending.size === 1) worker.ref();
+        timer = setTimeout(() => {
+          if (this.worker === worker) this.worker = null;
+          reject(new Error(`${label}: the load generator did not finish within ${boundMs} ms (its planned length + request timeout + margin); its worker thread was terminated`));
+          void worker.terminate();
+        }, boundMs);
         worker.postMessage(message);
         signal?.addEventListener("abort", onAbort, { once: true });
         if (signal?.aborted) onAbort();
       });
     } finally {
+      clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       this.pending.delete(id);
       if (this.pending.size === 0) this.worker?.unref();
@@ -123,7 +165,7 @@ class WorkerOpenLoop implements OpenLoopDriver {
     });
     const failAll = (error: Error): void => {
       if (this.worker === worker) this.worker = null;
-      for (const { reject } of this.pending.values()) reject(error);
+      for (const p of this.pending.values()) if (p.worker === worker) p.reject(error);
     };
     worker.on("error", (error) => failAll(new Error(`the open loop's worker thread failed: ${error.message}`)));
     worker.on("exit", (code) => failAll(new Error(`the open loop's worker thread exited (code ${code}) during a round`)));
@@ -139,6 +181,11 @@ function admitted(url: string): boolean {
 }
 
 const WORKER = new WorkerOpenLoop();
+
+/** A driver with a worker of its own and the given bound: for tests of the bound (the harness uses IN_PROCESS_DRIVER). */
+export function createWorkerDriver(bound: RoundBound): OpenLoopDriver & { closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> } {
+  return new WorkerOpenLoop(bound);
+}
 
 /** The harness's own open loop, on a worker thread (see above). */
 export const IN_PROCESS_DRIVER: OpenLoopDriver = WORKER;
