@@ -254,8 +254,8 @@ export function buildProgram(): Command {
     {
       exitCodes: [
         [0, "no regression (every change within noise, or an improvement)"],
-        [1, "a regression: a change whose whole 95% CI is above the noise floor and the tolerance, or a certificate test that passed and now fails"],
-        [2, "incomparable inputs (the message names the field, e.g. scenario.spec.workload.load.ratePerSec or environment.runtime) or bad usage"],
+        [1, "a regression: a change whose whole 95% CI is above the noise floor and the tolerance, a certificate test that passed and now fails, or a certificate whose benchmark measured before and failed now (and nothing else)"],
+        [2, "incomparable inputs (the message names the field, e.g. scenario.spec.workload.load.ratePerSec or environment.runtime), nothing to compare (calibration runs, every variant not supported), a malformed or unreadable input (named with its file and field), or bad usage"],
       ],
       examples: [
         "sidecar-bench diff baseline/results.json reports/head/results.json",

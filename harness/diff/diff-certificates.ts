@@ -7,7 +7,7 @@ import type { LatencyDelta, PerformanceFigures } from "../conformance/performanc
 import type { Results } from "../report/results-model.ts";
 import { MIN_ROUNDS_TO_DECIDE, combinedFloor, intervalChange, judgeChange, type ChangeEstimate } from "./change-estimate.ts";
 import { firstDifference, short } from "./comparability.ts";
-import type { DiffReport, Incomparability, MetricChange, TestChange } from "./diff-model.ts";
+import type { DiffReport, Incomparability, MetricChange, PerformanceStatusChange, TestChange } from "./diff-model.ts";
 import { diffRuns, tooFewRounds } from "./diff-results.ts";
 import { METRIC_INFO, isLatencyMetric, type OverheadMetric } from "./overhead-series.ts";
 import { toleranceFor, type Tolerance } from "./tolerance.ts";
@@ -18,7 +18,7 @@ export interface CertificateInput {
   performanceResults: Results | null;
 }
 
-export type CertificatesDiff = Pick<DiffReport, "incomparable" | "metrics" | "warnings"> & { tests: NonNullable<DiffReport["tests"]> };
+export type CertificatesDiff = Pick<DiffReport, "incomparable" | "metrics" | "warnings" | "performanceStatus"> & { tests: NonNullable<DiffReport["tests"]> };
 
 export function diffCertificates(base: CertificateInput, head: CertificateInput, tolerance: Tolerance): CertificatesDiff {
   const incomparable: Incomparability[] = [];
@@ -58,10 +58,18 @@ export function diffCertificates(base: CertificateInput, head: CertificateInput,
         if (Math.min(bp.rounds, hp.rounds) < MIN_ROUNDS_TO_DECIDE) warnings.push(`performance: ${tooFewRounds(bp.rounds, hp.rounds)}`);
       }
     }
-  } else if (bp.status !== hp.status) {
-    warnings.push(`performance: base ${bp.status}, head ${hp.status}: not compared`);
   }
-  return { incomparable, warnings, metrics, tests };
+  let performanceStatus: PerformanceStatusChange | undefined;
+  if (bp.status !== hp.status) {
+    if (bp.status === "measured" && hp.status === "failed") {
+      performanceStatus = { base: bp.status, head: hp.status, regression: true, message: `the head's benchmark failed (${hp.error}) where the base's measured: a regression (what finished is in the head's ${hp.resultsDir}/)` };
+    } else {
+      const message = `performance: base ${bp.status}, head ${hp.status}: not compared`;
+      performanceStatus = { base: bp.status, head: hp.status, regression: false, message };
+      warnings.push(message);
+    }
+  }
+  return { incomparable, warnings, metrics, tests, ...(performanceStatus ? { performanceStatus } : {}) };
 }
 
 function testChanges(base: ConformanceReport, head: ConformanceReport): NonNullable<DiffReport["tests"]> {

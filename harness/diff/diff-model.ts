@@ -44,6 +44,18 @@ export interface TestChange {
   change: "regression" | "fixed" | "not-run" | "new" | "changed";
 }
 
+/**
+ * Certificates: the benchmark's status moved. measured → failed is a regression (the new
+ * sidecar's benchmark broke where the old one's measured, e.g. it crashed under load);
+ * any other move (measured → not-measured after --no-performance, failed → measured) is not.
+ */
+export interface PerformanceStatusChange {
+  base: "measured" | "failed" | "not-measured";
+  head: "measured" | "failed" | "not-measured";
+  regression: boolean;
+  message: string;
+}
+
 export interface Incomparability {
   /** The field that differs, as a path into the input, e.g. scenario.spec.workload.load.ratePerSec. */
   field: string;
@@ -62,11 +74,14 @@ export interface DiffReport {
   metrics: MetricChange[];
   /** Certificates only. */
   tests?: { changes: TestChange[]; unchanged: number; baseResult: string; headResult: string };
+  /** Certificates only, when the benchmark's status differs between them. */
+  performanceStatus?: PerformanceStatusChange;
   warnings: string[];
 }
 
 export function conclude(parts: Omit<DiffReport, "kind" | "outcome" | "exitCode">): DiffReport {
-  const regressed = parts.metrics.some((m) => m.gating && m.verdict === "regression") || (parts.tests?.changes.some((t) => t.change === "regression") ?? false);
+  const regressed =
+    parts.metrics.some((m) => m.gating && m.verdict === "regression") || (parts.tests?.changes.some((t) => t.change === "regression") ?? false) || parts.performanceStatus?.regression === true;
   const outcome = parts.incomparable.length > 0 ? "incomparable" : regressed ? "regression" : "no-regression";
   return { kind: DIFF_KIND, ...parts, outcome, exitCode: outcome === "incomparable" ? 2 : outcome === "regression" ? 1 : 0 };
 }

@@ -37,7 +37,7 @@ export function diffMarkdown(report: DiffReport): string {
   const lines = [`## sidecar-bench diff: ${OUTCOME_TITLE[report.outcome]}`, ""];
   lines.push(`base \`${report.base.file}\` (${report.base.kind} ${report.base.runId}) → head \`${report.head.file}\` (${report.head.kind} ${report.head.runId}); tolerance ${report.tolerance}.`, "");
   if (report.incomparable.length > 0) {
-    lines.push("The inputs are not measurements of the same thing:", "", ...report.incomparable.map((i) => `- ${i.message}`), "");
+    lines.push("The inputs cannot be compared:", "", ...report.incomparable.map((i) => `- ${i.message}`), "");
   }
   if (report.metrics.length > 0) {
     lines.push(
@@ -61,6 +61,8 @@ export function diffMarkdown(report: DiffReport): string {
       "",
     );
   }
+  const status = report.performanceStatus;
+  if (status?.regression) lines.push(`### Performance: ${status.base} → ${status.head}`, "", `**regression**: ${status.message}.`, "");
   if (report.tests) {
     const t = report.tests;
     lines.push(`### Conformance: ${t.baseResult} → ${t.headResult}`, "");
@@ -79,6 +81,9 @@ export function diffJunit(report: DiffReport): string {
   const cases: JunitCase[] = [
     ...report.incomparable.map((i): JunitCase => ({ className: "comparability", name: i.field, result: "failed", message: i.message })),
     ...report.metrics.filter((m) => m.gating).map((m): JunitCase => ({ className: m.variant, name: m.metric, result: m.verdict === "regression" ? "failed" : m.verdict === "undecided" ? "skipped" : "passed", message: describeChange(m) })),
+    ...(report.performanceStatus
+      ? [{ className: "performance", name: "status", result: report.performanceStatus.regression ? "failed" : report.performanceStatus.head === "measured" ? "passed" : "skipped", message: report.performanceStatus.message } satisfies JunitCase]
+      : []),
     ...(report.tests?.changes ?? []).map(
       (c): JunitCase => ({ className: "conformance", name: c.id, result: c.change === "regression" ? "failed" : c.change === "not-run" ? "skipped" : "passed", message: `${c.base} → ${c.head} (${c.change})` }),
     ),

@@ -8,7 +8,8 @@ import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import type { ConformanceReport } from "../conformance/conformance-report.ts";
 import type { Results, TrialResult } from "../report/results-model.ts";
-import { diffLoaded, load } from "./diff-command.ts";
+import { UsageError } from "../cli/usage-error.ts";
+import { diffCommand, diffLoaded, load } from "./diff-command.ts";
 import { diffJunit, diffMarkdown } from "./diff-writers.ts";
 import { parseTolerance } from "./tolerance.ts";
 
@@ -177,6 +178,43 @@ describe("diff of two runs", () => {
     expect(report.incomparable[0]!.message).toContain(`scenario.spec.trials.${field} differs: base ${was}, head ${value} (scenario.sha256 differs`);
   });
 
+  it("a base whose bare primary shows 0 vCPU per 1000 req/s: CPU is not compared (no Infinity floor), with a warning saying why", () => {
+    const base = fixture();
+    for (const t of base.trials) if (t.arm === "baseline") for (const r of t.resources) r.vcpuPer1kRps = 0;
+    const head = fixture();
+    for (const t of head.trials) for (const r of t.resources) if (r.container === "envoy") r.vcpuPer1kRps += 5;
+    const report = diff(base, head);
+    expect(report.metrics.map((m) => m.metric)).not.toContain("cpuPer1kRps");
+    expect(report.metrics.every((m) => Number.isFinite(m.floor))).toBe(true);
+    expect(report.warnings.join("\n")).toContain("CPU not compared: the base run's bare primary shows 0 vCPU per 1000 req/s");
+    expect(report.exitCode).toBe(0);
+  });
+
+  it("when nothing was compared (no variant measured in either run) diff says so and exits 2, not 0", () => {
+    const calibration = () => {
+      const results = fixture();
+      results.analysis!.variants = [];
+      return results;
+    };
+    const report = diff(calibration(), calibration());
+    expect(report.metrics).toEqual([]);
+    expect(report.exitCode).toBe(2);
+    expect(report.incomparable.map((i) => i.field)).toEqual(["analysis.variants"]);
+    expect(report.warnings.join("\n")).toContain("nothing was compared: neither run measured a variant");
+    expect(diffMarkdown(report)).toMatch(/- nothing was compared: neither run measured a variant .*diff exits 2/);
+
+    const unsupported = () => Object.assign(calibration(), { notSupported: [{ variant: "envoy", reason: "gRPC through an HTTP/1.1-only proxy" }] });
+    expect(diff(unsupported(), unsupported()).warnings.join("\n")).toContain("nothing was compared: no variant was measured: every one was not supported for the workload (envoy: gRPC through an HTTP/1.1-only proxy)");
+  });
+
+  it("an analysis without a round every arm completed is incomparable (exit 2, field trials), not a RangeError", () => {
+    const head = fixture();
+    head.trials = head.trials.filter((t) => t.arm !== "envoy" || t.round === null);
+    const report = diff(fixture(), head);
+    expect(report.exitCode).toBe(2);
+    expect(report.incomparable).toEqual([{ field: "trials", message: expect.stringContaining(`the head run (${head.runId}) has no round in which every arm`) }]);
+  });
+
   it("JUnit: a case per gating metric, a failure per regression (parsed back)", () => {
     const xml = new XMLParser({ ignoreAttributes: false }).parse(diffJunit(diff(quiet(200), quiet(2200))));
     const cases = [xml.testsuites.testsuite.testcase].flat() as Array<Record<string, unknown>>;
@@ -233,10 +271,91 @@ describe("diff of two certificates", () => {
     expect(report.exitCode).toBe(1);
   });
 
+  it("base performance measured, head's benchmark failed: a regression (exit 1) with its line; measured → not-measured only a warning", () => {
+    const crashed = certificate();
+    crashed.performance = { status: "failed", error: "the sidecar exited with code 139 under load", resultsDir: "performance" };
+    const report = diffCerts(certificate(), crashed);
+    expect(report.performanceStatus).toMatchObject({ base: "measured", head: "failed", regression: true });
+    expect(report.exitCode).toBe(1);
+    expect(diffMarkdown(report)).toContain("### Performance: measured → failed\n\n**regression**: the head's benchmark failed (the sidecar exited with code 139 under load) where the base's measured");
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(diffJunit(report));
+    const cases = [xml.testsuites.testsuite.testcase].flat() as Array<Record<string, unknown>>;
+    expect(cases.find((c) => c["@_classname"] === "performance")).toHaveProperty("failure");
+
+    const skipped = certificate();
+    skipped.performance = { status: "not-measured", reason: "--no-performance" };
+    const notMeasured = diffCerts(certificate(), skipped);
+    expect(notMeasured.exitCode).toBe(0);
+    expect(notMeasured.warnings).toContain("performance: base measured, head not-measured: not compared");
+    // failed → measured is not a regression either.
+    expect(diffCerts(crashed, certificate()).exitCode).toBe(0);
+  });
+
+  it("a resultsDir leaving the certificate's folder or with a scheme is refused (exit 2, field named), never joined into a path", () => {
+    for (const resultsDir of ["../../etc", "/etc", "javascript:alert(1)//"]) {
+      const dir = mkdtempSync(join(tmpdir(), "sb-cert-"));
+      const cert = certificate();
+      if (cert.performance.status !== "measured") throw new Error("fixture certificate has no performance figures");
+      cert.performance.resultsDir = resultsDir;
+      writeFileSync(join(dir, "conformance.json"), JSON.stringify(cert));
+      expect(() => diffLoaded(load(dir, "base"), load(dir, "head"), parseTolerance("10%")!, "10%")).toThrow(new RegExp(`conformance\\.json: performance\\.resultsDir: ${JSON.stringify(resultsDir).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
+    }
+  });
+
   it("another sidecar or runtime is incomparable, named", () => {
     const other = certificate();
     other.implementation.name = "caddy";
     other.runtime = "docker";
     expect(diffCerts(certificate(), other).incomparable.map((i) => i.field)).toEqual(["implementation.name", "runtime"]);
+  });
+});
+
+describe("diff of malformed inputs: exit 2 naming the file (never 1, which means a regression)", () => {
+  const write = (name: string, text: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), "sb-diff-bad-")), name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const good = () => write("results.json", JSON.stringify(fixture()));
+  const refused = (base: string, head: string): UsageError => {
+    try {
+      diffCommand({ base, head });
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return error as UsageError;
+    }
+    throw new Error("diffCommand did not refuse the input");
+  };
+
+  it("a results.json of the right kind with a field missing names the file and the field", () => {
+    const broken = fixture() as unknown as { plan: Record<string, unknown> };
+    delete broken.plan["arms"];
+    const file = write("results.json", JSON.stringify(broken));
+    expect(refused(good(), file).message).toBe(`head: ${file}: plan.arms: expected an array, found nothing (the field is absent)`);
+    const trial = fixture();
+    const i = trial.trials.findIndex((t) => !t.warmup && t.round !== null);
+    (trial.trials[i] as { latencyUs: unknown }).latencyUs = null;
+    expect(refused(write("results.json", JSON.stringify(trial)), good()).message).toMatch(new RegExp(`^base: .*results\\.json: trials\\[${i}\\]\\.latencyUs\\.p50: expected a number`));
+  });
+
+  it("corrupt JSON beside a certificate names that file", () => {
+    const folder = () => {
+      const dir = mkdtempSync(join(tmpdir(), "sb-cert-"));
+      mkdirSync(join(dir, "performance"));
+      writeFileSync(join(dir, "conformance.json"), JSON.stringify(certificate()));
+      return dir;
+    };
+    const base = folder();
+    writeFileSync(join(base, "performance", "results.json"), "{\"kind\": ");
+    expect(refused(base, folder()).message).toContain(`${join(base, "performance", "results.json")} (the benchmark's results beside ${join(base, "conformance.json")}, from performance.resultsDir): not readable JSON`);
+  });
+
+  it("any other failure inside the comparison is exit 2 too, naming both inputs", () => {
+    const odd = fixture();
+    const trial = odd.trials.find((t) => !t.warmup && t.round !== null)!;
+    (trial as { resources: unknown[] }).resources = [null];
+    const base = write("results.json", JSON.stringify(odd));
+    const head = good();
+    expect(refused(base, head).message).toMatch(new RegExp(`^diff ${base} ${head}: the inputs could not be compared \\(TypeError: .*\\(exit 2: bad input, not a regression\\)$`));
   });
 });

@@ -5,6 +5,7 @@
 import type { ConformanceReport, ProfileReport, ReportedTest } from "../../conformance/conformance-report.ts";
 import type { LatencyDelta } from "../../conformance/performance.ts";
 import { environmentRows } from "../markdown-writer.ts";
+import { checkRelativeDir } from "../relative-dir.ts";
 import type { Chart } from "./chart.ts";
 import { usToMs } from "./chart.ts";
 import { budgetsChart, type BudgetRow } from "./charts/budgets.ts";
@@ -135,7 +136,7 @@ function performanceSection(report: ConformanceReport, charts: Chart[]): string 
       )}`
     : "";
   return [
-    `<p class="caption">${escapeHtml(perf.workload)}; ${escapeHtml(perf.rounds)} paired rounds; ${escapeHtml(perf.accounting)} accounting; ${escapeHtml(perf.pinning)}. The benchmark's own report: <a href="${escapeHtml(`${perf.resultsDir}/report.html`)}">${escapeHtml(perf.resultsDir)}/report.html</a>.</p>`,
+    `<p class="caption">${escapeHtml(perf.workload)}; ${escapeHtml(perf.rounds)} paired rounds; ${escapeHtml(perf.accounting)} accounting; ${escapeHtml(perf.pinning)}. ${benchmarkLink(perf.resultsDir)}</p>`,
     chart ? chartBlock(chart) : "",
     table(["metric", "baseline", "Δ median", "95% CI", "A/A floor", "verdict"], latencyRows),
     `<h3>The sidecar container (${escapeHtml(s.container)})</h3>`,
@@ -143,6 +144,13 @@ function performanceSection(report: ConformanceReport, charts: Chart[]): string 
     knees,
     perf.warnings.length > 0 ? `<h3>Warnings</h3>${list(perf.warnings)}` : "",
   ].join("\n");
+}
+
+/** A link to the benchmark's report only when resultsDir is a plain relative folder: the certificate may come from anyone. */
+function benchmarkLink(resultsDir: string): string {
+  const checked = checkRelativeDir(resultsDir);
+  if (!checked.ok) return `The benchmark's own report is not linked: performance.resultsDir ${escapeHtml(checked.why)}.`;
+  return `The benchmark's own report: <a href="${escapeHtml(`${checked.dir}/report.html`)}">${escapeHtml(checked.dir)}/report.html</a>.`;
 }
 
 function policySection(report: ConformanceReport): string {

@@ -134,6 +134,21 @@ describe("report.html of a certificate", () => {
     expect(charts[1]!.spec.datasets["deltas"]!.map((d) => d["metric"])).toEqual(["p50", "p99"]);
   });
 
+  it("links the benchmark's report only from a plain relative resultsDir: a scheme or a path out of the folder gets no link", () => {
+    const withDir = (resultsDir: string) => {
+      const report = certificate();
+      if (report.performance.status !== "measured") throw new Error("fixture certificate has no performance figures");
+      report.performance.resultsDir = resultsDir;
+      return ownMarkup(certifyReportHtml(report));
+    };
+    expect(withDir("performance")).toContain('<a href="performance/report.html">performance/report.html</a>');
+    for (const hostile of ["javascript:alert(1)//", "java\tscript:alert(1)", "../../elsewhere", "/etc", "\\\\evil.example\\share", "https://evil.example"]) {
+      const page = withDir(hostile);
+      expect(page, hostile).not.toMatch(/<a href="[^"]*report\.html"/);
+      expect(page, hostile).toContain("The benchmark's own report is not linked: performance.resultsDir");
+    }
+  });
+
   it("renders a certificate whose performance was not measured, without a chart", () => {
     const report = certificate();
     report.performance = { status: "not-measured", reason: "--no-performance" };
