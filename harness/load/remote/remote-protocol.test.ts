@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../measure/histogram.ts";
 import { startTestServer, type TestServer } from "../fixtures/test-server.ts";
 import { buildInferRequest } from "../kserve-request.ts";
+import { buildGrpcInferRequest } from "../grpc/grpc-infer-request.ts";
 import { runInterleavedOpenLoop, type OpenLoopResult } from "../open-loop.ts";
 import { LineSplitter, REMOTE_PROTOCOL_VERSION, resultMessage, resultsOf, roundMessage, roundOptionsOf, type GeneratorMessage, type HarnessMessage, type RoundOptions } from "./remote-protocol.ts";
 
@@ -35,6 +36,17 @@ describe("round messages", () => {
     expect(options).toEqual(round);
     expect(Buffer.compare(options.targets[0]!.request.body, everyByte)).toBe(0);
     expect(options.targets[1]!.request.body.length).toBe(0);
+  });
+
+  it("a gRPC request: its serialized ModelInfer, model and metadata (else the far side sends the HTTP twin)", () => {
+    const grpc = buildGrpcInferRequest({ model: "mlp", format: "json", inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 64] }], headers: { "x-api-key": "k1" } }, 7);
+    const withGrpc: RoundOptions = { ...round, targets: [{ url: "http://127.0.0.1:8001", request: { ...round.targets[0]!.request, grpc } }] };
+    const options = roundOptionsOf(overTheWire(roundMessage(4, withGrpc)) as Extract<HarnessMessage, { type: "round" }>);
+    const sent = options.targets[0]!.request.grpc!;
+    expect(sent.model).toBe("mlp");
+    expect(sent.metadata).toEqual(grpc.metadata);
+    expect(Buffer.compare(sent.body, grpc.body)).toBe(0);
+    expect(sent.message.model_name).toBe(grpc.message.model_name);
   });
 
   it("a real inference request's body too", () => {

@@ -3,16 +3,25 @@
 // A round is exactly the options of runInterleavedOpenLoop (bodies in base64); the answer
 // is exactly its results, histograms encoded as results.json stores them.
 import { decodeHistogram, encodeHistogram } from "../../measure/histogram.ts";
+import { decodeInferRequest } from "../grpc/grpc-infer-request.ts";
 import type { InterleavedOpenLoopOptions, OpenLoopResult, OpenLoopSummary } from "../open-loop.ts";
 
 /** Bumped on any change of the messages: a generator image of another version is refused. */
-export const REMOTE_PROTOCOL_VERSION = 2;
+export const REMOTE_PROTOCOL_VERSION = 3;
 
 export type RoundOptions = Omit<InterleavedOpenLoopOptions, "signal" | "onProgress" | "onOutcome" | "allowRemote">;
 
 interface WireTarget {
   url: string;
-  request: { path: string; method: "GET" | "POST"; headers: Record<string, string>; bodyBase64: string; tokenStream?: boolean };
+  request: {
+    path: string;
+    method: "GET" | "POST";
+    headers: Record<string, string>;
+    bodyBase64: string;
+    tokenStream?: boolean;
+    /** protocol grpc: the serialized ModelInfer (without it the far side would send the HTTP twin instead). */
+    grpc?: { model: string; bodyBase64: string; metadata: Record<string, string> };
+  };
 }
 
 export type HarnessMessage =
@@ -43,6 +52,7 @@ export function roundMessage(id: number, options: RoundOptions): HarnessMessage 
           headers: request.headers,
           bodyBase64: request.body.toString("base64"),
           ...(request.tokenStream ? { tokenStream: true } : {}),
+          ...(request.grpc ? { grpc: { model: request.grpc.model, bodyBase64: request.grpc.body.toString("base64"), metadata: request.grpc.metadata } } : {}),
         },
       })),
     },
@@ -60,9 +70,15 @@ export function roundOptionsOf(message: Extract<HarnessMessage, { type: "round" 
         headers: request.headers,
         body: Buffer.from(request.bodyBase64, "base64"),
         ...(request.tokenStream ? { tokenStream: true } : {}),
+        ...(request.grpc ? { grpc: grpcRequestOf(request.grpc) } : {}),
       },
     })),
   };
+}
+
+function grpcRequestOf(wire: NonNullable<WireTarget["request"]["grpc"]>) {
+  const body = Buffer.from(wire.bodyBase64, "base64");
+  return { model: wire.model, body, metadata: wire.metadata, message: decodeInferRequest(body) };
 }
 
 export function resultMessage(id: number, results: OpenLoopResult[]): GeneratorMessage {
