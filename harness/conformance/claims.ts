@@ -6,6 +6,7 @@ import type { SidecarManifest } from "../scenario/index.ts";
 import type { BudgetName } from "./conformance-test.ts";
 import type { PerformanceSection } from "./performance.ts";
 import type { VerdictRecord } from "./verdict-record.ts";
+import { ciAgainstLimit } from "../measure/ci-against-limit.ts";
 
 export type ClaimResult = "claim holds" | "claim exceeded" | "inconclusive" | "not measured";
 
@@ -59,9 +60,10 @@ function performanceFigure(budget: BudgetName, performance: PerformanceSection):
   }
 }
 
+const CLAIM_RESULT = { within: "claim holds", above: "claim exceeded", straddles: "inconclusive" } as const;
+
 function judged(claimed: number, figure: Figure): ClaimResult {
-  if (figure.ci95) return figure.ci95.high <= claimed ? "claim holds" : figure.ci95.low > claimed ? "claim exceeded" : "inconclusive";
-  return figure.measured <= claimed ? "claim holds" : "claim exceeded";
+  return CLAIM_RESULT[ciAgainstLimit(figure, claimed)];
 }
 
 /**

@@ -4,6 +4,9 @@ import { BACKEND_CONTAINER, METRICS_BACKEND_CONTAINER } from "../scenario/sideca
 import { median } from "../measure/statistics.ts";
 import { DEFAULT_METRICS, LATENCY_METRICS, analyzeVariant, calibrateNoiseFloors, type AnalysisOptions, type NoiseFloor } from "../measure/paired-analysis.ts";
 import type { Analysis, BudgetCheck, ContainerCost, PodRecord, StreamArmSummary, TokenStreamAnalysis, TrialResult, VariantAnalysis } from "../report/results-model.ts";
+import { ciAgainstLimit } from "../measure/ci-against-limit.ts";
+
+const BUDGET_RESULT = { within: "within", above: "exceeded", straddles: "inconclusive" } as const;
 
 export interface SidecarBudgets {
   idleMemoryMiB?: number;
@@ -178,15 +181,16 @@ function checkBudgets(
   const checks: BudgetCheck[] = [];
   const add = (container: string, budget: string, limit: number | undefined, measured: number | null | undefined, unit: string) => {
     if (limit === undefined || measured === null || measured === undefined || Number.isNaN(measured)) return;
-    checks.push({ container, budget, limit, measured, unit, result: measured <= limit ? "within" : "exceeded" });
+    checks.push({ container, budget, limit, measured, unit, result: BUDGET_RESULT[ciAgainstLimit({ measured }, limit)] });
   };
   // A latency budget holds only if the whole 95% CI of the added latency is within it; a CI
   // straddling the limit is inconclusive (more rounds would tell), not a pass or a fail.
   const addLatency = (container: string, budget: string, limitMs: number | undefined, metric: VariantAnalysis["latency"][string] | undefined) => {
     if (limitMs === undefined || !metric) return;
     const ci95 = { low: metric.ci95.low / 1000, high: metric.ci95.high / 1000 };
-    const result = ci95.high <= limitMs ? "within" : ci95.low > limitMs ? "exceeded" : "inconclusive";
-    checks.push({ container, budget, limit: limitMs, measured: metric.deltaMedian / 1000, ci95, unit: "ms", result });
+    const measured = metric.deltaMedian / 1000;
+    const result = BUDGET_RESULT[ciAgainstLimit({ measured, ci95 }, limitMs)];
+    checks.push({ container, budget, limit: limitMs, measured, ci95, unit: "ms", result });
   };
   for (const [container, budget] of Object.entries(budgets)) {
     const cost = resources.find((r) => r.container === container);

@@ -2,6 +2,7 @@
 // judged on the run's figures with their 95% CIs — pass when the whole CI is within the
 // limit, fail when all of it is above, inconclusive when it straddles (more rounds would
 // tell). The exit code and junit.xml of `run` follow from these results.
+import { ciAgainstLimit } from "../measure/ci-against-limit.ts";
 import { deriveSeed } from "../measure/prng.ts";
 import { medianWithCi, runOverheads, type RunOverheads } from "../diff/overhead-series.ts";
 import type { Results, VariantAnalysis } from "../report/results-model.ts";
@@ -47,7 +48,7 @@ export function judgeThresholds(thresholds: ScenarioThresholds, variants: readon
         continue;
       }
       const { estimate, ci95 } = figure;
-      const result = ci95.high <= limit ? "pass" : ci95.low > limit ? "fail" : "inconclusive";
+      const result = ({ within: "pass", above: "fail", straddles: "inconclusive" } as const)[ciAgainstLimit({ measured: estimate, ci95 }, limit)];
       const relation = result === "pass" ? "≤" : result === "fail" ? ">" : "straddles";
       const text = (v: number) => v.toFixed(unit === "vCPU" ? 3 : unit === "MiB" ? 1 : 3);
       judged.push({ variant, metric, limit, unit, measured: estimate, ci95, result, message: `${variant} ${metric}: ${text(estimate)} ${unit} [95% CI ${text(ci95.low)}, ${text(ci95.high)}] ${relation} limit ${limit} ${unit}: ${result}` });
