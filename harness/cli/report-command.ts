@@ -3,7 +3,7 @@
 // conformance.json (conformance.yaml, report.html) or a comparison's results.json
 // (comparison.md, comparison.csv, report.html, overhead/) — dispatched on its `kind`, e.g.
 // after an interrupted run or with a newer version of the writers.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { COMPARISON_KIND, COMPARISON_SCHEMA_VERSION, type ComparisonResults } from "../compare/comparison-model.ts";
 import { writeComparisonReports } from "../compare/comparison-writers.ts";
@@ -13,19 +13,14 @@ import { writeFileAtomic } from "../report/atomic-write.ts";
 import { certifyReportHtml } from "../report/html/certify-report.ts";
 import { RESULTS_KIND, RESULTS_SCHEMA_VERSION, type Results } from "../report/results-model.ts";
 import { writeReports } from "../report/write-reports.ts";
+import { readJsonFile } from "./read-json-file.ts";
 import { UsageError } from "./usage-error.ts";
 
 const KINDS = [RESULTS_KIND, CONFORMANCE_REPORT_KIND, COMPARISON_KIND];
 
 function readRecord(file: string): { kind?: unknown; schemaVersion?: unknown } {
-  if (!existsSync(file)) {
-    throw new UsageError(`${file}: no such file; pass the results.json of a run (reports/<run-id>/results.json), a conformance.json of certify, or the results.json of compare`);
-  }
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as { kind?: unknown };
-  } catch (error) {
-    throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const record = readJsonFile(file, file, "pass the results.json of a run (reports/<run-id>/results.json), a conformance.json of certify, or the results.json of compare");
+  return (record ?? {}) as { kind?: unknown; schemaVersion?: unknown };
 }
 
 function checkVersion(file: string, found: unknown, expected: number): void {

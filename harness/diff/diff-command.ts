@@ -4,12 +4,13 @@
 // incomparable inputs. Anything else that goes wrong (an input malformed past its kind, an
 // unreadable file beside a certificate, a file that cannot be written) is a UsageError,
 // exit 2: exit 1 must only ever mean a regression.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { CONFORMANCE_REPORT_KIND, type ConformanceReport } from "../conformance/conformance-report.ts";
 import { writeFileAtomic } from "../report/atomic-write.ts";
 import { checkRelativeDir } from "../report/relative-dir.ts";
 import { RESULTS_KIND, type Results } from "../report/results-model.ts";
+import { readJsonFile } from "../cli/read-json-file.ts";
 import { UsageError } from "../cli/usage-error.ts";
 import { diffCertificates, type CertificateInput } from "./diff-certificates.ts";
 import { conclude, type DiffReport, type RunRef } from "./diff-model.ts";
@@ -84,12 +85,7 @@ export function load(path: string, which: "base" | "head"): Loaded {
     if (!found) throw new UsageError(`${which}: ${path}: the folder has neither results.json nor conformance.json`);
     file = found;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new UsageError(`${which}: ${path}: not JSON (${(error as Error).message}); expected a results.json or a conformance.json`);
-  }
+  const value = readJsonFile(file, `${which}: ${path}`, "expected a results.json or a conformance.json");
   const kind = (value as { kind?: unknown } | null)?.kind;
   if (kind === RESULTS_KIND) return { kind: "results", file, value: checked(value, resultsShapeError, `${which}: ${file}`) as Results };
   if (kind === CONFORMANCE_REPORT_KIND) return { kind: "certificate", file, value: checked(value, certificateShapeError, `${which}: ${file}`) as ConformanceReport };
@@ -111,12 +107,7 @@ function certificate(loaded: Extract<Loaded, { kind: "certificate" }>): Certific
   if (!dir.ok) throw new UsageError(`${loaded.file}: performance.resultsDir: ${dir.why}`);
   const resultsFile = join(dirname(loaded.file), dir.dir, "results.json");
   if (!existsSync(resultsFile)) return { report: loaded.value, performanceResults: null };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(resultsFile, "utf8"));
-  } catch (error) {
-    throw new UsageError(`${resultsFile} (the benchmark's results beside ${loaded.file}, from performance.resultsDir): not readable JSON (${(error as Error).message})`);
-  }
+  const parsed = readJsonFile(resultsFile, `${resultsFile} (the benchmark's results beside ${loaded.file}, from performance.resultsDir)`, "expected that benchmark's results.json");
   if ((parsed as { kind?: unknown } | null)?.kind !== RESULTS_KIND) return { report: loaded.value, performanceResults: null };
   return { report: loaded.value, performanceResults: checked(parsed, resultsShapeError, resultsFile) as Results };
 }
