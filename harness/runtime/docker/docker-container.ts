@@ -7,6 +7,7 @@
 // signals are sent on this host where it can (host-signal.ts), else through dockerode.
 import type Dockerode from "dockerode";
 import { Writable } from "node:stream";
+import { OUTPUT_DRAIN_MS } from "../container-exit.ts";
 import { ContainerLog } from "../logs/container-log.ts";
 import type { ContainerSpec } from "../pod-runtime.ts";
 import { type CgroupReader, cgroupReaderFor } from "./docker-cgroup-stats.ts";
@@ -32,13 +33,6 @@ export interface ContainerLaunch {
   logMaxBytes: number;
 }
 
-/**
- * How long an exit waits for the container's output to arrive: the engine reports the
- * exit ("die") on its events stream while the attached output stream may still be
- * delivering the container's last megabytes (a flood). Normally the stream ends within
- * milliseconds of the exit; the bound keeps a stream that never ends from holding the exit.
- */
-export const OUTPUT_DRAIN_MS = 2_000;
 
 interface Instance {
   id: string;

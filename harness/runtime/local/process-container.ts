@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { ContainerLog } from "../logs/container-log.ts";
 import type { ContainerCgroup } from "./cgroup.ts";
 import { LABEL_CONTAINER, LABEL_POD, LABEL_RUN_ID, containerPids } from "./run-labels.ts";
-import type { ExitInfo } from "../container-exit.ts";
+import { OUTPUT_DRAIN_MS, type ExitInfo } from "../container-exit.ts";
 
 export interface ProcessContainerOptions {
   name: string;
@@ -22,8 +22,6 @@ export interface ProcessContainerOptions {
 
 export type { ExitInfo };
 
-/** How long a container's exit waits for its output pipes to close (as the docker runtime's OUTPUT_DRAIN_MS). */
-export const OUTPUT_DRAIN_MS = 2_000;
 
 export class ProcessContainer {
   readonly log: ContainerLog;
