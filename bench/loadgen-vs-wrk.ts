@@ -9,6 +9,12 @@
 //   node --import tsx bench/loadgen-vs-wrk.ts [--duration-ms 5000] [--rounds 3]
 //        [--connections 16,64] [--open-loop-connections 64] [--open-loop-rates 10000]
 //        [--skip-open-loop] [--skip-open-loop-search] [--server node|envoy]
+//        [--open-loop-warmup-ms 9000]
+//
+// The open loop at a fixed rate is measured after a warm-up at that rate (printed, not
+// counted), as the harness measures rounds only after each arm's warm-up (trials.warmupMs,
+// 3 s × arms by default): the worker thread's code is optimized and its heap grows to size
+// in the first seconds, and on one pinned CPU that work preempts the sends for milliseconds.
 //
 // --server envoy answers from Envoy's direct_response (.venv/bin/envoy, from npm run setup,
 // one worker thread) instead of a Node server: several times the Node server's ceiling, so a
@@ -58,6 +64,7 @@ interface Args {
   skipOpenLoop: boolean;
   skipOpenLoopSearch: boolean;
   server: "node" | "envoy";
+  openLoopWarmupMs: number;
 }
 
 function parseCli(): Args {
@@ -71,6 +78,7 @@ function parseCli(): Args {
       "skip-open-loop": { type: "boolean", default: false },
       "skip-open-loop-search": { type: "boolean", default: false },
       server: { type: "string", default: "node" },
+      "open-loop-warmup-ms": { type: "string", default: "9000" },
     },
   });
   const int = (name: string, text: string): number => {
@@ -87,6 +95,7 @@ function parseCli(): Args {
     skipOpenLoop: values["skip-open-loop"],
     skipOpenLoopSearch: values["skip-open-loop-search"],
     server: values.server === "envoy" || values.server === "node" ? values.server : badServer(values.server),
+    openLoopWarmupMs: values["open-loop-warmup-ms"] === "0" ? 0 : int("open-loop-warmup-ms", values["open-loop-warmup-ms"]),
   };
 }
 
@@ -315,8 +324,14 @@ async function compareClosedLoop(url: string, args: Args): Promise<void> {
   }
 }
 
-async function openLoopTrial(url: string, request: HttpRequestSpec, ratePerSec: number, args: Args, seed = 1): Promise<OpenLoopSummary & { cpuUsPerRequest: number }> {
-  const durationMs = Math.min(args.durationMs, 3000);
+async function openLoopTrial(
+  url: string,
+  request: HttpRequestSpec,
+  ratePerSec: number,
+  args: Args,
+  seed = 1,
+  { durationMs = Math.min(args.durationMs, 3000), label = "" } = {},
+): Promise<OpenLoopSummary & { cpuUsPerRequest: number }> {
   const cpuBefore = process.cpuUsage();
   // As the harness sends a round: on the open loop's own worker thread.
   const { value: [result], generatorCpuPct, serverCpuPct, stealPct } = await withCpuBusy(() => IN_PROCESS_DRIVER.run({
@@ -335,7 +350,7 @@ async function openLoopTrial(url: string, request: HttpRequestSpec, ratePerSec: 
   const p = summary.pacingErrorUs;
   const cpuUsPerRequest = (cpu.user + cpu.system) / Math.max(1, summary.sent);
   console.log(
-    `  ${String(ratePerSec).padStart(6)} req/s target → ${summary.achievedRatePerSec.toFixed(0).padStart(6)} achieved, ` +
+    `  ${label}${String(ratePerSec).padStart(6)} req/s target → ${summary.achievedRatePerSec.toFixed(0).padStart(6)} achieved, ` +
       `shortfall ${summary.rateShortfallPct.toFixed(2)}%, latency p50/p99 ${summary.latencyUs.p50}/${summary.latencyUs.p99} µs, ` +
       `service p99 ${summary.serviceTimeUs.p99} µs, client queue p99 ${summary.clientQueueUs.p99} µs, ` +
       `send lag ${summary.sendLagMs.toFixed(1)} ms, pacing p50/p99/max ${p.p50}/${p.p99}/${p.max} µs, ` +
@@ -348,7 +363,17 @@ async function openLoopTrial(url: string, request: HttpRequestSpec, ratePerSec: 
 async function openLoopAtRates(url: string, args: Args): Promise<void> {
   const request: HttpRequestSpec = { path: "/", method: "GET", headers: {}, body: Buffer.alloc(0) };
   for (const rate of args.openLoopRates) {
-    console.log(`\nOpen loop at ${rate} req/s, Poisson arrivals, ${args.openLoopConnections} connections, ${args.rounds} trials of ${Math.min(args.durationMs, 3000)} ms:`);
+    console.log(
+      `\nOpen loop at ${rate} req/s, Poisson arrivals, ${args.openLoopConnections} connections, ${args.rounds} trials of ${Math.min(args.durationMs, 3000)} ms` +
+        ` after ${args.openLoopWarmupMs} ms of warm-up at that rate:`,
+    );
+    if (args.openLoopWarmupMs > 0) {
+      // One seed per warm-up trial, none shared with the measured ones.
+      for (let doneMs = 0, i = 0; doneMs < args.openLoopWarmupMs; doneMs += 3000, i++) {
+        const durationMs = Math.min(3000, args.openLoopWarmupMs - doneMs);
+        await openLoopTrial(url, request, rate, args, 1000 + i, { durationMs, label: `(warm-up ${durationMs} ms) ` });
+      }
+    }
     const runs: Array<OpenLoopSummary & { cpuUsPerRequest: number }> = [];
     for (let round = 0; round < args.rounds; round++) runs.push(await openLoopTrial(url, request, rate, args, round + 1));
     const overhead = runs.map((r) => Math.max(r.pacingErrorUs.p99, r.clientQueueUs.p99));

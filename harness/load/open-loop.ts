@@ -5,7 +5,6 @@
 // undici, and that queueing counts as latency too — as it would for a real client.
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Pool, type Dispatcher } from "undici";
 import { createLatencyHistogram, recordMs, summarize, type LatencyHistogram, type PercentilesUs } from "../measure/histogram.ts";
 import { arrivalOffsetsMs, type ArrivalProcess } from "./arrival-schedule.ts";
@@ -13,7 +12,7 @@ import type { HttpRequestSpec } from "./kserve-request.ts";
 import { classifyTransportError, countError, totalErrors, type ErrorCounts } from "./load-errors.ts";
 import { TokenStreamRecorder, streamRequestMetrics, type TokenStreamOutcome } from "./token-stream.ts";
 import { median } from "../measure/statistics.ts";
-import { waitUntil } from "./precise-wait.ts";
+import { paceSchedule } from "./send-pacer.ts";
 import { assertLoadTarget } from "./target-guard.ts";
 import { GrpcInferClient } from "./grpc/grpc-infer-client.ts";
 import { Http1Pool, type PooledRequest } from "./http1-pool.ts";
@@ -165,8 +164,6 @@ export interface OpenLoopResult {
 }
 
 const PROGRESS_INTERVAL_MS = 1000;
-/** Longest stretch the send loop may hold the event loop while catching up on overdue sends. */
-const MAX_BURST_MS = 1;
 
 function validate(o: OpenLoopOptions): void {
   const positive: [string, number][] = [
@@ -527,45 +524,18 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
     : undefined;
 
   try {
-    let lastYieldMs = startMs;
-    for (;;) {
-      const offsetMs = offsets.next().value;
-      if (offsetMs >= durationMs) {
-        sendWindowMs = durationMs;
-        stoppedBy = "duration";
-        break;
-      }
-      if (scheduledTotal >= maxRequests) {
-        sendWindowMs = offsetMs;
-        stoppedBy = "maxRequests";
-        break;
-      }
-      const dueMs = startMs + offsetMs;
-      let nowMs = performance.now();
-      if (nowMs < dueMs) {
-        await waitUntil(dueMs, signal);
-        nowMs = performance.now();
-        lastYieldMs = nowMs;
-      } else if (nowMs - lastYieldMs > MAX_BURST_MS) {
-        // Behind schedule: still let responses in, or their times would include our burst.
-        await yieldToLoop();
-        nowMs = performance.now();
-        lastYieldMs = nowMs;
-      }
-      if (signal?.aborted) {
-        sendWindowMs = Math.min(nowMs - startMs, durationMs);
-        stoppedBy = "signal";
-        break;
-      }
-      const run = runs[slotOrder[Math.floor(offsetMs / slotMs)]!]!;
+    // One call per due send (send-pacer.ts keeps the time): which target's slot it falls in,
+    // and whether the generator itself is too late to send it at all.
+    const onDue = (offsetMs: number, dueMs: number, nowMs: number): void => {
       scheduledTotal++;
+      const run = runs[slotOrder[Math.floor(offsetMs / slotMs)]!]!;
       run.scheduled++;
       const deadlineMs = dueMs + timeoutMs;
       if (nowMs >= deadlineMs) {
         // The generator itself is more than a timeout late: sending now would measure us, not the pod.
         run.unsent++;
         options.onOutcome?.({ scheduledAtMs: dueMs, latencyMs: nowMs - dueMs, status: null, error: "not-sent" });
-        continue;
+        return;
       }
       recordMs(run.state.histograms.pacingError, nowMs - dueMs);
       run.state.sent++;
@@ -574,7 +544,8 @@ export async function runInterleavedOpenLoop(options: InterleavedOpenLoopOptions
       if (run.lean) run.lean.dispatch(new LeanRequest(run.state, dueMs, nowMs, deadlineMs));
       else if (run.grpc) sendGrpc(run.state, run.grpc, dueMs, nowMs, deadlineMs, grpcAbort.signal);
       else run.pool!.dispatch(run.dispatchOptions, new ScheduledRequest(run.state, dueMs, nowMs, deadlineMs, run.tokenStream));
-    }
+    };
+    ({ sendWindowMs, stoppedBy } = await paceSchedule({ offsetsMs: offsets, startMs, durationMs, maxRequests, signal, onDue }));
     await Promise.all(runs.map((run) => run.state.drained()));
   } finally {
     if (progressTimer) clearInterval(progressTimer);
