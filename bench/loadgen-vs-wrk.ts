@@ -333,7 +333,8 @@ async function openLoopTrial(
   { durationMs = Math.min(args.durationMs, 3000), label = "" } = {},
 ): Promise<OpenLoopSummary & { cpuUsPerRequest: number }> {
   const cpuBefore = process.cpuUsage();
-  // As the harness sends a round: on the open loop's own worker thread.
+  const generatorBefore = generatorProcessTimes();
+  // As the harness sends a round: in its generator process (a child of this one).
   const { value: [result], generatorCpuPct, serverCpuPct, stealPct } = await withCpuBusy(() => IN_PROCESS_DRIVER.run({
     targets: [{ url, request }],
     slotMs: durationMs,
@@ -346,17 +347,42 @@ async function openLoopTrial(
     maxConnections: args.openLoopConnections,
   }));
   const cpu = process.cpuUsage(cpuBefore);
+  const generatorAfter = generatorProcessTimes();
+  const generatorCpuUs = generatorAfter.cpuUs - generatorBefore.cpuUs;
+  const waitedMs = generatorAfter.runQueueMs - generatorBefore.runQueueMs;
   const summary = result!.summary;
   const p = summary.pacingErrorUs;
-  const cpuUsPerRequest = (cpu.user + cpu.system) / Math.max(1, summary.sent);
+  const cpuUsPerRequest = (cpu.user + cpu.system + generatorCpuUs) / Math.max(1, summary.sent);
   console.log(
     `  ${label}${String(ratePerSec).padStart(6)} req/s target → ${summary.achievedRatePerSec.toFixed(0).padStart(6)} achieved, ` +
       `shortfall ${summary.rateShortfallPct.toFixed(2)}%, latency p50/p99 ${summary.latencyUs.p50}/${summary.latencyUs.p99} µs, ` +
       `service p99 ${summary.serviceTimeUs.p99} µs, client queue p99 ${summary.clientQueueUs.p99} µs, ` +
       `send lag ${summary.sendLagMs.toFixed(1)} ms, pacing p50/p99/max ${p.p50}/${p.p99}/${p.max} µs, ` +
-      `${cpuUsPerRequest.toFixed(1)} CPU-µs/req, CPU busy: generator ${generatorCpuPct.toFixed(0)}%, server ${serverCpuPct.toFixed(0)}%, steal ${stealPct.toFixed(0)}%`,
+      `${cpuUsPerRequest.toFixed(1)} CPU-µs/req, CPU busy: generator ${generatorCpuPct.toFixed(0)}%, server ${serverCpuPct.toFixed(0)}%, steal ${stealPct.toFixed(0)}%, ` +
+      `generator preempted ${waitedMs.toFixed(0)} ms`,
   );
   return { ...summary, cpuUsPerRequest };
+}
+
+/**
+ * The harness's generator process (open-loop-process, a child of this one) so far: CPU time of
+ * all its threads, and how long its main thread — the one that paces and sends — was runnable
+ * but waiting for the CPU (schedstat's run_delay): time another thread or process held CPU 0,
+ * the usual cause of a pacing error in the milliseconds. Zeros before the first round starts it.
+ */
+function generatorProcessTimes(): { cpuUs: number; runQueueMs: number } {
+  const found = spawnSync("pgrep", ["-P", String(process.pid), "-f", "open-loop-process"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
+  if (!found) return { cpuUs: 0, runQueueMs: 0 };
+  try {
+    const stat = readFileSync(`/proc/${found}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticksPerSec = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+    const cpuUs = ((Number(fields[11]) + Number(fields[12])) / ticksPerSec) * 1e6; // utime + stime
+    const runQueueMs = Number(readFileSync(`/proc/${found}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+    return { cpuUs, runQueueMs };
+  } catch {
+    return { cpuUs: 0, runQueueMs: 0 }; // exited between pgrep and the reads
+  }
 }
 
 /** The generator's own overhead at a fixed rate, over args.rounds trials: pacing error and client queue, p99 ≤ 1 ms wanted. */

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { fork } from "node:child_process";
 import { build } from "esbuild";
-import { PROJECT_ROOT, RUNNING_COMPILED, workerEntry } from "./project-root.ts";
+import { childEntry, PROJECT_ROOT, RUNNING_COMPILED } from "./project-root.ts";
 
 describe("PROJECT_ROOT", () => {
   it("is the folder of sidecar-bench's package.json, wherever the process started", () => {
@@ -30,24 +30,27 @@ describe("PROJECT_ROOT outside the project", () => {
   });
 });
 
-describe("workerEntry", () => {
-  it("starts a TypeScript worker through tsx when running from the sources", async () => {
+describe("childEntry", () => {
+  it("starts a TypeScript child process through tsx when running from the sources", async () => {
     // A throwaway .ts entry inside the project (tsx compiles it; a type annotation proves it is TypeScript).
-    const dir = mkdtempSync(join(PROJECT_ROOT, ".cache-worker-probe-"));
+    const dir = mkdtempSync(join(PROJECT_ROOT, ".cache-child-probe-"));
     try {
       const name = "probe";
-      writeFileSync(join(dir, `${name}.ts`), "import { parentPort, workerData } from 'node:worker_threads';\nconst doubled: number = (workerData as number) * 2;\nparentPort!.postMessage(doubled);\n");
-      const entry = workerEntry(`${dir.slice(PROJECT_ROOT.length + 1)}/${name}`);
-      const worker = new Worker(entry.url, { execArgv: entry.execArgv, workerData: 21 });
+      writeFileSync(join(dir, `${name}.ts`), "process.on('message', (n) => { const doubled: number = (n as number) * 2; process.send!(doubled, () => process.disconnect()); });\n");
+      const entry = childEntry(`${dir.slice(PROJECT_ROOT.length + 1)}/${name}`);
+      // From another working directory: tsx is found from the project, not from the cwd.
+      const child = fork(entry.modulePath, [], { execArgv: entry.execArgv, cwd: tmpdir(), stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      child.send(21);
       const answer = await new Promise((resolve, reject) => {
-        worker.once("message", resolve);
-        worker.once("error", reject);
-        setTimeout(() => reject(new Error("the worker did not answer within 10 s")), 10_000).unref();
+        child.once("message", resolve);
+        child.once("error", reject);
+        child.once("exit", (code) => reject(new Error(`the child exited (code ${code}) without answering`)));
+        setTimeout(() => reject(new Error("the child did not answer within 20 s")), 20_000).unref();
       });
-      await worker.terminate();
+      child.kill();
       expect(answer).toBe(42);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 });

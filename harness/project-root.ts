@@ -49,27 +49,24 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** tsx's ESM register() module, as a file URL (its package exports map names the .mjs). */
-function tsxRegisterUrl(): string {
+/** tsx's loader module (what `node --import tsx` loads), as a file URL: resolved from here, not from the child's working directory. */
+function tsxLoaderUrl(): string {
   const manifestPath = createRequire(join(PROJECT_ROOT, "package.json")).resolve("tsx/package.json");
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { exports: Record<string, { import: { default: string } }> };
-  const api = manifest.exports["./esm/api"];
-  if (!api) throw new Error(`${manifestPath}: exports has no "./esm/api"`);
-  return pathToFileURL(join(dirname(manifestPath), api.import.default)).href;
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { exports: Record<string, unknown> };
+  const loader = manifest.exports["."];
+  if (typeof loader !== "string") throw new Error(`${manifestPath}: exports has no "." entry naming tsx's loader`);
+  return pathToFileURL(join(dirname(manifestPath), loader)).href;
 }
 
 /**
- * A worker thread's entry, given as a path from the project root without extension
- * ("harness/load/loadgen-worker"): the bundle's .js when running compiled (the entry must be in
- * CLI_ENTRY_POINTS of scripts/build-cli.mjs), else the .ts loaded through tsx. Node 20 ignores
- * loader flags (--import tsx) in a Worker's execArgv (nodejs/node#47747), so the .ts is started by
- * a data: URL module that registers tsx in the worker and then imports it.
+ * A child process's entry (for child_process.fork), given as a path from the project root
+ * without extension ("harness/load/open-loop-process"): the bundle's .js when running compiled
+ * (the entry must be in CLI_ENTRY_POINTS of scripts/build-cli.mjs), else the .ts with tsx's
+ * loader imported first.
  */
-export function workerEntry(relPathWithoutExt: string): { url: URL; execArgv: string[] } {
-  if (RUNNING_COMPILED) return { url: pathToFileURL(join(DIST_DIR, `${relPathWithoutExt}.js`)), execArgv: [] };
-  const entry = pathToFileURL(join(PROJECT_ROOT, `${relPathWithoutExt}.ts`)).href;
-  const bootstrap = `import { register } from ${JSON.stringify(tsxRegisterUrl())}; register(); await import(${JSON.stringify(entry)});`;
-  return { url: new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), execArgv: [] };
+export function childEntry(relPathWithoutExt: string): { modulePath: string; execArgv: string[] } {
+  if (RUNNING_COMPILED) return { modulePath: join(DIST_DIR, `${relPathWithoutExt}.js`), execArgv: [] };
+  return { modulePath: join(PROJECT_ROOT, `${relPathWithoutExt}.ts`), execArgv: ["--import", tsxLoaderUrl()] };
 }
 
 /**

@@ -12,11 +12,11 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Every entry of the bundle, from the project root, with extension. Worker threads started with
- * workerEntry("harness/load/<file>") (harness/project-root.ts) add their file here: the bundle
+ * Every entry of the bundle, from the project root, with extension. Child processes started with
+ * childEntry("harness/load/<file>") (harness/project-root.ts) add their file here: the bundle
  * then holds dist/harness/load/<file>.js beside dist/harness/cli/main.js.
  */
-export const CLI_ENTRY_POINTS = ["harness/cli/main.ts", "harness/load/open-loop-worker.ts"];
+export const CLI_ENTRY_POINTS = ["harness/cli/main.ts", "harness/load/open-loop-process.ts"];
 
 export const DIST_DIR = "dist";
 /** What the bin reads to decide whether dist/ is current: { startedAtMs, main, inputs }. */

@@ -36,11 +36,12 @@ describe("freshCliBundle", () => {
     expect(CLI_ENTRY_POINTS[0]).toBe("harness/cli/main.ts");
   });
 
-  it("lists every worker thread's entry (a module using parentPort), which workerEntry() starts from dist/", () => {
+  it("lists every child process's entry (a module reading process.on(\"message\")), which childEntry() starts from dist/", () => {
     const workers = (readdirSync(join(PROJECT_ROOT, "harness"), { recursive: true, encoding: "utf8" }) as string[])
       .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts") && !file.includes("fixtures"))
       .map((file) => `harness/${file}`)
-      .filter((file) => /\bparentPort\b/.test(readFileSync(join(PROJECT_ROOT, file), "utf8")));
+      .filter((file) => /process\.on\("message"/.test(readFileSync(join(PROJECT_ROOT, file), "utf8")));
+    expect(workers).toContain("harness/load/open-loop-process.ts");
     for (const worker of workers) expect(CLI_ENTRY_POINTS).toContain(worker);
   });
 });

@@ -1,11 +1,16 @@
-// The harness's open loop on its worker thread: the same results as in-thread, and a busy
+// The harness's open loop in its generator process: the same results as in-thread, and a busy
 // main thread (what synchronous resource sampling does to the schedule) no longer delays sends.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { performance } from "node:perf_hooks";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { PROJECT_ROOT } from "../project-root.ts";
 import { createLatencyHistogram } from "../measure/histogram.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest } from "./kserve-request.ts";
-import { createWorkerDriver, IN_PROCESS_DRIVER, ROUND_BOUND_MARGIN_MS, roundBoundMs, runClosedLoopOffThread } from "./open-loop-driver.ts";
+import { createGeneratorDriver, IN_PROCESS_DRIVER, ROUND_BOUND_MARGIN_MS, roundBoundMs, runClosedLoopOffThread } from "./open-loop-driver.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import type { RoundOptions } from "./remote/remote-protocol.ts";
 
@@ -49,7 +54,7 @@ async function withBlockedMainThread<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
-describe("IN_PROCESS_DRIVER (the open loop on a worker thread)", () => {
+describe("IN_PROCESS_DRIVER (the open loop in a generator process)", () => {
   it("runs a round and returns each target's results with decoded histograms", async () => {
     const s = await startTestServer();
     servers.push(s);
@@ -84,7 +89,7 @@ describe("IN_PROCESS_DRIVER (the open loop on a worker thread)", () => {
     expect(p90Us(inWorker)).toBeLessThan(p90Us(inThread) / 2);
   });
 
-  it("refuses a remote target in the worker, unsent", async () => {
+  it("refuses a remote target in the generator process, unsent", async () => {
     await expect(IN_PROCESS_DRIVER.run(round("http://192.168.0.10:80"))).rejects.toThrow(/refusing to send load/);
   });
 
@@ -99,7 +104,7 @@ describe("IN_PROCESS_DRIVER (the open loop on a worker thread)", () => {
 });
 
 describe("runClosedLoopOffThread", () => {
-  it("runs the closed loop on the worker: the same summary and a decoded histogram", async () => {
+  it("runs the closed loop in the generator process: the same summary and a decoded histogram", async () => {
     const s = await startTestServer();
     servers.push(s);
     const { summary, latency } = await runClosedLoopOffThread({ url: s.url, request, connections: 2, durationMs: 60_000, maxRequests: 50, timeoutMs: 2000 });
@@ -115,17 +120,17 @@ describe("runClosedLoopOffThread", () => {
   });
 });
 
-describe("the bound on a round run in the worker", () => {
+describe("the bound on a round run in the generator process", () => {
   it("is the planned length plus the request timeout plus a margin", () => {
     expect(roundBoundMs(4 * 250, 2000)).toBe(1000 + 2000 + ROUND_BOUND_MARGIN_MS);
     expect(roundBoundMs(60_000, 2000, 0)).toBe(62_000);
     expect(() => roundBoundMs(Number.NaN, 2000)).toThrow(/plannedMs and timeoutMs/);
   });
 
-  it("terminates a worker that outlives it, rejects naming the round, and the next round gets a new worker", async () => {
-    // A round longer than 5 s gets a 300 ms bound: the worker is still in it when the bound fires.
+  it("kills a generator that outlives it, rejects naming the round, and the next round gets a new generator", async () => {
+    // A round longer than 5 s gets a 300 ms bound: the generator is still in it when the bound fires.
     const SHORT_BOUND_MS = 300;
-    const driver = createWorkerDriver((plannedMs, timeoutMs) => (plannedMs > 5000 ? SHORT_BOUND_MS : roundBoundMs(plannedMs, timeoutMs)));
+    const driver = createGeneratorDriver((plannedMs, timeoutMs) => (plannedMs > 5000 ? SHORT_BOUND_MS : roundBoundMs(plannedMs, timeoutMs)));
     try {
       const s = await startTestServer({ neverAnswer: true });
       servers.push(s);
@@ -145,4 +150,53 @@ describe("the bound on a round run in the worker", () => {
       await driver.close();
     }
   });
+});
+
+describe("the generator process's lifetime", () => {
+  /** Whether a process with this pid still exists (a zombie counts as gone: it has exited). */
+  function alive(pid: number): boolean {
+    const stat = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim();
+    return stat !== "" && !stat.startsWith("Z");
+  }
+
+  it("never outlives the harness: when the harness is killed mid-round, its generator exits too", async () => {
+    const s = await startTestServer({ neverAnswer: true });
+    servers.push(s);
+    // A throwaway harness in the project (tsx compiles it): starts a minute-long round, then says so.
+    const dir = mkdtempSync(join(PROJECT_ROOT, ".cache-driver-probe-"));
+    try {
+      const script = join(dir, "harness.ts");
+      writeFileSync(
+        script,
+        `import { IN_PROCESS_DRIVER } from ${JSON.stringify(join(PROJECT_ROOT, "harness/load/open-loop-driver.ts"))};\n` +
+          `void IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 60_000, ratePerSec: 10 }))} as never).catch(() => undefined);\n` +
+          `setTimeout(() => console.log("round started"), 1000);\n`,
+      );
+      const harness = spawn(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+      const exited = new Promise((resolve) => harness.once("exit", resolve));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          createInterface({ input: harness.stdout! }).once("line", () => resolve());
+          harness.once("exit", (code) => reject(new Error(`the harness exited (code ${code}) before its round started`)));
+        });
+        const generators = spawnSync("pgrep", ["-P", String(harness.pid), "-f", "open-loop-process"], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean).map(Number);
+        expect(generators).toHaveLength(1);
+        const generator = generators[0]!;
+        expect(alive(generator)).toBe(true);
+        // Ctrl-C reaches the whole group; the generator leaves the decision to the harness.
+        process.kill(generator, "SIGINT");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(alive(generator)).toBe(true);
+        harness.kill("SIGKILL");
+        await exited;
+        const deadline = performance.now() + 5000;
+        while (alive(generator) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(alive(generator), `generator ${generator} still running 5 s after its harness was killed`).toBe(false);
+      } finally {
+        harness.kill("SIGKILL");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -3,13 +3,13 @@
 // the path a cluster's clients take and no port-forward adds its own cost). Either way
 // the same runInterleavedOpenLoop runs the schedule, and the results are the same values.
 //
-// In this process the schedule runs on a worker thread of its own (open-loop-worker.ts):
-// the main thread samples resources with synchronous reads, captures container logs and
-// watches APIs during a round, and each of those held up sends due meanwhile (pacing error).
+// Locally the schedule runs in a child process of its own (open-loop-process.ts): the main
+// thread samples resources with synchronous reads, captures container logs and watches APIs
+// during a round, and each of those held up sends due meanwhile (pacing error); and a process,
+// unlike a worker thread, can run under V8 flags of its own (GENERATOR_NODE_FLAGS).
+import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import { workerEntry } from "../project-root.ts";
+import { childEntry } from "../project-root.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import { isLoopbackHost, isOwnPodAddress } from "./target-guard.ts";
 import { decodeHistogram } from "../measure/histogram.ts";
@@ -26,7 +26,15 @@ export interface OpenLoopDriver {
   close(): Promise<void>;
 }
 
-const WORKER_ENTRY = "harness/load/open-loop-worker";
+const GENERATOR_ENTRY = "harness/load/open-loop-process";
+
+/**
+ * The generator polls its schedule and so keeps a CPU busy; V8's garbage-collector helper
+ * threads then preempt it for a scheduler slice of milliseconds at a time, which shows as
+ * pacing error. With --single-threaded-gc the collector works on the generator's own thread,
+ * in pauses of a fraction of a millisecond (see the README's generator figures).
+ */
+export const GENERATOR_NODE_FLAGS = ["--single-threaded-gc"];
 
 /** A closed-loop trial for the worker (structured clone carries the body's bytes). */
 export interface ClosedLoopMessage {
@@ -63,17 +71,17 @@ export function roundBoundMs(plannedMs: number, timeoutMs: number, marginMs = RO
 export type RoundBound = (plannedMs: number, timeoutMs: number) => number;
 
 interface Pending {
-  /** The worker running it: only that worker's exit fails it. */
-  worker: Worker;
+  /** The generator running it: only that process's exit fails it. */
+  worker: ChildProcess;
   resolve: (results: OpenLoopResult[]) => void;
   resolveClosed?: (result: ClosedLoopResult) => void;
   reject: (error: Error) => void;
 }
 
-/** One worker thread, started at the first round and kept until close(); it holds the process open only while a round runs. */
-class WorkerOpenLoop implements OpenLoopDriver {
-  readonly description = "sidecar-bench open loop (undici and a lean HTTP/1.1 pool), on its own worker thread in the harness's process";
-  private worker: Worker | null = null;
+/** One generator process, started at the first round and kept until close(); it holds the harness open only while a round runs. */
+class ProcessOpenLoop implements OpenLoopDriver {
+  readonly description = `sidecar-bench open loop (undici and a lean HTTP/1.1 pool), in a child process of the harness (node ${GENERATOR_NODE_FLAGS.join(" ")})`;
+  private worker: ChildProcess | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -95,7 +103,7 @@ class WorkerOpenLoop implements OpenLoopDriver {
     return await this.exchange<OpenLoopResult[]>(worker, id, message, signal, `open-loop round ${id}`, boundMs, (resolve) => ({ resolve, reject: () => undefined }));
   }
 
-  /** A closed-loop trial on the same worker thread (see closed-loop.ts for the options). */
+  /** A closed-loop trial in the same generator process (see closed-loop.ts for the options). */
   async closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
     const { signal, onProgress: _ignored, ...rest } = options;
     const worker = this.start();
@@ -115,7 +123,7 @@ class WorkerOpenLoop implements OpenLoopDriver {
    * and rejects: a generator stuck on a request that never settles must not hang the run.
    */
   private async exchange<T>(
-    worker: Worker,
+    worker: ChildProcess,
     id: number,
     message: unknown,
     signal: AbortSignal | undefined,
@@ -123,18 +131,18 @@ class WorkerOpenLoop implements OpenLoopDriver {
     boundMs: number,
     pending: (resolve: (value: T) => void) => Omit<Pending, "worker">,
   ): Promise<T> {
-    const onAbort = (): void => worker.postMessage({ type: "abort", id } satisfies HarnessMessage);
+    const onAbort = (): void => post(worker, { type: "abort", id } satisfies HarnessMessage);
     let timer: NodeJS.Timeout | undefined;
     try {
       return await new Promise<T>((resolve, reject) => {
         this.pending.set(id, { ...pending(resolve), worker, reject });
-        if (this.pending.size === 1) worker.ref();
+        if (this.pending.size === 1) holdOpen(worker, true);
         timer = setTimeout(() => {
           if (this.worker === worker) this.worker = null;
-          reject(new Error(`${label}: the load generator did not finish within ${boundMs} ms (its planned length + request timeout + margin); its worker thread was terminated`));
-          void worker.terminate();
+          reject(new Error(`${label}: the load generator did not finish within ${boundMs} ms (its planned length + request timeout + margin); its process was killed`));
+          worker.kill("SIGKILL");
         }, boundMs);
-        worker.postMessage(message);
+        post(worker, message);
         signal?.addEventListener("abort", onAbort, { once: true });
         if (signal?.aborted) onAbort();
       });
@@ -142,22 +150,28 @@ class WorkerOpenLoop implements OpenLoopDriver {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       this.pending.delete(id);
-      if (this.pending.size === 0) this.worker?.unref();
+      if (this.pending.size === 0 && this.worker) holdOpen(this.worker, false);
     }
   }
 
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      worker.kill("SIGKILL");
+      await exited;
+    }
   }
 
-  private start(): Worker {
+  private start(): ChildProcess {
     if (this.worker) return this.worker;
-    const { url, execArgv } = workerEntry(WORKER_ENTRY);
-    if (url.protocol === "file:" && !existsSync(fileURLToPath(url))) throw new Error(`the open loop's worker entry ${fileURLToPath(url)} is missing (scripts/build-cli.mjs CLI_ENTRY_POINTS)`);
-    const worker = new Worker(url, { execArgv });
-    worker.unref();
+    const { modulePath, execArgv } = childEntry(GENERATOR_ENTRY);
+    if (!existsSync(modulePath)) throw new Error(`the load generator's entry ${modulePath} is missing (scripts/build-cli.mjs CLI_ENTRY_POINTS)`);
+    // Structured-clone messages (serialization "advanced"), as worker threads exchange: a
+    // closed-loop request body travels as bytes.
+    const worker = fork(modulePath, [], { execArgv: [...GENERATOR_NODE_FLAGS, ...execArgv], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    holdOpen(worker, false);
     worker.on("message", (message: GeneratorMessage | ClosedLoopReply) => {
       if (message.type === "closed-result") this.pending.get(message.id)?.resolveClosed?.({ summary: message.summary, latency: decodeHistogram(message.latency) });
       else if (message.type === "result") this.pending.get(message.id)?.resolve(resultsOf(message));
@@ -167,10 +181,27 @@ class WorkerOpenLoop implements OpenLoopDriver {
       if (this.worker === worker) this.worker = null;
       for (const p of this.pending.values()) if (p.worker === worker) p.reject(error);
     };
-    worker.on("error", (error) => failAll(new Error(`the open loop's worker thread failed: ${error.message}`)));
-    worker.on("exit", (code) => failAll(new Error(`the open loop's worker thread exited (code ${code}) during a round`)));
+    worker.on("error", (error) => failAll(new Error(`the load generator process failed: ${error.message}`)));
+    worker.on("exit", (code, signal) => failAll(new Error(`the load generator process exited (${signal ?? `code ${code}`}) during a round`)));
     this.worker = worker;
     return worker;
+  }
+}
+
+function post(worker: ChildProcess, message: unknown): void {
+  // A generator that already exited fails its rounds through its "exit" event, not here.
+  if (worker.connected) worker.send(message as object);
+}
+
+/** Whether the generator keeps the harness's event loop alive (while a round runs) or not (between rounds). */
+function holdOpen(worker: ChildProcess, hold: boolean): void {
+  const channel = worker.channel as { ref(): void; unref(): void } | null | undefined;
+  if (hold) {
+    worker.ref();
+    channel?.ref();
+  } else {
+    worker.unref();
+    channel?.unref();
   }
 }
 
@@ -180,17 +211,17 @@ function admitted(url: string): boolean {
   return isLoopbackHost(host) || isOwnPodAddress(host);
 }
 
-const WORKER = new WorkerOpenLoop();
+const WORKER = new ProcessOpenLoop();
 
 /** A driver with a worker of its own and the given bound: for tests of the bound (the harness uses IN_PROCESS_DRIVER). */
-export function createWorkerDriver(bound: RoundBound): OpenLoopDriver & { closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> } {
-  return new WorkerOpenLoop(bound);
+export function createGeneratorDriver(bound: RoundBound): OpenLoopDriver & { closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> } {
+  return new ProcessOpenLoop(bound);
 }
 
-/** The harness's own open loop, on a worker thread (see above). */
+/** The harness's own open loop, in a generator process of its own (see above). */
 export const IN_PROCESS_DRIVER: OpenLoopDriver = WORKER;
 
-/** runClosedLoop on the same worker thread, so the trial's resource sampling cannot stall its responses. */
+/** runClosedLoop in the same generator process, so the trial's resource sampling cannot stall its responses. */
 export function runClosedLoopOffThread(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   return WORKER.closed(options);
 }

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Pod } from "@kubernetes/client-node";
-import type { OpenLoopDriver } from "../../load/open-loop-driver.ts";
+import { GENERATOR_NODE_FLAGS, type OpenLoopDriver } from "../../load/open-loop-driver.ts";
 import { RemoteOpenLoop } from "../../load/remote/remote-open-loop.ts";
 import type { GeneratorPlacement, StartedPod } from "../pod-runtime.ts";
 import { firstLine, type KubeConnection } from "./kube-connection.ts";
@@ -20,7 +20,8 @@ const CONTAINER = "loadgen";
 /** The generator's heap at 70 000 req/s (its measured ceiling) with room to spare. */
 const GENERATOR_MEMORY = "512Mi";
 const READY_TIMEOUT_MS = 120_000;
-const ENTRY = ["node", "/opt/sidecar-bench/loadgen.mjs"];
+/** Under the same V8 flags as the local generator process (GENERATOR_NODE_FLAGS: why). */
+const ENTRY = ["node", ...GENERATOR_NODE_FLAGS, "/opt/sidecar-bench/loadgen.mjs"];
 /** The generator's last stderr lines kept for an error (its stream may run for the whole run). */
 const STDERR_LINES_KEPT = 20;
 
@@ -113,7 +114,7 @@ export async function startInClusterGenerator(options: GeneratorOptions, signal?
   return {
     pod: name,
     node,
-    description: `sidecar-bench open loop (undici), in pod ${options.namespace}/${name} on node ${node} (placement ${options.placement})`,
+    description: `sidecar-bench open loop (undici and a lean HTTP/1.1 pool), in pod ${options.namespace}/${name} on node ${node} (placement ${options.placement}; node ${GENERATOR_NODE_FLAGS.join(" ")})`,
     targetUrl(pod: StartedPod, container: string, port: string): string {
       if (!(pod instanceof KubernetesPod)) throw new Error("the in-cluster generator reaches only pods of the kubernetes runtime");
       const declared = pod.spec.containers.find((c) => c.name === container)?.ports[port];

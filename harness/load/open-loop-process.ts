@@ -1,22 +1,21 @@
-// The open loop's own thread (started by WORKER_DRIVER in open-loop-driver.ts): it runs
-// rounds with runInterleavedOpenLoop and posts the results back. On its own event loop the
-// schedule is not held up by what the harness's main thread does meanwhile — resource
-// sampling (synchronous cgroup and /proc reads), container log capture, API watches —
-// which otherwise shows up as pacing error in every request due during it.
+// The harness's load generator process (started by open-loop-driver.ts with child_process.fork):
+// it runs open-loop rounds with runInterleavedOpenLoop and closed-loop trials with runClosedLoop,
+// and sends the results back over the IPC channel. Apart from the harness's main thread, the
+// schedule is not held up by what that thread does meanwhile — resource sampling (synchronous
+// cgroup and /proc reads), container log capture, API watches — and it runs under V8 flags of
+// its own (--single-threaded-gc, see GENERATOR_NODE_FLAGS in open-loop-driver.ts).
 // Messages are the remote generator's (remote-protocol.ts), as objects instead of JSON lines.
-import { parentPort } from "node:worker_threads";
 import { encodeHistogram } from "../measure/histogram.ts";
 import { runClosedLoop } from "./closed-loop.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import { resultMessage, roundOptionsOf, type GeneratorMessage, type HarnessMessage } from "./remote/remote-protocol.ts";
 import type { ClosedLoopMessage, ClosedLoopReply } from "./open-loop-driver.ts";
 
-if (!parentPort) throw new Error("harness/load/open-loop-worker.ts runs as a worker thread only");
-const port = parentPort;
+if (!process.send) throw new Error("harness/load/open-loop-process.ts runs as a child process with an IPC channel only (child_process.fork)");
 const running = new Map<number, AbortController>();
 
-function send(message: GeneratorMessage): void {
-  port.postMessage(message);
+function send(message: GeneratorMessage | ClosedLoopReply): void {
+  process.send?.(message);
 }
 
 async function runRound(message: Extract<HarnessMessage, { type: "round" }>, allowRemote: boolean): Promise<void> {
@@ -32,7 +31,7 @@ async function runRound(message: Extract<HarnessMessage, { type: "round" }>, all
   }
 }
 
-/** A closed-loop trial: same thread, for the same reason (the sampler would stall its responses). */
+/** A closed-loop trial: same process, for the same reason (the sampler would stall its responses). */
 async function runClosed(message: ClosedLoopMessage): Promise<void> {
   const controller = new AbortController();
   running.set(message.id, controller);
@@ -43,7 +42,7 @@ async function runClosed(message: ClosedLoopMessage): Promise<void> {
       ...(request ? { request: { ...request, body: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength) } } : {}),
       signal: controller.signal,
     });
-    port.postMessage({ type: "closed-result", id: message.id, summary, latency: encodeHistogram(latency) } satisfies ClosedLoopReply);
+    send({ type: "closed-result", id: message.id, summary, latency: encodeHistogram(latency) });
   } catch (error) {
     send({ type: "error", id: message.id, message: (error as Error).message });
   } finally {
@@ -51,8 +50,14 @@ async function runClosed(message: ClosedLoopMessage): Promise<void> {
   }
 }
 
-port.on("message", (message: (HarnessMessage & { allowRemote?: boolean }) | ClosedLoopMessage) => {
+process.on("message", (message: (HarnessMessage & { allowRemote?: boolean }) | ClosedLoopMessage) => {
   if (message.type === "closed") void runClosed(message);
   else if (message.type === "round") void runRound(message, message.allowRemote === true);
   else if (message.type === "abort") running.get(message.id)?.abort();
 });
+// Ctrl-C in a terminal (and a CI runner's SIGTERM to the group) reaches this process too: the
+// harness decides what an interruption stops (it sends "abort" for a round in flight and keeps
+// what finished), so the generator does not die under it with a round half sent.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
+// Never outlives the harness: its IPC channel closes when the harness exits, however it exits.
+process.on("disconnect", () => process.exit(0));
