@@ -3,8 +3,9 @@
 // server, the server pinned to CPU 1 and every generator to CPU 0 (DESIGN.md rule 10), in
 // alternating rounds: requests/s and CPU time per request, each round's ours/wrk ratio
 // (the machine may be shared: ratios within a round, and their range, are what to read).
-// Then the open loop as the harness runs it (on its worker thread) at fixed rates: its own
-// overhead (pacing error and client queue) per round; and its highest rate with < 2% shortfall.
+// Then the open loop as the harness runs it (in its generator process, a child of this one)
+// at fixed rates: its own overhead (pacing error and client queue) per round, and how long
+// the generator waited for the CPU; and its highest rate with < 2% shortfall.
 //
 //   node --import tsx bench/loadgen-vs-wrk.ts [--duration-ms 5000] [--rounds 3]
 //        [--connections 16,64] [--open-loop-connections 64] [--open-loop-rates 10000]
@@ -13,7 +14,7 @@
 //
 // The open loop at a fixed rate is measured after a warm-up at that rate (printed, not
 // counted), as the harness measures rounds only after each arm's warm-up (trials.warmupMs,
-// 3 s × arms by default): the worker thread's code is optimized and its heap grows to size
+// 3 s × arms by default): the generator's code is optimized and its heap grows to size
 // in the first seconds, and on one pinned CPU that work preempts the sends for milliseconds.
 //
 // --server envoy answers from Envoy's direct_response (.venv/bin/envoy, from npm run setup,
@@ -466,7 +467,7 @@ async function main(): Promise<void> {
   const wrkVersion = spawnSync("wrk", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "?";
   console.log(`CPU: ${cpus()[0]?.model ?? "?"} × ${cpus().length}; node ${process.version}; ${wrkVersion.trim()}`);
   console.log(`closed loop and unary open loop: harness/load's lean HTTP/1.1 client; undici ${packageVersion("undici")} (token streams)`);
-  console.log(`Pinning: hello server (${args.server}) on CPU ${SERVER_CPU}; wrk and this process (all threads) on CPU ${GENERATOR_CPU}.`);
+  console.log(`Pinning: hello server (${args.server}) on CPU ${SERVER_CPU}; wrk, this process and its generator process (all threads) on CPU ${GENERATOR_CPU}.`);
 
   // Other processes on this machine skew everything: show how busy the CPUs are at rest.
   const idle = await withCpuBusy(() => new Promise((resolve) => setTimeout(resolve, 1000)));

@@ -159,6 +159,28 @@ describe("the generator process's lifetime", () => {
     return stat !== "" && !stat.startsWith("Z");
   }
 
+  it("close() waits for the generator to exit, even in a harness with nothing else left to do", async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const dir = mkdtempSync(join(PROJECT_ROOT, ".cache-driver-probe-"));
+    try {
+      const script = join(dir, "harness.ts");
+      writeFileSync(
+        script,
+        `import { IN_PROCESS_DRIVER } from ${JSON.stringify(join(PROJECT_ROOT, "harness/load/open-loop-driver.ts"))};\n` +
+          `await IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 100, slotOrder: [0] }))} as never);\n` +
+          `await IN_PROCESS_DRIVER.close();\nconsole.log("closed");\n`,
+      );
+      // An unreferenced generator would let the event loop empty while close() awaits its exit: exit code 13.
+      const finished = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 30_000 });
+      expect(finished.stderr).toBe("");
+      expect(finished.stdout.trim()).toBe("closed");
+      expect(finished.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
+
   it("never outlives the harness: when the harness is killed mid-round, its generator exits too", async () => {
     const s = await startTestServer({ neverAnswer: true });
     servers.push(s);

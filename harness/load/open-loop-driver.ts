@@ -159,6 +159,8 @@ class ProcessOpenLoop implements OpenLoopDriver {
     this.worker = null;
     if (worker && worker.exitCode === null && worker.signalCode === null) {
       const exited = new Promise((resolve) => worker.once("exit", resolve));
+      // Referenced again, or an otherwise idle harness would end (exit code 13) before the "exit" event.
+      holdOpen(worker, true);
       worker.kill("SIGKILL");
       await exited;
     }
