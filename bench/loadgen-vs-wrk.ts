@@ -1,4 +1,5 @@
-// Is our closed-loop generator (harness/load/closed-loop.ts, with its µs histogram) fast
+// Is our closed-loop generator (harness/load/closed-loop.ts, with its µs histogram, run in the
+// harness's generator process as a closed-loop trial is) fast
 // enough to find a server's ceiling? Compared with wrk against a trivial keep-alive "hello"
 // server, the server pinned to CPU 1 and every generator to CPU 0 (DESIGN.md rule 10), in
 // alternating rounds: requests/s and CPU time per request, each round's ours/wrk ratio
@@ -31,9 +32,8 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../harness/project-root.ts";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { runClosedLoop } from "../harness/load/closed-loop.ts";
 import type { HttpRequestSpec } from "../harness/load/kserve-request.ts";
-import { IN_PROCESS_DRIVER } from "../harness/load/open-loop-driver.ts";
+import { IN_PROCESS_DRIVER, runClosedLoopOffThread } from "../harness/load/open-loop-driver.ts";
 import type { OpenLoopSummary } from "../harness/load/open-loop.ts";
 
 const SERVER_CPU = 1;
@@ -263,14 +263,17 @@ function runWrk(url: string, connections: number, durationMs: number): Run {
   return { rps: Number(match[1]), cpuUsPerRequest: (cpuSeconds * 1e6) / Number(total[1]), command: `taskset ${args.join(" ")}`, notes };
 }
 
+/** Our closed loop as the harness runs a closed-loop trial: in its generator process; CPU time of both processes counts. */
 async function runOurs(url: string, connections: number, durationMs: number): Promise<Run> {
   const before = process.cpuUsage();
-  const { summary } = await runClosedLoop({ url, connections, durationMs, maxRequests: 100_000_000, timeoutMs: 5000 });
+  const generatorBefore = generatorProcessTimes();
+  const { summary } = await runClosedLoopOffThread({ url, connections, durationMs, maxRequests: 100_000_000, timeoutMs: 5000 });
   const cpu = process.cpuUsage(before);
+  const generatorCpuUs = generatorProcessTimes().cpuUs - generatorBefore.cpuUs;
   const errors = Object.entries(summary.errors).map(([k, v]) => `${k}: ${v}`).join(", ");
   return {
     rps: summary.throughputPerSec,
-    cpuUsPerRequest: (cpu.user + cpu.system) / summary.requests,
+    cpuUsPerRequest: (cpu.user + cpu.system + generatorCpuUs) / summary.requests,
     notes: errors ? `errors ${errors}` : `p99 ${summary.latencyUs.p99} µs`,
   };
 }
@@ -488,7 +491,7 @@ async function main(): Promise<void> {
   try {
     console.log(`Server ${url}; closed loop, ${args.rounds} alternating rounds of ${args.durationMs} ms each:`);
     // Warm up the server's JIT before the first measured round.
-    await runClosedLoop({ url, connections: 16, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 5000 });
+    await runClosedLoopOffThread({ url, connections: 16, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 5000 });
     await compareClosedLoop(url, args);
     if (!args.skipOpenLoop) {
       await openLoopAtRates(url, args);
