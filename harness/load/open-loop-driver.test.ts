@@ -159,41 +159,44 @@ describe("the generator process's lifetime", () => {
     return stat !== "" && !stat.startsWith("Z");
   }
 
-  it("close() waits for the generator to exit, even in a harness with nothing else left to do", async () => {
-    const s = await startTestServer();
-    servers.push(s);
+  /**
+   * A throwaway harness in the project (tsx compiles it) that imports IN_PROCESS_DRIVER and
+   * then runs `body`; calls `use` with its path, and removes it after.
+   */
+  async function withProbeHarness(body: string, use: (script: string) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(PROJECT_ROOT, ".cache-driver-probe-"));
     try {
       const script = join(dir, "harness.ts");
-      writeFileSync(
-        script,
-        `import { IN_PROCESS_DRIVER } from ${JSON.stringify(join(PROJECT_ROOT, "harness/load/open-loop-driver.ts"))};\n` +
-          `await IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 100, slotOrder: [0] }))} as never);\n` +
-          `await IN_PROCESS_DRIVER.close();\nconsole.log("closed");\n`,
-      );
+      writeFileSync(script, `import { IN_PROCESS_DRIVER } from ${JSON.stringify(join(PROJECT_ROOT, "harness/load/open-loop-driver.ts"))};\n${body}`);
+      await use(script);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("close() waits for the generator to exit, even in a harness with nothing else left to do", async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const body =
+      `await IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 100, slotOrder: [0] }))} as never);\n` +
+      `await IN_PROCESS_DRIVER.close();\nconsole.log("closed");\n`;
+    await withProbeHarness(body, async (script) => {
       // An unreferenced generator would let the event loop empty while close() awaits its exit: exit code 13.
       const finished = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 30_000 });
       expect(finished.stderr).toBe("");
       expect(finished.stdout.trim()).toBe("closed");
       expect(finished.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 40_000);
 
   it("never outlives the harness: when the harness is killed mid-round, its generator exits too", async () => {
     const s = await startTestServer({ neverAnswer: true });
     servers.push(s);
-    // A throwaway harness in the project (tsx compiles it): starts a minute-long round, then says so.
-    const dir = mkdtempSync(join(PROJECT_ROOT, ".cache-driver-probe-"));
-    try {
-      const script = join(dir, "harness.ts");
-      writeFileSync(
-        script,
-        `import { IN_PROCESS_DRIVER } from ${JSON.stringify(join(PROJECT_ROOT, "harness/load/open-loop-driver.ts"))};\n` +
-          `void IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 60_000, ratePerSec: 10 }))} as never).catch(() => undefined);\n` +
-          `setTimeout(() => console.log("round started"), 1000);\n`,
-      );
+    // Starts a minute-long round, then says so.
+    const body =
+      `void IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 60_000, ratePerSec: 10 }))} as never).catch(() => undefined);\n` +
+      `setTimeout(() => console.log("round started"), 1000);\n`;
+    await withProbeHarness(body, async (script) => {
       const harness = spawn(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
       const exited = new Promise((resolve) => harness.once("exit", resolve));
       try {
@@ -217,8 +220,6 @@ describe("the generator process's lifetime", () => {
       } finally {
         harness.kill("SIGKILL");
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 30_000);
 });
