@@ -33,7 +33,7 @@ import { PROJECT_ROOT } from "../harness/project-root.ts";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { HttpRequestSpec } from "../harness/load/kserve-request.ts";
-import { IN_PROCESS_DRIVER, runClosedLoopOffThread } from "../harness/load/open-loop-driver.ts";
+import { LOCAL_DRIVER, runClosedLoopInGenerator } from "../harness/load/open-loop-driver.ts";
 import type { OpenLoopSummary } from "../harness/load/open-loop.ts";
 
 const SERVER_CPU = 1;
@@ -267,7 +267,7 @@ function runWrk(url: string, connections: number, durationMs: number): Run {
 async function runOurs(url: string, connections: number, durationMs: number): Promise<Run> {
   const before = process.cpuUsage();
   const generatorBefore = generatorProcessTimes();
-  const { summary } = await runClosedLoopOffThread({ url, connections, durationMs, maxRequests: 100_000_000, timeoutMs: 5000 });
+  const { summary } = await runClosedLoopInGenerator({ url, connections, durationMs, maxRequests: 100_000_000, timeoutMs: 5000 });
   const cpu = process.cpuUsage(before);
   const generatorCpuUs = generatorProcessTimes().cpuUs - generatorBefore.cpuUs;
   const errors = Object.entries(summary.errors).map(([k, v]) => `${k}: ${v}`).join(", ");
@@ -339,7 +339,7 @@ async function openLoopTrial(
   const cpuBefore = process.cpuUsage();
   const generatorBefore = generatorProcessTimes();
   // As the harness sends a round: in its generator process (a child of this one).
-  const { value: [result], generatorCpuPct, serverCpuPct, stealPct } = await withCpuBusy(() => IN_PROCESS_DRIVER.run({
+  const { value: [result], generatorCpuPct, serverCpuPct, stealPct } = await withCpuBusy(() => LOCAL_DRIVER.run({
     targets: [{ url, request }],
     slotMs: durationMs,
     slotOrder: [0],
@@ -491,7 +491,7 @@ async function main(): Promise<void> {
   try {
     console.log(`Server ${url}; closed loop, ${args.rounds} alternating rounds of ${args.durationMs} ms each:`);
     // Warm up the server's JIT before the first measured round.
-    await runClosedLoopOffThread({ url, connections: 16, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 5000 });
+    await runClosedLoopInGenerator({ url, connections: 16, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 5000 });
     await compareClosedLoop(url, args);
     if (!args.skipOpenLoop) {
       await openLoopAtRates(url, args);
@@ -499,7 +499,7 @@ async function main(): Promise<void> {
     }
   } finally {
     stopServer();
-    await IN_PROCESS_DRIVER.close();
+    await LOCAL_DRIVER.close();
   }
 }
 

@@ -29,7 +29,7 @@ import { newRunId } from "../harness/cli/run-command.ts";
 import { analyzeResults } from "../harness/experiment/analyze-results.ts";
 import { pinSelf, planPinning } from "../harness/experiment/cpu-pinning.ts";
 import { planSteps } from "../harness/experiment/run-experiment.ts";
-import { IN_PROCESS_DRIVER } from "../harness/load/open-loop-driver.ts";
+import { LOCAL_DRIVER } from "../harness/load/open-loop-driver.ts";
 import { runOpenRound, type Arm } from "../harness/experiment/trial-runner.ts";
 import { buildInferRequest } from "../harness/load/kserve-request.ts";
 import { inferModel, requireInferBlock } from "../harness/load/workload-request.ts";
@@ -197,7 +197,7 @@ async function main(): Promise<number> {
         seed: deriveSeed(args.seed, step.warmup ? "arrivals-warmup" : `arrivals-round-${step.round}`),
         maxRateShortfallPct: spec.thresholds.maxRateShortfallPct,
         // Both runtimes' pods on this host, reached from this process alike (kubernetes: at the pod's address).
-        driver: IN_PROCESS_DRIVER,
+        driver: LOCAL_DRIVER,
         signal: abort.signal,
       });
       if (abort.signal.aborted) break; // a window cut short is not a measurement

@@ -5,7 +5,7 @@ import { buildWorkloadRequest } from "../load/workload-request.ts";
 import { fingerprintEnvironment, withRuntimeDescription } from "../measure/environment.ts";
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
-import { GENERATOR_NODE_FLAGS, IN_PROCESS_DRIVER, type OpenLoopDriver } from "../load/open-loop-driver.ts";
+import { GENERATOR_NODE_FLAGS, LOCAL_DRIVER, type OpenLoopDriver } from "../load/open-loop-driver.ts";
 import { VegetaDriver } from "../load/vegeta/vegeta-driver.ts";
 import { measuredLoad } from "../load/vegeta/vegeta-load.ts";
 import { UsageError } from "../cli/usage-error.ts";
@@ -143,7 +143,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       accounting: options.accounting,
       pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
       harnessVersion: options.harnessVersion,
-      loadGenerator: vegeta ? vegeta.description : load.mode === "open" ? IN_PROCESS_DRIVER.description : `sidecar-bench closed loop (a lean HTTP/1.1 client), in a child process of the harness (node ${GENERATOR_NODE_FLAGS.join(" ")})`,
+      loadGenerator: vegeta ? vegeta.description : load.mode === "open" ? LOCAL_DRIVER.description : `sidecar-bench closed loop (a lean HTTP/1.1 client), in a child process of the harness (node ${GENERATOR_NODE_FLAGS.join(" ")})`,
       path: options.commandPath,
     }),
     plan: {
@@ -170,7 +170,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
 
   const pods = new Map<string, StartedPod>();
   const restartsSeen = new Map<string, number>();
-  let driver: OpenLoopDriver = vegeta ?? IN_PROCESS_DRIVER;
+  let driver: OpenLoopDriver = vegeta ?? LOCAL_DRIVER;
   try {
     for (const variant of [scenario.baseline, ...variants]) {
       if (signal?.aborted) break;

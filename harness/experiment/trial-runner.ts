@@ -4,7 +4,7 @@
 import { encodeHistogram } from "../measure/histogram.ts";
 import { ResourceSampler, vcpuPer1kRps, type ContainerUsage } from "../measure/resource-sampler.ts";
 import type { HttpRequestSpec } from "../load/kserve-request.ts";
-import { runClosedLoopOffThread, type OpenLoopDriver } from "../load/open-loop-driver.ts";
+import { runClosedLoopInGenerator, type OpenLoopDriver } from "../load/open-loop-driver.ts";
 import type { TrialResult } from "../report/results-model.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import type { LoadModel } from "../scenario/index.ts";
@@ -136,7 +136,7 @@ export async function runClosedTrial(input: ClosedTrialInput): Promise<TrialResu
   const sampler = new ResourceSampler(arm.pod, arm.pod.spec.containers.map((c) => c.name));
   await sampler.start();
   // On the generator's worker thread: the sampler's synchronous reads here cannot stall its responses.
-  const { summary, latency } = await runClosedLoopOffThread({
+  const { summary, latency } = await runClosedLoopInGenerator({
     url: arm.pod.url(arm.entry.container, arm.entry.port),
     request: input.request,
     connections: load.connections,

@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../project-root.ts";
 import { createLatencyHistogram } from "../measure/histogram.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest } from "./kserve-request.ts";
-import { createGeneratorDriver, IN_PROCESS_DRIVER, ROUND_BOUND_MARGIN_MS, roundBoundMs, runClosedLoopOffThread } from "./open-loop-driver.ts";
+import { createGeneratorDriver, LOCAL_DRIVER, ROUND_BOUND_MARGIN_MS, roundBoundMs, runClosedLoopInGenerator } from "./open-loop-driver.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import type { RoundOptions } from "./remote/remote-protocol.ts";
 
@@ -20,7 +20,7 @@ const servers: TestServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-afterAll(() => IN_PROCESS_DRIVER.close());
+afterAll(() => LOCAL_DRIVER.close());
 
 function round(url: string, overrides: Partial<RoundOptions> = {}): RoundOptions {
   return {
@@ -54,11 +54,11 @@ async function withBlockedMainThread<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
-describe("IN_PROCESS_DRIVER (the open loop in a generator process)", () => {
+describe("LOCAL_DRIVER (the open loop in a generator process)", () => {
   it("runs a round and returns each target's results with decoded histograms", async () => {
     const s = await startTestServer();
     servers.push(s);
-    const results = await IN_PROCESS_DRIVER.run(round(s.url));
+    const results = await LOCAL_DRIVER.run(round(s.url));
     expect(results).toHaveLength(2);
     for (const { summary, histograms } of results) {
       expect(summary.scheduled).toBe(100);
@@ -73,7 +73,7 @@ describe("IN_PROCESS_DRIVER (the open loop in a generator process)", () => {
   it("keeps its schedule while the main thread is busy; in-thread, the same block delays sends", async () => {
     const s = await startTestServer();
     servers.push(s);
-    const inWorker = await withBlockedMainThread(() => IN_PROCESS_DRIVER.run(round(s.url)));
+    const inWorker = await withBlockedMainThread(() => LOCAL_DRIVER.run(round(s.url)));
     const inThread = await withBlockedMainThread(() => runInterleavedOpenLoop(round(s.url)));
     const maxUs = (results: typeof inWorker): number => Math.max(...results.map((r) => r.summary.pacingErrorUs.max));
     // Sends due during the block (15% of the round) are late by up to BLOCK_MS: the 90th
@@ -90,24 +90,24 @@ describe("IN_PROCESS_DRIVER (the open loop in a generator process)", () => {
   });
 
   it("refuses a remote target in the generator process, unsent", async () => {
-    await expect(IN_PROCESS_DRIVER.run(round("http://192.168.0.10:80"))).rejects.toThrow(/refusing to send load/);
+    await expect(LOCAL_DRIVER.run(round("http://192.168.0.10:80"))).rejects.toThrow(/refusing to send load/);
   });
 
   it("stops a round when its signal aborts", async () => {
     const s = await startTestServer({ delayMs: 1 });
     servers.push(s);
     const t0 = performance.now();
-    const results = await IN_PROCESS_DRIVER.run({ ...round(s.url, { slotMs: 10_000 }), signal: AbortSignal.timeout(300) });
+    const results = await LOCAL_DRIVER.run({ ...round(s.url, { slotMs: 10_000 }), signal: AbortSignal.timeout(300) });
     expect(performance.now() - t0).toBeLessThan(3000);
     expect(results[0]!.summary.stoppedBy).toBe("signal");
   });
 });
 
-describe("runClosedLoopOffThread", () => {
+describe("runClosedLoopInGenerator", () => {
   it("runs the closed loop in the generator process: the same summary and a decoded histogram", async () => {
     const s = await startTestServer();
     servers.push(s);
-    const { summary, latency } = await runClosedLoopOffThread({ url: s.url, request, connections: 2, durationMs: 60_000, maxRequests: 50, timeoutMs: 2000 });
+    const { summary, latency } = await runClosedLoopInGenerator({ url: s.url, request, connections: 2, durationMs: 60_000, maxRequests: 50, timeoutMs: 2000 });
     expect(summary.requests).toBe(50);
     expect(summary.ok).toBe(50);
     expect(latency.totalCount).toBe(50);
@@ -116,7 +116,7 @@ describe("runClosedLoopOffThread", () => {
   });
 
   it("refuses a remote target", async () => {
-    await expect(runClosedLoopOffThread({ url: "http://192.168.0.10:80", connections: 1, durationMs: 100, maxRequests: 1, timeoutMs: 100 })).rejects.toThrow(/refusing to send load/);
+    await expect(runClosedLoopInGenerator({ url: "http://192.168.0.10:80", connections: 1, durationMs: 100, maxRequests: 1, timeoutMs: 100 })).rejects.toThrow(/refusing to send load/);
   });
 });
 
@@ -160,14 +160,14 @@ describe("the generator process's lifetime", () => {
   }
 
   /**
-   * A throwaway harness in the project (tsx compiles it) that imports IN_PROCESS_DRIVER and
+   * A throwaway harness in the project (tsx compiles it) that imports LOCAL_DRIVER and
    * then runs `body`; calls `use` with its path, and removes it after.
    */
   async function withProbeHarness(body: string, use: (script: string) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(PROJECT_ROOT, ".cache-driver-probe-"));
     try {
       const script = join(dir, "harness.ts");
-      writeFileSync(script, `import { IN_PROCESS_DRIVER } from ${JSON.stringify(join(PROJECT_ROOT, "harness/load/open-loop-driver.ts"))};\n${body}`);
+      writeFileSync(script, `import { LOCAL_DRIVER } from ${JSON.stringify(join(PROJECT_ROOT, "harness/load/open-loop-driver.ts"))};\n${body}`);
       await use(script);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -178,8 +178,8 @@ describe("the generator process's lifetime", () => {
     const s = await startTestServer();
     servers.push(s);
     const body =
-      `await IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 100, slotOrder: [0] }))} as never);\n` +
-      `await IN_PROCESS_DRIVER.close();\nconsole.log("closed");\n`;
+      `await LOCAL_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 100, slotOrder: [0] }))} as never);\n` +
+      `await LOCAL_DRIVER.close();\nconsole.log("closed");\n`;
     await withProbeHarness(body, async (script) => {
       // An unreferenced generator would let the event loop empty while close() awaits its exit: exit code 13.
       const finished = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 30_000 });
@@ -194,7 +194,7 @@ describe("the generator process's lifetime", () => {
     servers.push(s);
     // Starts a minute-long round, then says so.
     const body =
-      `void IN_PROCESS_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 60_000, ratePerSec: 10 }))} as never).catch(() => undefined);\n` +
+      `void LOCAL_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 60_000, ratePerSec: 10 }))} as never).catch(() => undefined);\n` +
       `setTimeout(() => console.log("round started"), 1000);\n`;
     await withProbeHarness(body, async (script) => {
       const harness = spawn(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });

@@ -36,7 +36,7 @@ const GENERATOR_ENTRY = "harness/load/open-loop-process";
  */
 export const GENERATOR_NODE_FLAGS = ["--single-threaded-gc"];
 
-/** A closed-loop trial for the worker (structured clone carries the body's bytes). */
+/** A closed-loop trial for the generator (structured clone carries the body's bytes). */
 export interface ClosedLoopMessage {
   type: "closed";
   id: number;
@@ -53,13 +53,13 @@ export interface ClosedLoopReply {
 
 /**
  * How long past a round's planned length (and one request timeout for its last answers) the
- * main thread waits for the worker before presuming it stuck: generous, since a loaded
- * machine delays the worker's final sweeps and result encoding, but finite, so a generator
+ * main thread waits for the generator before presuming it stuck: generous, since a loaded
+ * machine delays the generator's final sweeps and result encoding, but finite, so a generator
  * that never settles fails its round instead of hanging the benchmark.
  */
 export const ROUND_BOUND_MARGIN_MS = 10_000;
 
-/** The longest a round or trial may run on the worker: planned length + request timeout + margin. */
+/** The longest a round or trial may run on the generator: planned length + request timeout + margin. */
 export function roundBoundMs(plannedMs: number, timeoutMs: number, marginMs = ROUND_BOUND_MARGIN_MS): number {
   if (!(plannedMs >= 0) || !(timeoutMs >= 0) || !Number.isFinite(plannedMs + timeoutMs)) {
     throw new Error(`open-loop-driver.ts: a round's plannedMs and timeoutMs must be finite and ≥ 0, got ${plannedMs} and ${timeoutMs}`);
@@ -72,7 +72,7 @@ export type RoundBound = (plannedMs: number, timeoutMs: number) => number;
 
 interface Pending {
   /** The generator running it: only that process's exit fails it. */
-  worker: ChildProcess;
+  generator: ChildProcess;
   resolve: (results: OpenLoopResult[]) => void;
   resolveClosed?: (result: ClosedLoopResult) => void;
   reject: (error: Error) => void;
@@ -81,7 +81,7 @@ interface Pending {
 /** One generator process, started at the first round and kept until close(); it holds the harness open only while a round runs. */
 class ProcessOpenLoop implements OpenLoopDriver {
   readonly description = `sidecar-bench open loop (undici and a lean HTTP/1.1 pool), in a child process of the harness (node ${GENERATOR_NODE_FLAGS.join(" ")})`;
-  private worker: ChildProcess | null = null;
+  private generator: ChildProcess | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -93,24 +93,24 @@ class ProcessOpenLoop implements OpenLoopDriver {
 
   async run(options: RoundOptions & { signal?: AbortSignal }): Promise<OpenLoopResult[]> {
     const { signal, ...round } = options;
-    const worker = this.start();
+    const generator = this.start();
     const id = this.nextId++;
     const message: HarnessMessage & { allowRemote: boolean } = {
       ...(roundMessage(id, round) as Extract<HarnessMessage, { type: "round" }>),
       allowRemote: round.targets.every(({ url }) => admitted(url)),
     };
     const boundMs = this.bound(round.slotMs * round.slotOrder.length, round.timeoutMs);
-    return await this.exchange<OpenLoopResult[]>(worker, id, message, signal, `open-loop round ${id}`, boundMs, (resolve) => ({ resolve, reject: () => undefined }));
+    return await this.exchange<OpenLoopResult[]>(generator, id, message, signal, `open-loop round ${id}`, boundMs, (resolve) => ({ resolve, reject: () => undefined }));
   }
 
   /** A closed-loop trial in the same generator process (see closed-loop.ts for the options). */
   async closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
     const { signal, onProgress: _ignored, ...rest } = options;
-    const worker = this.start();
+    const generator = this.start();
     const id = this.nextId++;
     const message: ClosedLoopMessage = { type: "closed", id, options: { ...rest, allowRemote: rest.allowRemote === true || admitted(rest.url) } };
     const boundMs = this.bound(rest.durationMs, rest.timeoutMs);
-    return await this.exchange<ClosedLoopResult>(worker, id, message, signal, `closed-loop trial ${id}`, boundMs, (resolve) => ({
+    return await this.exchange<ClosedLoopResult>(generator, id, message, signal, `closed-loop trial ${id}`, boundMs, (resolve) => ({
       resolve: () => undefined,
       resolveClosed: resolve,
       reject: () => undefined,
@@ -118,31 +118,31 @@ class ProcessOpenLoop implements OpenLoopDriver {
   }
 
   /**
-   * Posts `message`, forwards an abort, and settles with the worker's answer for `id` — or,
-   * if none comes within `boundMs`, terminates the worker (the next round starts a new one)
+   * Posts `message`, forwards an abort, and settles with the generator's answer for `id` — or,
+   * if none comes within `boundMs`, terminates the generator (the next round starts a new one)
    * and rejects: a generator stuck on a request that never settles must not hang the run.
    */
   private async exchange<T>(
-    worker: ChildProcess,
+    generator: ChildProcess,
     id: number,
     message: unknown,
     signal: AbortSignal | undefined,
     label: string,
     boundMs: number,
-    pending: (resolve: (value: T) => void) => Omit<Pending, "worker">,
+    pending: (resolve: (value: T) => void) => Omit<Pending, "generator">,
   ): Promise<T> {
-    const onAbort = (): void => post(worker, { type: "abort", id } satisfies HarnessMessage);
+    const onAbort = (): void => post(generator, { type: "abort", id } satisfies HarnessMessage);
     let timer: NodeJS.Timeout | undefined;
     try {
       return await new Promise<T>((resolve, reject) => {
-        this.pending.set(id, { ...pending(resolve), worker, reject });
-        if (this.pending.size === 1) holdOpen(worker, true);
+        this.pending.set(id, { ...pending(resolve), generator, reject });
+        if (this.pending.size === 1) holdOpen(generator, true);
         timer = setTimeout(() => {
-          if (this.worker === worker) this.worker = null;
+          if (this.generator === generator) this.generator = null;
           reject(new Error(`${label}: the load generator did not finish within ${boundMs} ms (its planned length + request timeout + margin); its process was killed`));
-          worker.kill("SIGKILL");
+          generator.kill("SIGKILL");
         }, boundMs);
-        post(worker, message);
+        post(generator, message);
         signal?.addEventListener("abort", onAbort, { once: true });
         if (signal?.aborted) onAbort();
       });
@@ -150,80 +150,80 @@ class ProcessOpenLoop implements OpenLoopDriver {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       this.pending.delete(id);
-      if (this.pending.size === 0 && this.worker) holdOpen(this.worker, false);
+      if (this.pending.size === 0 && this.generator) holdOpen(this.generator, false);
     }
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      const exited = new Promise((resolve) => worker.once("exit", resolve));
+    const generator = this.generator;
+    this.generator = null;
+    if (generator && generator.exitCode === null && generator.signalCode === null) {
+      const exited = new Promise((resolve) => generator.once("exit", resolve));
       // Referenced again, or an otherwise idle harness would end (exit code 13) before the "exit" event.
-      holdOpen(worker, true);
-      worker.kill("SIGKILL");
+      holdOpen(generator, true);
+      generator.kill("SIGKILL");
       await exited;
     }
   }
 
   private start(): ChildProcess {
-    if (this.worker) return this.worker;
+    if (this.generator) return this.generator;
     const { modulePath, execArgv } = childEntry(GENERATOR_ENTRY);
     if (!existsSync(modulePath)) throw new Error(`the load generator's entry ${modulePath} is missing (scripts/build-cli.mjs CLI_ENTRY_POINTS)`);
     // Structured-clone messages (serialization "advanced"), as worker threads exchange: a
     // closed-loop request body travels as bytes.
-    const worker = fork(modulePath, [], { execArgv: [...GENERATOR_NODE_FLAGS, ...execArgv], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    holdOpen(worker, false);
-    worker.on("message", (message: GeneratorMessage | ClosedLoopReply) => {
+    const generator = fork(modulePath, [], { execArgv: [...GENERATOR_NODE_FLAGS, ...execArgv], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    holdOpen(generator, false);
+    generator.on("message", (message: GeneratorMessage | ClosedLoopReply) => {
       if (message.type === "closed-result") this.pending.get(message.id)?.resolveClosed?.({ summary: message.summary, latency: decodeHistogram(message.latency) });
       else if (message.type === "result") this.pending.get(message.id)?.resolve(resultsOf(message));
       else if (message.type === "error" && message.id !== null) this.pending.get(message.id)?.reject(new Error(message.message));
     });
     const failAll = (error: Error): void => {
-      if (this.worker === worker) this.worker = null;
-      for (const p of this.pending.values()) if (p.worker === worker) p.reject(error);
+      if (this.generator === generator) this.generator = null;
+      for (const p of this.pending.values()) if (p.generator === generator) p.reject(error);
     };
-    worker.on("error", (error) => failAll(new Error(`the load generator process failed: ${error.message}`)));
-    worker.on("exit", (code, signal) => failAll(new Error(`the load generator process exited (${signal ?? `code ${code}`}) during a round`)));
-    this.worker = worker;
-    return worker;
+    generator.on("error", (error) => failAll(new Error(`the load generator process failed: ${error.message}`)));
+    generator.on("exit", (code, signal) => failAll(new Error(`the load generator process exited (${signal ?? `code ${code}`}) during a round`)));
+    this.generator = generator;
+    return generator;
   }
 }
 
-function post(worker: ChildProcess, message: unknown): void {
+function post(generator: ChildProcess, message: unknown): void {
   // A generator that already exited fails its rounds through its "exit" event, not here.
-  if (worker.connected) worker.send(message as object);
+  if (generator.connected) generator.send(message as object);
 }
 
 /** Whether the generator keeps the harness's event loop alive (while a round runs) or not (between rounds). */
-function holdOpen(worker: ChildProcess, hold: boolean): void {
-  const channel = worker.channel as { ref(): void; unref(): void } | null | undefined;
+function holdOpen(generator: ChildProcess, hold: boolean): void {
+  const channel = generator.channel as { ref(): void; unref(): void } | null | undefined;
   if (hold) {
-    worker.ref();
+    generator.ref();
     channel?.ref();
   } else {
-    worker.unref();
+    generator.unref();
     channel?.unref();
   }
 }
 
-/** The guard's list of this run's pod addresses lives in this thread: judged here, sent to the worker as a flag. */
+/** The guard's list of this run's pod addresses lives in this process: judged here, sent to the generator as a flag. */
 function admitted(url: string): boolean {
   const host = new URL(url).hostname;
   return isLoopbackHost(host) || isOwnPodAddress(host);
 }
 
-const WORKER = new ProcessOpenLoop();
+const GENERATOR = new ProcessOpenLoop();
 
-/** A driver with a worker of its own and the given bound: for tests of the bound (the harness uses IN_PROCESS_DRIVER). */
+/** A driver with a generator process of its own and the given bound: for tests of the bound (the harness uses LOCAL_DRIVER). */
 export function createGeneratorDriver(bound: RoundBound): OpenLoopDriver & { closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> } {
   return new ProcessOpenLoop(bound);
 }
 
 /** The harness's own open loop, in a generator process of its own (see above). */
-export const IN_PROCESS_DRIVER: OpenLoopDriver = WORKER;
+export const LOCAL_DRIVER: OpenLoopDriver = GENERATOR;
 
 /** runClosedLoop in the same generator process, so the trial's resource sampling cannot stall its responses. */
-export function runClosedLoopOffThread(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
-  return WORKER.closed(options);
+export function runClosedLoopInGenerator(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
+  return GENERATOR.closed(options);
 }
