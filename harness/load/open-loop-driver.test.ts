@@ -73,20 +73,20 @@ describe("LOCAL_DRIVER (the open loop in a generator process)", () => {
   it("keeps its schedule while the main thread is busy; in-thread, the same block delays sends", async () => {
     const s = await startTestServer();
     servers.push(s);
-    const inWorker = await withBlockedMainThread(() => LOCAL_DRIVER.run(round(s.url)));
+    const inGenerator = await withBlockedMainThread(() => LOCAL_DRIVER.run(round(s.url)));
     const inThread = await withBlockedMainThread(() => runInterleavedOpenLoop(round(s.url)));
-    const maxUs = (results: typeof inWorker): number => Math.max(...results.map((r) => r.summary.pacingErrorUs.max));
+    const maxUs = (results: typeof inGenerator): number => Math.max(...results.map((r) => r.summary.pacingErrorUs.max));
     // Sends due during the block (15% of the round) are late by up to BLOCK_MS: the 90th
     // percentile over both targets sits near a third of it in-thread. A percentile, not the
     // maximum, so that one stall of a loaded machine does not decide the test.
-    const p90Us = (results: typeof inWorker): number => {
+    const p90Us = (results: typeof inGenerator): number => {
       const merged = createLatencyHistogram();
       for (const r of results) merged.add(r.histograms.pacingError);
       return merged.getValueAtPercentile(90);
     };
     expect(maxUs(inThread)).toBeGreaterThan(BLOCK_MS * 1000 * 0.8);
     expect(p90Us(inThread)).toBeGreaterThan(BLOCK_MS * 1000 * 0.2);
-    expect(p90Us(inWorker)).toBeLessThan(p90Us(inThread) / 2);
+    expect(p90Us(inGenerator)).toBeLessThan(p90Us(inThread) / 2);
   });
 
   it("refuses a remote target in the generator process, unsent", async () => {

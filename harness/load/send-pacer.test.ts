@@ -57,6 +57,25 @@ describe("paceSchedule", () => {
     expect(end.sendWindowMs).toBeLessThan(10_000);
   });
 
+  it("stops after the send whose callback aborted the signal, and ends once", async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const end = await paceSchedule({
+      offsetsMs: offsets([0, 0, 0, 0]),
+      startMs: performance.now(),
+      durationMs: 10,
+      maxRequests: 10,
+      signal: controller.signal,
+      onDue: (offsetMs) => {
+        seen.push(offsetMs);
+        if (seen.length === 2) controller.abort();
+      },
+    });
+    expect(seen).toEqual([0, 0]);
+    expect(end.stoppedBy).toBe("signal");
+    expect(end.scheduled).toBe(2);
+  });
+
   it("sends overdue requests in bursts but still lets the event loop run between them", async () => {
     // 2,000 sends all due at once: the pacer yields every millisecond or so, so an
     // immediate queued meanwhile runs before the last send.

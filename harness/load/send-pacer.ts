@@ -81,6 +81,7 @@ class SendPacer {
     const burstEndMs = nowMs + MAX_BURST_MS;
     try {
       for (;;) {
+        if (this.ended) return; // a callback's abort already ended it (onAbort runs run() at once)
         const offsetMs = this.nextOffsetMs;
         if (offsetMs >= durationMs) return this.end(durationMs, "duration");
         if (this.scheduled >= maxRequests) return this.end(offsetMs, "maxRequests");
