@@ -30,6 +30,7 @@ import { connect, createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../harness/project-root.ts";
+import { sampleProcessTree } from "../harness/runtime/local/proc-stats.ts";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { HttpRequestSpec } from "../harness/load/kserve-request.ts";
@@ -369,21 +370,18 @@ async function openLoopTrial(
 }
 
 /**
- * The harness's generator process (open-loop-process, a child of this one) so far: CPU time of
- * all its threads, and how long its main thread — the one that paces and sends — was runnable
- * but waiting for the CPU (schedstat's run_delay): time another thread or process held CPU 0,
- * the usual cause of a pacing error in the milliseconds. Zeros before the first round starts it.
+ * The harness's generator process (open-loop-process, a child of this one) so far: CPU time
+ * of it and its descendants (sampleProcessTree), and how long its main thread — the one that
+ * paces and sends — was runnable but waiting for the CPU (schedstat's run_delay): time another
+ * thread or process held CPU 0, the usual cause of a pacing error in the milliseconds. Zeros
+ * before the first round starts it.
  */
 function generatorProcessTimes(): { cpuUs: number; runQueueMs: number } {
   const found = spawnSync("pgrep", ["-P", String(process.pid), "-f", "open-loop-process"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
   if (!found) return { cpuUs: 0, runQueueMs: 0 };
   try {
-    const stat = readFileSync(`/proc/${found}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticksPerSec = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
-    const cpuUs = ((Number(fields[11]) + Number(fields[12])) / ticksPerSec) * 1e6; // utime + stime
     const runQueueMs = Number(readFileSync(`/proc/${found}/schedstat`, "utf8").split(" ")[1]) / 1e6;
-    return { cpuUs, runQueueMs };
+    return { cpuUs: sampleProcessTree(Number(found)).cpuUsageUs, runQueueMs };
   } catch {
     return { cpuUs: 0, runQueueMs: 0 }; // exited between pgrep and the reads
   }

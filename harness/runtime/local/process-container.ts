@@ -22,7 +22,6 @@ export interface ProcessContainerOptions {
 
 export type { ExitInfo };
 
-
 export class ProcessContainer {
   readonly log: ContainerLog;
   private child: ChildProcess | null = null;
