@@ -192,10 +192,14 @@ describe("the generator process's lifetime", () => {
   it("never outlives the harness: when the harness is killed mid-round, its generator exits too", async () => {
     const s = await startTestServer({ neverAnswer: true });
     servers.push(s);
-    // Starts a minute-long round, then says so.
+    const ok = await startTestServer();
+    servers.push(ok);
+    // One short round first — answered, so the generator has loaded and set its signal
+    // handlers (under tsx on a loaded machine that takes seconds) — then a minute-long one.
     const body =
+      `await LOCAL_DRIVER.run(${JSON.stringify(round(ok.url, { slotMs: 100, slotOrder: [0] }))} as never);\n` +
       `void LOCAL_DRIVER.run(${JSON.stringify(round(s.url, { slotMs: 60_000, ratePerSec: 10 }))} as never).catch(() => undefined);\n` +
-      `setTimeout(() => console.log("round started"), 1000);\n`;
+      `setTimeout(() => console.log("round started"), 500);\n`;
     await withProbeHarness(body, async (script) => {
       const harness = spawn(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
       const exited = new Promise((resolve) => harness.once("exit", resolve));
@@ -221,5 +225,5 @@ describe("the generator process's lifetime", () => {
         harness.kill("SIGKILL");
       }
     });
-  }, 30_000);
+  }, 60_000);
 });
