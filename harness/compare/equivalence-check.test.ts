@@ -1,6 +1,8 @@
 // The equivalence check must pass on the three real integrations and fail on a pod that
 // does not do the function's work (the bare primary standing in for one).
 import { mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +46,79 @@ describe("reading the function's metrics and audit lines", () => {
   it("keeps only request-guard's JSON lines", () => {
     const lines = ['{"aux":"request-guard","status":200}', '{"event":"access","status":200}', "plain text mentioning request-guard", '{"aux":"request-guard"'];
     expect(auditLines(lines)).toEqual([{ aux: "request-guard", status: 200 }]);
+  });
+});
+
+// A stand-in unit on 127.0.0.1: keys checked, answers the reference, audit lines in memory,
+// and metrics recorded `recordDelayMs` after each answer, each POST counted `countEach` times.
+async function fakeUnit(options: { recordDelayMs: number; countEach: number }): Promise<{ pod: StartedPod; close: () => Promise<void> }> {
+  let postOk = 0;
+  let observed = 0;
+  const logLines: string[] = [];
+  const record = (method: string, path: string, status: number) =>
+    setTimeout(() => {
+      observed++;
+      if (method === "POST" && status === 200) postOk += options.countEach;
+      const line = { ts: "t", aux: "request-guard", integration: "sidecar", pid: 1, method, path, status, duration_us: 1, bytes_in: 0, bytes_out: 0, api_key: "k", request_id: "r" };
+      logLines.push(JSON.stringify(line));
+    }, options.recordDelayMs);
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const path = req.url ?? "/";
+      if (path === "/metrics") {
+        res.end(["# TYPE aux_requests_total counter", `aux_requests_total{method="POST",code="200"} ${postOk}`, "# TYPE aux_request_duration_seconds histogram", 'aux_request_duration_seconds_bucket{le="+Inf"} ' + observed, "aux_request_duration_seconds_sum 0", `aux_request_duration_seconds_count ${observed}`, "# TYPE aux_build_info gauge", 'aux_build_info{integration="sidecar",language="go",runtime="go",version="1",pid="2"} 1', ""].join("\n"));
+      } else if (path === "/v2/debug/pid") {
+        res.setHeader("content-type", "application/json").end('{"pid":1}');
+      } else if (req.headers["x-api-key"] !== "k") {
+        res.writeHead(401, { "content-type": "application/json" }).end('{"error":"missing or invalid API key"}');
+      } else {
+        res.end("answer");
+      }
+      record(req.method ?? "GET", path, res.statusCode);
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const pod = { url: () => url, logs: () => [...logLines] } as unknown as StartedPod;
+  return { pod, close: () => new Promise((done) => server.close(() => done())) };
+}
+
+describe("checkEquivalence's metric counts", () => {
+  const agent = new Agent({ connections: 2 });
+  const signal = new AbortController().signal;
+  const request: HttpRequestSpec = { method: "POST", path: "/v2/models/m/infer", headers: { "x-api-key": "k" }, body: Buffer.from("{}") };
+  afterAll(() => agent.destroy());
+  const check = async (options: { recordDelayMs: number; countEach: number }) => {
+    const unit = await fakeUnit(options);
+    try {
+      const target = { column: "sidecar" as const, variant: "v", pod: unit.pod, entry: { container: "c", port: "p" }, unit: { container: "c", metricsPort: "p" }, primaryLanguage: "Python" };
+      const result = await checkEquivalence(target, { request, reference: Buffer.from("answer"), agent, signal, timeoutMs: 2_000 });
+      return Object.fromEntries(result.checks.map((c) => [c.name, c]));
+    } finally {
+      await unit.close();
+    }
+  };
+
+  it("passes a unit that records each request a moment after answering it", async () => {
+    const checks = await check({ recordDelayMs: 150, countEach: 1 });
+    expect(checks["counts-each-request"]!.passed).toBe(true);
+    expect(checks["times-each-request"]!.passed).toBe(true);
+  });
+
+  it("fails a unit that counts each request twice", async () => {
+    const checks = await check({ recordDelayMs: 0, countEach: 2 });
+    expect(checks["counts-each-request"]!.passed).toBe(false);
+    // The last request's second count may still be on its way: anything over 20 is the fault.
+    expect(Number(/grew by (\d+) for 20 requests/.exec(checks["counts-each-request"]!.detail)?.[1])).toBeGreaterThan(20);
+  });
+
+  it("fails a unit that does not count, after a bounded wait", async () => {
+    const started = Date.now();
+    const checks = await check({ recordDelayMs: 0, countEach: 0 });
+    expect(checks["counts-each-request"]!.detail).toMatch(/grew by 0 for 20 requests/);
+    expect(checks["counts-each-request"]!.passed).toBe(false);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
