@@ -104,201 +104,230 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   validate(options);
   const target = assertLoadTarget(options.url, options.allowRemote ?? false);
   if (target.protocol !== "http:") throw new Error(`closed loop: only http: targets are supported, got ${target.href}`);
-  const port = Number(target.port || 80);
-  const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
-  const bytes = requestBytes(target, options.request);
-  const latency = createLatencyHistogram();
-  const errors: ErrorCounts = {};
-  let requests = 0;
-  let ok = 0;
-  let sent = 0;
-  let lastResponseMs = Number.NaN;
-  let stopped = false;
+  return await new Promise<ClosedLoopResult>((resolve) => new ClosedLoopRun(options, target, resolve).start());
+}
 
-  const startedAt = new Date().toISOString();
-  const startMs = performance.now();
+// The run and its connections are module-level classes, not closures made per run: V8
+// optimizes a class's methods for the maps of its instances, and a class declared inside the
+// run gave each trial new maps, so every trial deoptimized and recompiled the hot path
+// (tens of ms of compile per trial on this project's machines: ~8% of a 4 s trial's CPU).
 
-  return await new Promise<ClosedLoopResult>((resolve) => {
-    const connections: Connection[] = [];
-    let finishedResolve = false;
-    const timers: NodeJS.Timeout[] = [];
+/** One closed-loop trial: its counters, its connections and its end. */
+class ClosedLoopRun {
+  readonly host: string;
+  readonly port: number;
+  readonly bytes: Buffer;
+  readonly latency = createLatencyHistogram();
+  readonly errors: ErrorCounts = {};
+  requests = 0;
+  ok = 0;
+  sent = 0;
+  lastResponseMs = Number.NaN;
+  stopped = false;
+  private finished = false;
+  private readonly connections: Connection[] = [];
+  readonly timers: NodeJS.Timeout[] = [];
+  private readonly startedAt = new Date().toISOString();
+  private readonly startMs = performance.now();
+  private readonly onAbort = (): void => this.stop();
 
-    const maybeDone = (): void => {
-      if (finishedResolve) return;
-      if (!stopped && sent < options.maxRequests) return;
-      if (connections.some((c) => c.inFlight)) return;
-      finish();
-    };
-    const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      // Requests still in flight at the end are not counted (their time is cut off).
-      for (const c of connections) c.destroy();
-      finish();
-    };
-    const finish = (): void => {
-      if (finishedResolve) return;
-      finishedResolve = true;
-      stopped = true;
-      for (const t of timers) clearTimeout(t);
-      for (const c of connections) c.destroy();
-      options.signal?.removeEventListener("abort", stop);
-      const windowMs = Number.isNaN(lastResponseMs) ? performance.now() - startMs : lastResponseMs - startMs;
-      const summary: ClosedLoopSummary = {
-        kind: "closed-loop",
-        startedAt,
-        durationMs: windowMs,
-        connections: options.connections,
-        requests,
-        ok,
-        throughputPerSec: windowMs > 0 ? (requests / windowMs) * 1000 : 0,
-        okPerSec: windowMs > 0 ? (ok / windowMs) * 1000 : 0,
-        errors,
-        non2xx: requests - ok,
-        latencyUs: summarize(latency),
-      };
-      resolve({ summary, latency });
-    };
+  constructor(
+    readonly options: ClosedLoopOptions,
+    target: URL,
+    private readonly resolve: (result: ClosedLoopResult) => void,
+  ) {
+    this.port = Number(target.port || 80);
+    this.host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
+    this.bytes = requestBytes(target, options.request);
+  }
 
-    /** One keep-alive connection sending one request at a time. */
-    class Connection {
-      socket: Socket | null = null;
-      inFlight = false;
-      sentAtMs = 0;
-      private connected = false;
-      private parser = new Http1ResponseParser();
-      private readonly buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      private readonly onResponse = (response: ResponseEnd): void => this.answered(response);
-
-      open(): void {
-        if (stopped) return;
-        this.parser = new Http1ResponseParser();
-        this.connected = false;
-        const socket = connect({
-          host,
-          port,
-          noDelay: true,
-          onread: {
-            buffer: this.buffer,
-            callback: (nread: number, buf: Uint8Array) => {
-              this.read(buf as Buffer, nread);
-              return true;
-            },
-          },
-        });
-        this.socket = socket;
-        socket.once("connect", () => {
-          this.connected = true;
-          this.send();
-        });
-        socket.on("error", (error) => this.failed(socket, classifyTransportError(error)));
-        socket.on("close", () => this.closed(socket));
-      }
-
-      send(): void {
-        if (stopped || sent >= options.maxRequests || this.socket === null) {
-          maybeDone();
-          return;
-        }
-        sent++;
-        this.inFlight = true;
-        this.sentAtMs = performance.now();
-        this.socket.write(bytes);
-      }
-
-      read(data: Buffer, length: number): void {
-        try {
-          this.parser.push(data, 0, length, this.onResponse);
-        } catch {
-          // A malformed answer: counted as a connection error, the connection replaced.
-          if (this.socket) this.failed(this.socket, "connection");
-        }
-      }
-
-      answered(response: ResponseEnd): void {
-        const nowMs = performance.now();
-        this.inFlight = false;
-        requests++;
-        lastResponseMs = nowMs;
-        if (response.status >= 200 && response.status < 300) {
-          ok++;
-          recordMs(latency, nowMs - this.sentAtMs);
-        } else {
-          countError(errors, String(response.status));
-        }
-        if (response.close) this.replace(false);
-        else this.send();
-      }
-
-      /** Counts a failed request (if one was out) and opens a new connection. */
-      failed(socket: Socket, kind: string): void {
-        if (socket !== this.socket) return;
-        // A request lost, or a connection that could not be made (no request could go out).
-        if ((this.inFlight || !this.connected) && !stopped) countError(errors, kind);
-        this.inFlight = false;
-        this.replace(true);
-      }
-
-      closed(socket: Socket): void {
-        if (socket !== this.socket) return;
-        // A body delimited by the close ends here ("ended": answered() has run and replaced
-        // the socket). Otherwise a request in flight got no answer — cut short ("cut"), or not
-        // one byte of it ("idle": the server read the request and closed) — and counts as a
-        // transport error, as a reset would (load-errors.ts).
-        const outcome = this.parser.closed(this.onResponse);
-        if (socket !== this.socket) return;
-        if (this.inFlight && outcome !== "ended" && !stopped) countError(errors, "connection");
-        this.inFlight = false;
-        this.replace(true);
-      }
-
-      replace(afterError: boolean): void {
-        const old = this.socket;
-        this.socket = null;
-        old?.destroy();
-        if (stopped) {
-          maybeDone();
-          return;
-        }
-        if (afterError) timers.push(setTimeout(() => this.open(), RECONNECT_DELAY_MS));
-        else this.open();
-      }
-
-      /** The request out on this connection has waited too long: counted, connection replaced. */
-      checkTimeout(nowMs: number): void {
-        if (this.inFlight && this.socket && nowMs - this.sentAtMs >= options.timeoutMs) {
-          countError(errors, "timeout");
-          this.inFlight = false;
-          this.replace(false);
-        }
-      }
-
-      destroy(): void {
-        const old = this.socket;
-        this.socket = null;
-        this.inFlight = false;
-        old?.destroy();
-      }
-    }
-
-    options.signal?.addEventListener("abort", stop, { once: true });
+  start(): void {
+    const { options } = this;
+    options.signal?.addEventListener("abort", this.onAbort, { once: true });
     if (options.signal?.aborted) {
-      stop();
+      this.stop();
       return;
     }
-    for (let i = 0; i < options.connections; i++) connections.push(new Connection());
-    for (const c of connections) c.open();
-    timers.push(setTimeout(stop, options.durationMs));
+    for (let i = 0; i < options.connections; i++) this.connections.push(new Connection(this));
+    for (const c of this.connections) c.open();
+    this.timers.push(setTimeout(() => this.stop(), options.durationMs));
     // One sweep for all request timeouts instead of a timer per request.
     const sweepMs = Math.max(10, Math.min(250, options.timeoutMs / 4));
-    const sweep = setInterval(() => {
-      const nowMs = performance.now();
-      for (const c of connections) c.checkTimeout(nowMs);
-    }, sweepMs);
-    timers.push(sweep);
+    this.timers.push(
+      setInterval(() => {
+        const nowMs = performance.now();
+        for (const c of this.connections) c.checkTimeout(nowMs);
+      }, sweepMs),
+    );
     if (options.onProgress) {
       const onProgress = options.onProgress;
-      timers.push(setInterval(() => onProgress({ elapsedMs: performance.now() - startMs, completed: requests }), PROGRESS_INTERVAL_MS));
+      this.timers.push(setInterval(() => onProgress({ elapsedMs: performance.now() - this.startMs, completed: this.requests }), PROGRESS_INTERVAL_MS));
     }
-  });
+  }
+
+  /** Ends the run once every request it may send has been answered. */
+  maybeDone(): void {
+    if (this.finished) return;
+    if (!this.stopped && this.sent < this.options.maxRequests) return;
+    if (this.connections.some((c) => c.inFlight)) return;
+    this.finish();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    // Requests still in flight at the end are not counted (their time is cut off).
+    for (const c of this.connections) c.destroy();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    for (const c of this.connections) c.destroy();
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+    const { requests, ok } = this;
+    const windowMs = Number.isNaN(this.lastResponseMs) ? performance.now() - this.startMs : this.lastResponseMs - this.startMs;
+    const summary: ClosedLoopSummary = {
+      kind: "closed-loop",
+      startedAt: this.startedAt,
+      durationMs: windowMs,
+      connections: this.options.connections,
+      requests,
+      ok,
+      throughputPerSec: windowMs > 0 ? (requests / windowMs) * 1000 : 0,
+      okPerSec: windowMs > 0 ? (ok / windowMs) * 1000 : 0,
+      errors: this.errors,
+      non2xx: requests - ok,
+      latencyUs: summarize(this.latency),
+    };
+    this.resolve({ summary, latency: this.latency });
+  }
+}
+
+/** One keep-alive connection sending one request at a time. */
+class Connection {
+  socket: Socket | null = null;
+  inFlight = false;
+  sentAtMs = 0;
+  private connected = false;
+  private parser = new Http1ResponseParser();
+  private readonly buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  private readonly onResponse = (response: ResponseEnd): void => this.answered(response);
+
+  constructor(private readonly run: ClosedLoopRun) {}
+
+  open(): void {
+    if (this.run.stopped) return;
+    this.parser = new Http1ResponseParser();
+    this.connected = false;
+    const socket = connect({
+      host: this.run.host,
+      port: this.run.port,
+      noDelay: true,
+      onread: {
+        buffer: this.buffer,
+        callback: (nread: number, buf: Uint8Array) => {
+          this.read(buf as Buffer, nread);
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
+    socket.once("connect", () => {
+      this.connected = true;
+      this.send();
+    });
+    socket.on("error", (error) => this.failed(socket, classifyTransportError(error)));
+    socket.on("close", () => this.closed(socket));
+  }
+
+  send(): void {
+    const run = this.run;
+    if (run.stopped || run.sent >= run.options.maxRequests || this.socket === null) {
+      run.maybeDone();
+      return;
+    }
+    run.sent++;
+    this.inFlight = true;
+    this.sentAtMs = performance.now();
+    this.socket.write(run.bytes);
+  }
+
+  read(data: Buffer, length: number): void {
+    try {
+      this.parser.push(data, 0, length, this.onResponse);
+    } catch {
+      // A malformed answer: counted as a connection error, the connection replaced.
+      if (this.socket) this.failed(this.socket, "connection");
+    }
+  }
+
+  answered(response: ResponseEnd): void {
+    const run = this.run;
+    const nowMs = performance.now();
+    this.inFlight = false;
+    run.requests++;
+    run.lastResponseMs = nowMs;
+    if (response.status >= 200 && response.status < 300) {
+      run.ok++;
+      recordMs(run.latency, nowMs - this.sentAtMs);
+    } else {
+      countError(run.errors, String(response.status));
+    }
+    if (response.close) this.replace(false);
+    else this.send();
+  }
+
+  /** Counts a failed request (if one was out) and opens a new connection. */
+  failed(socket: Socket, kind: string): void {
+    if (socket !== this.socket) return;
+    // A request lost, or a connection that could not be made (no request could go out).
+    if ((this.inFlight || !this.connected) && !this.run.stopped) countError(this.run.errors, kind);
+    this.inFlight = false;
+    this.replace(true);
+  }
+
+  closed(socket: Socket): void {
+    if (socket !== this.socket) return;
+    // A body delimited by the close ends here ("ended": answered() has run and replaced
+    // the socket). Otherwise a request in flight got no answer — cut short ("cut"), or not
+    // one byte of it ("idle": the server read the request and closed) — and counts as a
+    // transport error, as a reset would (load-errors.ts).
+    const outcome = this.parser.closed(this.onResponse);
+    if (socket !== this.socket) return;
+    if (this.inFlight && outcome !== "ended" && !this.run.stopped) countError(this.run.errors, "connection");
+    this.inFlight = false;
+    this.replace(true);
+  }
+
+  replace(afterError: boolean): void {
+    const old = this.socket;
+    this.socket = null;
+    old?.destroy();
+    if (this.run.stopped) {
+      this.run.maybeDone();
+      return;
+    }
+    if (afterError) this.run.timers.push(setTimeout(() => this.open(), RECONNECT_DELAY_MS));
+    else this.open();
+  }
+
+  /** The request out on this connection has waited too long: counted, connection replaced. */
+  checkTimeout(nowMs: number): void {
+    if (this.inFlight && this.socket && nowMs - this.sentAtMs >= this.run.options.timeoutMs) {
+      countError(this.run.errors, "timeout");
+      this.inFlight = false;
+      this.replace(false);
+    }
+  }
+
+  destroy(): void {
+    const old = this.socket;
+    this.socket = null;
+    this.inFlight = false;
+    old?.destroy();
+  }
 }
