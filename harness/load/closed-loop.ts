@@ -10,7 +10,7 @@
 // into one reused buffer per connection (net's `onread`), with no per-request timer.
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import { createLatencyHistogram, recordMs, summarize, type LatencyHistogram, type PercentilesUs } from "../measure/histogram.ts";
+import { createLatencyHistogram, LatencyTally, summarize, type LatencyHistogram, type PercentilesUs } from "../measure/histogram.ts";
 import { Http1ResponseParser, type ResponseEnd } from "./http1-response-parser.ts";
 import type { HttpRequestSpec } from "./kserve-request.ts";
 import { classifyTransportError, countError, type ErrorCounts } from "./load-errors.ts";
@@ -117,7 +117,7 @@ class ClosedLoopRun {
   readonly host: string;
   readonly port: number;
   readonly bytes: Buffer;
-  readonly latency = createLatencyHistogram();
+  readonly latency = new LatencyTally(createLatencyHistogram());
   readonly errors: ErrorCounts = {};
   requests = 0;
   ok = 0;
@@ -201,9 +201,9 @@ class ClosedLoopRun {
       okPerSec: windowMs > 0 ? (ok / windowMs) * 1000 : 0,
       errors: this.errors,
       non2xx: requests - ok,
-      latencyUs: summarize(this.latency),
+      latencyUs: summarize(this.latency.flush()),
     };
-    this.resolve({ summary, latency: this.latency });
+    this.resolve({ summary, latency: this.latency.histogram });
   }
 }
 
@@ -238,13 +238,14 @@ class Connection {
     this.socket = socket;
     socket.once("connect", () => {
       this.connected = true;
-      this.send();
+      this.send(performance.now());
     });
     socket.on("error", (error) => this.failed(socket, classifyTransportError(error)));
     socket.on("close", () => this.closed(socket));
   }
 
-  send(): void {
+  /** Writes the next request; `nowMs`: the clock read just before (an answer's end time is the next request's start). */
+  send(nowMs: number): void {
     const run = this.run;
     if (run.stopped || run.sent >= run.options.maxRequests || this.socket === null) {
       run.maybeDone();
@@ -252,7 +253,7 @@ class Connection {
     }
     run.sent++;
     this.inFlight = true;
-    this.sentAtMs = performance.now();
+    this.sentAtMs = nowMs;
     this.socket.write(run.bytes);
   }
 
@@ -273,12 +274,12 @@ class Connection {
     run.lastResponseMs = nowMs;
     if (response.status >= 200 && response.status < 300) {
       run.ok++;
-      recordMs(run.latency, nowMs - this.sentAtMs);
+      run.latency.recordMs(nowMs - this.sentAtMs);
     } else {
       countError(run.errors, String(response.status));
     }
     if (response.close) this.replace(false);
-    else this.send();
+    else this.send(nowMs);
   }
 
   /** Counts a failed request (if one was out) and opens a new connection. */
