@@ -104,7 +104,8 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
       accounting: options.accounting,
       pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
       harnessVersion: options.harnessVersion,
-      loadGenerator: "sidecar-bench open loop (undici)",
+      // The episodes drive the open loop in this process: they need every request's outcome (run-episode.ts).
+      loadGenerator: "sidecar-bench open loop (undici and a lean HTTP/1.1 pool), in the harness's own process",
       path: options.commandPath,
     }),
     variants: columns,

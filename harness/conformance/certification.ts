@@ -103,7 +103,7 @@ function baseFingerprint(input: AssembleInput): EnvironmentFingerprint {
     accounting: input.accounting,
     pinning: measured?.pinning ?? "none (conformance checks run unpinned)",
     harnessVersion: `sidecar-bench ${input.version}`,
-    loadGenerator: measured ? "sidecar-bench open loop (undici)" : "none (conformance checks only)",
+    loadGenerator: measured ? measured.loadGenerator : "none (conformance checks only)",
     path: input.commandPath,
   });
 }

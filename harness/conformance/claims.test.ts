@@ -100,6 +100,7 @@ describe("judgeClaims", () => {
       podVcpuPer1kRpsDelta: 0.3,
       accounting: "cgroup-v1",
       pinning: "split",
+      loadGenerator: "sidecar-bench open loop",
       warnings: [],
       resultsDir: "performance",
     };

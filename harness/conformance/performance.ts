@@ -76,6 +76,8 @@ export interface PerformanceFigures {
   podVcpuPer1kRpsDelta: number;
   accounting: string;
   pinning: string;
+  /** What drove the load, as the run named it (its environment's loadGenerator). */
+  loadGenerator: string;
   warnings: string[];
   /** The benchmark's own report folder, relative to the certificate's. */
   resultsDir: string;
@@ -254,6 +256,7 @@ export function figuresOf(results: Results, variant: string, container: string, 
     podVcpuPer1kRpsDelta: round(measured.podVcpuPer1kRpsDelta, 4),
     accounting: results.environment.accounting,
     pinning: results.environment.pinning,
+    loadGenerator: results.environment.loadGenerator,
     warnings: results.warnings,
     resultsDir: PERFORMANCE_DIR,
   };
