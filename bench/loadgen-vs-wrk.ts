@@ -1,6 +1,5 @@
-// Is our closed-loop generator (harness/load/closed-loop.ts, with its µs histogram, run in the
-// harness's generator process as a closed-loop trial is) fast
-// enough to find a server's ceiling? Compared with wrk against a trivial keep-alive "hello"
+// Is our closed-loop generator (harness/load/closed-loop.ts: its native engine, with its µs
+// histogram, as a closed-loop trial runs it) fast enough to find a server's ceiling? Compared with wrk against a trivial keep-alive "hello"
 // server, the server pinned to CPU 1 and every generator to CPU 0 (DESIGN.md rule 10), in
 // alternating rounds: requests/s and CPU time per request, each round's ours/wrk ratio
 // (the machine may be shared: ratios within a round, and their range, are what to read).
@@ -34,10 +33,13 @@ import { sampleProcessTree } from "../harness/runtime/local/proc-stats.ts";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { HttpRequestSpec } from "../harness/load/kserve-request.ts";
-import { LOCAL_DRIVER, runClosedLoopInGenerator } from "../harness/load/open-loop-driver.ts";
+import { runClosedLoop } from "../harness/load/closed-loop.ts";
+import { LOCAL_DRIVER } from "../harness/load/open-loop-driver.ts";
 import type { OpenLoopSummary } from "../harness/load/open-loop.ts";
 
 const SERVER_CPU = 1;
+/** USER_HZ: /proc's CPU times are in these ticks on Linux. */
+const CLOCK_TICKS_PER_SEC = 100;
 const GENERATOR_CPU = 0;
 
 // Runs in the child: answers "hello" on keep-alive connections; exits when our stdin
@@ -264,19 +266,32 @@ function runWrk(url: string, connections: number, durationMs: number): Run {
   return { rps: Number(match[1]), cpuUsPerRequest: (cpuSeconds * 1e6) / Number(total[1]), command: `taskset ${args.join(" ")}`, notes };
 }
 
-/** Our closed loop as the harness runs a closed-loop trial: in its generator process; CPU time of both processes counts. */
+/**
+ * Our closed loop as the harness runs a closed-loop trial: its native engine in a child
+ * process (closed-loop.ts). Counted: this process's CPU time (spawning the engine, reading
+ * its answer, building the histogram) and the engine's, which the kernel adds to this
+ * process's children's times once it has been reaped (/proc/self/stat cutime + cstime).
+ */
 async function runOurs(url: string, connections: number, durationMs: number): Promise<Run> {
   const before = process.cpuUsage();
-  const generatorBefore = generatorProcessTimes();
-  const { summary } = await runClosedLoopInGenerator({ url, connections, durationMs, maxRequests: 100_000_000, timeoutMs: 5000 });
+  const childrenBefore = reapedChildrenCpuUs();
+  const { summary } = await runClosedLoop({ url, connections, durationMs, maxRequests: 100_000_000, timeoutMs: 5000 });
   const cpu = process.cpuUsage(before);
-  const generatorCpuUs = generatorProcessTimes().cpuUs - generatorBefore.cpuUs;
+  const engineCpuUs = reapedChildrenCpuUs() - childrenBefore;
   const errors = Object.entries(summary.errors).map(([k, v]) => `${k}: ${v}`).join(", ");
   return {
     rps: summary.throughputPerSec,
-    cpuUsPerRequest: (cpu.user + cpu.system + generatorCpuUs) / summary.requests,
+    cpuUsPerRequest: (cpu.user + cpu.system + engineCpuUs) / summary.requests,
     notes: errors ? `errors ${errors}` : `p99 ${summary.latencyUs.p99} µs`,
   };
+}
+
+/** CPU time of this process's reaped children (cutime + cstime), in µs. */
+function reapedChildrenCpuUs(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  // Fields after the command name's closing parenthesis; cutime and cstime are fields 16 and 17.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) * (1_000_000 / CLOCK_TICKS_PER_SEC);
 }
 
 async function compareClosedLoop(url: string, args: Args): Promise<void> {
@@ -467,7 +482,7 @@ async function main(): Promise<void> {
   spawnSync("taskset", ["-a", "-p", "-c", String(GENERATOR_CPU), String(process.pid)], { stdio: "ignore" });
   const wrkVersion = spawnSync("wrk", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "?";
   console.log(`CPU: ${cpus()[0]?.model ?? "?"} × ${cpus().length}; node ${process.version}; ${wrkVersion.trim()}`);
-  console.log(`closed loop and unary open loop: harness/load's lean HTTP/1.1 client; undici ${packageVersion("undici")} (token streams)`);
+  console.log(`closed loop: native/closed-loop (epoll); unary open loop: harness/load's lean HTTP/1.1 client; undici ${packageVersion("undici")} (token streams)`);
   console.log(`Pinning: hello server (${args.server}) on CPU ${SERVER_CPU}; wrk, this process and its generator process (all threads) on CPU ${GENERATOR_CPU}.`);
 
   // Other processes on this machine skew everything: show how busy the CPUs are at rest.
@@ -489,7 +504,7 @@ async function main(): Promise<void> {
   try {
     console.log(`Server ${url}; closed loop, ${args.rounds} alternating rounds of ${args.durationMs} ms each:`);
     // Warm up the server's JIT before the first measured round.
-    await runClosedLoopInGenerator({ url, connections: 16, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 5000 });
+    await runClosedLoop({ url, connections: 16, durationMs: 1000, maxRequests: 1_000_000, timeoutMs: 5000 });
     await compareClosedLoop(url, args);
     if (!args.skipOpenLoop) {
       await openLoopAtRates(url, args);

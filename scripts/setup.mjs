@@ -176,6 +176,31 @@ function ensureGoSidecar() {
   });
 }
 
+/**
+ * The closed loop's native engine (native/closed-loop, harness/load/closed-loop.ts runs it),
+ * built with cargo from Cargo.lock (--locked: crates.io's libc at the committed version),
+ * unless the stamp holds the digest of what it is built from.
+ */
+function ensureNativeClosedLoop() {
+  const dir = join(root, "native", "closed-loop");
+  const binary = join(dir, "target", "release", "sidecar-bench-closed-loop");
+  const stamp = join(dir, "target", ".sources.sha256");
+  const hash = createHash("sha256");
+  for (const file of ["Cargo.toml", "Cargo.lock", ...readdirSync(join(dir, "src")).sort().map((f) => join("src", f))]) {
+    hash.update(`${file}\0`).update(readFileSync(join(dir, file))).update("\0");
+  }
+  const wanted = hash.digest("hex");
+  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
+  try {
+    execFileSync("cargo", ["--version"], { stdio: "ignore" });
+  } catch {
+    throw new Error("Rust's cargo (https://rustup.rs) is needed to build the closed loop's engine (native/closed-loop); install it and make sure `cargo` is on PATH");
+  }
+  say("building the closed loop's native engine (native/closed-loop, cargo build --release)");
+  execFileSync("cargo", ["build", "--release", "--locked", "--quiet"], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
+  writeFileSync(stamp, `${wanted}\n`);
+}
+
 const venvBin = join(root, ".venv", "bin");
 
 /**
@@ -244,6 +269,7 @@ try {
   // After .venv: the launcher goes into .venv/bin.
   ensureTritonEnvironment();
   ensureGoSidecar();
+  ensureNativeClosedLoop();
   ensureThirdPartyGoBuilds();
   ensureVegeta();
   // After .venv (its pip downloads the wheels) and the Debian packages (libb64).

@@ -5,7 +5,8 @@ import { buildWorkloadRequest } from "../load/workload-request.ts";
 import { fingerprintEnvironment, withRuntimeDescription } from "../measure/environment.ts";
 import { OUTLIER_RULE } from "../measure/paired-analysis.ts";
 import { deriveSeed } from "../measure/prng.ts";
-import { GENERATOR_NODE_FLAGS, LOCAL_DRIVER, type OpenLoopDriver } from "../load/open-loop-driver.ts";
+import { CLOSED_LOOP_DESCRIPTION } from "../load/closed-loop.ts";
+import { LOCAL_DRIVER, type OpenLoopDriver } from "../load/open-loop-driver.ts";
 import { VegetaDriver } from "../load/vegeta/vegeta-driver.ts";
 import { measuredLoad } from "../load/vegeta/vegeta-load.ts";
 import { UsageError } from "../cli/usage-error.ts";
@@ -143,7 +144,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Results
       accounting: options.accounting,
       pinning: pinError ? `${pinning.description} — failed: ${pinError}` : pinning.description,
       harnessVersion: options.harnessVersion,
-      loadGenerator: vegeta ? vegeta.description : load.mode === "open" ? LOCAL_DRIVER.description : `sidecar-bench closed loop (a lean HTTP/1.1 client), in a child process of the harness (node ${GENERATOR_NODE_FLAGS.join(" ")})`,
+      loadGenerator: vegeta ? vegeta.description : load.mode === "open" ? LOCAL_DRIVER.description : CLOSED_LOOP_DESCRIPTION,
       path: options.commandPath,
     }),
     plan: {

@@ -4,7 +4,8 @@
 import { encodeHistogram } from "../measure/histogram.ts";
 import { ResourceSampler, vcpuPer1kRps, type ContainerUsage } from "../measure/resource-sampler.ts";
 import type { HttpRequestSpec } from "../load/kserve-request.ts";
-import { runClosedLoopInGenerator, type OpenLoopDriver } from "../load/open-loop-driver.ts";
+import { runClosedLoop } from "../load/closed-loop.ts";
+import type { OpenLoopDriver } from "../load/open-loop-driver.ts";
 import type { TrialResult } from "../report/results-model.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import type { LoadModel } from "../scenario/index.ts";
@@ -135,8 +136,8 @@ export async function runClosedTrial(input: ClosedTrialInput): Promise<TrialResu
   if (input.request.tokenStream) throw new Error(TOKEN_STREAM_NEEDS_OPEN_LOOP);
   const sampler = new ResourceSampler(arm.pod, arm.pod.spec.containers.map((c) => c.name));
   await sampler.start();
-  // On the generator's worker thread: the sampler's synchronous reads here cannot stall its responses.
-  const { summary, latency } = await runClosedLoopInGenerator({
+  // The native engine's own process: the sampler's synchronous reads here cannot stall its responses.
+  const { summary, latency } = await runClosedLoop({
     url: arm.pod.url(arm.entry.container, arm.entry.port),
     request: input.request,
     connections: load.connections,

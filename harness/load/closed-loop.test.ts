@@ -38,6 +38,52 @@ describe("runClosedLoop", () => {
     expect(parseInferRequest(got.headers, got.body)).toEqual(parseInferRequest(request.headers, request.body));
   });
 
+  it("hands over every 2xx answer's time: the histogram holds them all and the summary is read from it", async () => {
+    const s = await server();
+    const { summary, latency } = await runClosedLoop(options(s.url, { connections: 2, durationMs: 60_000, maxRequests: 50 }));
+    expect(summary.ok).toBe(50);
+    expect(latency.totalCount).toBe(50);
+    expect(summary.latencyUs.p50).toBe(latency.getValueAtPercentile(50));
+    expect(summary.latencyUs.max).toBe(latency.maxValue);
+  });
+
+  it("sends a body larger than a socket buffer whole, every time (writes resumed when the socket drains)", async () => {
+    const s = await server();
+    const body = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7919) % 251;
+    const big = { method: "POST", path: "/v2/models/m/infer", headers: { "content-type": "application/octet-stream" }, body };
+    const { summary } = await runClosedLoop(options(s.url, { request: big, connections: 3, durationMs: 60_000, maxRequests: 12 }));
+    expect(summary).toMatchObject({ requests: 12, ok: 12, errors: {} });
+    expect(s.received()).toBe(12);
+    expect(s.lastRequest()!.body.equals(body)).toBe(true);
+  });
+
+  it("counts a malformed answer as a connection error and carries on with a new connection", async () => {
+    // Every other request is answered with garbage, the rest properly.
+    let requests = 0;
+    const sockets = new Set<Socket>();
+    const odd = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("data", (data: Buffer) => {
+        if (!data.includes("\r\n\r\n")) return;
+        const bad = requests++ % 2 === 0;
+        socket.write(bad ? "SSH-2.0-OpenSSH\r\n\r\n" : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      });
+    });
+    await new Promise<void>((resolve) => odd.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
+      const { summary } = await runClosedLoop(options(url, { request: undefined, connections: 1, durationMs: 10_000, maxRequests: 6 }));
+      expect(summary.ok).toBe(3);
+      expect(summary.errors).toEqual({ connection: 3 });
+      expect(requests).toBe(6);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => odd.close(resolve));
+    }
+  });
+
   it("stops at maxRequests", async () => {
     const s = await server();
     const { summary } = await runClosedLoop(options(s.url, { durationMs: 60_000, maxRequests: 200 }));

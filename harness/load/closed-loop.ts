@@ -2,24 +2,24 @@
 // each sending its next request as soon as the previous one is answered, and a
 // microsecond histogram of each exchange (request written → response complete).
 //
-// Why not autocannon any more: its per-response path (http-parser-js building header
-// objects, per-request clones and events, its own ms histograms) cost ~1.5–2.3× wrk's CPU
-// per request on this project's 2-core machines, so the generator, not the server, set
-// the ceiling at 64 connections (bench/loadgen-vs-wrk.ts). Here each connection writes one
-// prebuilt request buffer and scans the answer in place (http1-response-parser.ts), reading
-// into one reused buffer per connection (net's `onread`), with no per-request timer.
-import { connect, type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
-import { createLatencyHistogram, LatencyTally, summarize, type LatencyHistogram, type PercentilesUs } from "../measure/histogram.ts";
-import { Http1ResponseParser, type ResponseEnd } from "./http1-response-parser.ts";
+// The loop itself is native (native/closed-loop, Rust on epoll, built by `npm run setup`):
+// one child process per trial, the request on its stdin, one JSON answer on its stdout.
+// History, measured on this project's 2-core machines (bench/loadgen-vs-wrk.ts): autocannon
+// cost ~1.5–2.3× wrk's CPU per request; a lean Node engine (one prebuilt request, answers
+// scanned in place by http1-response-parser.ts) reached ≈ 0.85× wrk's CPU efficiency and
+// no further — a bare Node client that only writes and counts reads already equals wrk, and
+// the JS work per answer (parse, clock, tally, stream glue) was the remaining ~20 %. The
+// native engine keeps the Node engine's rules (what counts as ok, timeout, connection error,
+// when a trial ends) and its parser's framing: src/parser.rs is a port, checked against
+// http1-response-parser.ts byte for byte by native-closed-loop.test.ts.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createLatencyHistogram, summarize, type LatencyHistogram, type PercentilesUs } from "../measure/histogram.ts";
+import { PROJECT_ROOT } from "../project-root.ts";
 import type { HttpRequestSpec } from "./kserve-request.ts";
-import { classifyTransportError, countError, type ErrorCounts } from "./load-errors.ts";
+import type { ErrorCounts } from "./load-errors.ts";
 import { assertLoadTarget } from "./target-guard.ts";
-
-export interface ClosedLoopProgress {
-  elapsedMs: number;
-  completed: number;
-}
 
 export interface ClosedLoopOptions {
   /** Base URL (origin) of the target, e.g. http://127.0.0.1:8080. */
@@ -35,8 +35,6 @@ export interface ClosedLoopOptions {
   allowRemote?: boolean;
   /** Aborting stops the run at once (requests in flight are not counted). */
   signal?: AbortSignal;
-  /** Called about once a second. */
-  onProgress?: (progress: ClosedLoopProgress) => void;
 }
 
 export interface ClosedLoopSummary {
@@ -63,11 +61,12 @@ export interface ClosedLoopResult {
   latency: LatencyHistogram;
 }
 
-const PROGRESS_INTERVAL_MS = 1000;
-/** Bytes each connection reads into at a time (reused for every read of that connection). */
-const READ_BUFFER_BYTES = 64 * 1024;
-/** After a failed connection, wait this long before the next attempt, so a refused port is not a busy loop. */
-const RECONNECT_DELAY_MS = 10;
+/** The engine, as `npm run setup` builds it (scripts/setup.mjs ensureNativeClosedLoop). */
+export const NATIVE_CLOSED_LOOP_PATH = join(PROJECT_ROOT, "native", "closed-loop", "target", "release", "sidecar-bench-closed-loop");
+/** What a run's environment says generated its closed-loop load. */
+export const CLOSED_LOOP_DESCRIPTION = "sidecar-bench closed loop (native epoll engine, native/closed-loop), a child process of the harness";
+/** Beyond its duration and one request timeout, the time an engine gets to answer before it is killed (a bound, not a wait). */
+const ENGINE_MARGIN_MS = 5_000;
 
 function validate(o: ClosedLoopOptions): void {
   for (const [name, value] of [["connections", o.connections], ["maxRequests", o.maxRequests]] as const) {
@@ -100,235 +99,96 @@ export function requestBytes(target: URL, request: HttpRequestSpec | undefined):
   return Buffer.concat([Buffer.from(head, "latin1"), body]);
 }
 
+/** What the engine writes on stdout (native/closed-loop/src/engine.rs, Outcome::to_json). */
+interface EngineOutcome {
+  startedAtUnixMs: number;
+  durationMs: number;
+  requests: number;
+  ok: number;
+  errors: ErrorCounts;
+  /** [whole microseconds, count] pairs of the 2xx answers. */
+  latencyUs: Array<[number, number]>;
+}
+
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   validate(options);
   const target = assertLoadTarget(options.url, options.allowRemote ?? false);
   if (target.protocol !== "http:") throw new Error(`closed loop: only http: targets are supported, got ${target.href}`);
-  return await new Promise<ClosedLoopResult>((resolve) => new ClosedLoopRun(options, target, resolve).start());
+  if (!existsSync(NATIVE_CLOSED_LOOP_PATH)) {
+    throw new Error(`closed loop: its engine ${NATIVE_CLOSED_LOOP_PATH} is not built; run \`npm run setup\` (it builds native/closed-loop with cargo)`);
+  }
+  const bytes = requestBytes(target, options.request);
+  const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
+  const outcome = await runEngine(
+    [
+      "run",
+      ...["--host", host, "--port", String(Number(target.port || 80))],
+      ...["--connections", String(options.connections), "--duration-ms", String(Math.ceil(options.durationMs))],
+      ...["--max-requests", String(options.maxRequests), "--timeout-ms", String(Math.ceil(options.timeoutMs))],
+      ...["--request-bytes", String(bytes.length)],
+    ],
+    bytes,
+    options.durationMs + options.timeoutMs + ENGINE_MARGIN_MS,
+    options.signal,
+  );
+  const latency = createLatencyHistogram();
+  for (const [us, count] of outcome.latencyUs) latency.recordValueWithCount(Math.min(us, latency.highestTrackableValue), count);
+  const { requests, ok, durationMs } = outcome;
+  const summary: ClosedLoopSummary = {
+    kind: "closed-loop",
+    startedAt: new Date(outcome.startedAtUnixMs).toISOString(),
+    durationMs,
+    connections: options.connections,
+    requests,
+    ok,
+    throughputPerSec: durationMs > 0 ? (requests / durationMs) * 1000 : 0,
+    okPerSec: durationMs > 0 ? (ok / durationMs) * 1000 : 0,
+    errors: outcome.errors,
+    non2xx: requests - ok,
+    latencyUs: summarize(latency),
+  };
+  return { summary, latency };
 }
 
-// The run and its connections are module-level classes, not closures made per run: V8
-// optimizes a class's methods for the maps of its instances, and a class declared inside the
-// run gave each trial new maps, so every trial deoptimized and recompiled the hot path
-// (20–38 compiles per trial; 2 s trials spent ~8 % more CPU per request for it here).
-
-/** One closed-loop trial: its counters, its connections and its end. */
-class ClosedLoopRun {
-  readonly host: string;
-  readonly port: number;
-  readonly bytes: Buffer;
-  readonly latency = new LatencyTally(createLatencyHistogram());
-  readonly errors: ErrorCounts = {};
-  requests = 0;
-  ok = 0;
-  sent = 0;
-  lastResponseMs = Number.NaN;
-  stopped = false;
-  private finished = false;
-  private readonly connections: Connection[] = [];
-  readonly timers: NodeJS.Timeout[] = [];
-  private readonly startedAt = new Date().toISOString();
-  private readonly startMs = performance.now();
-  private readonly onAbort = (): void => this.stop();
-
-  constructor(
-    readonly options: ClosedLoopOptions,
-    target: URL,
-    private readonly resolve: (result: ClosedLoopResult) => void,
-  ) {
-    this.port = Number(target.port || 80);
-    this.host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
-    this.bytes = requestBytes(target, options.request);
-  }
-
-  start(): void {
-    const { options } = this;
-    options.signal?.addEventListener("abort", this.onAbort, { once: true });
-    if (options.signal?.aborted) {
-      this.stop();
-      return;
-    }
-    for (let i = 0; i < options.connections; i++) this.connections.push(new Connection(this));
-    for (const c of this.connections) c.open();
-    this.timers.push(setTimeout(() => this.stop(), options.durationMs));
-    // One sweep for all request timeouts instead of a timer per request.
-    const sweepMs = Math.max(10, Math.min(250, options.timeoutMs / 4));
-    this.timers.push(
-      setInterval(() => {
-        const nowMs = performance.now();
-        for (const c of this.connections) c.checkTimeout(nowMs);
-      }, sweepMs),
-    );
-    if (options.onProgress) {
-      const onProgress = options.onProgress;
-      this.timers.push(setInterval(() => onProgress({ elapsedMs: performance.now() - this.startMs, completed: this.requests }), PROGRESS_INTERVAL_MS));
-    }
-  }
-
-  /** Ends the run once every request it may send has been answered. */
-  maybeDone(): void {
-    if (this.finished) return;
-    if (!this.stopped && this.sent < this.options.maxRequests) return;
-    if (this.connections.some((c) => c.inFlight)) return;
-    this.finish();
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    // Requests still in flight at the end are not counted (their time is cut off).
-    for (const c of this.connections) c.destroy();
-    this.finish();
-  }
-
-  private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    for (const c of this.connections) c.destroy();
-    this.options.signal?.removeEventListener("abort", this.onAbort);
-    const { requests, ok } = this;
-    const windowMs = Number.isNaN(this.lastResponseMs) ? performance.now() - this.startMs : this.lastResponseMs - this.startMs;
-    const summary: ClosedLoopSummary = {
-      kind: "closed-loop",
-      startedAt: this.startedAt,
-      durationMs: windowMs,
-      connections: this.options.connections,
-      requests,
-      ok,
-      throughputPerSec: windowMs > 0 ? (requests / windowMs) * 1000 : 0,
-      okPerSec: windowMs > 0 ? (ok / windowMs) * 1000 : 0,
-      errors: this.errors,
-      non2xx: requests - ok,
-      latencyUs: summarize(this.latency.flush()),
-    };
-    this.resolve({ summary, latency: this.latency.histogram });
-  }
-}
-
-/** One keep-alive connection sending one request at a time. */
-class Connection {
-  socket: Socket | null = null;
-  inFlight = false;
-  sentAtMs = 0;
-  private connected = false;
-  private parser = new Http1ResponseParser();
-  private readonly buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  private readonly onResponse = (response: ResponseEnd): void => this.answered(response);
-
-  constructor(private readonly run: ClosedLoopRun) {}
-
-  open(): void {
-    if (this.run.stopped) return;
-    this.parser = new Http1ResponseParser();
-    this.connected = false;
-    const socket = connect({
-      host: this.run.host,
-      port: this.run.port,
-      noDelay: true,
-      onread: {
-        buffer: this.buffer,
-        callback: (nread: number, buf: Uint8Array) => {
-          this.read(buf as Buffer, nread);
-          return true;
-        },
-      },
+/**
+ * Runs the engine with `input` on its stdin (kept open: a byte more, or its end, stops the
+ * engine — the signal's abort sends one, and a harness that dies closes it) and parses its
+ * answer. Killed, and the trial rejected, if it has not answered within `boundMs`.
+ */
+async function runEngine(args: string[], input: Buffer, boundMs: number, signal: AbortSignal | undefined): Promise<EngineOutcome> {
+  const engine = spawn(NATIVE_CLOSED_LOOP_PATH, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  engine.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+  engine.stderr.on("data", (chunk: Buffer) => stderr.length < 64 && stderr.push(chunk));
+  // The engine may exit (or be killed) before it has read all of its input: not an error here.
+  engine.stdin.on("error", () => undefined);
+  engine.stdin.write(input);
+  const stop = (): void => {
+    if (engine.stdin.writable) engine.stdin.end("stop");
+  };
+  signal?.addEventListener("abort", stop, { once: true });
+  if (signal?.aborted) stop();
+  let killedForBound = false;
+  const timer = setTimeout(() => {
+    killedForBound = true;
+    engine.kill("SIGKILL");
+  }, boundMs);
+  try {
+    const [code, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      engine.once("error", (error) => reject(new Error(`closed loop: its engine could not start: ${error.message}`)));
+      engine.once("close", (c, s) => resolve([c, s]));
     });
-    this.socket = socket;
-    socket.once("connect", () => {
-      this.connected = true;
-      this.send(performance.now());
-    });
-    socket.on("error", (error) => this.failed(socket, classifyTransportError(error)));
-    socket.on("close", () => this.closed(socket));
-  }
-
-  /** Writes the next request; `nowMs`: the clock read just before (an answer's end time is the next request's start). */
-  send(nowMs: number): void {
-    const run = this.run;
-    if (run.stopped || run.sent >= run.options.maxRequests || this.socket === null) {
-      run.maybeDone();
-      return;
+    if (killedForBound) throw new Error(`closed loop: the engine did not finish within ${Math.round(boundMs)} ms (its duration + request timeout + margin) and was killed`);
+    const text = Buffer.concat(stdout).toString("utf8");
+    if (code !== 0) {
+      const said = Buffer.concat(stderr).toString("utf8").trim().slice(0, 2000);
+      throw new Error(`closed loop: the engine exited with ${exitSignal ?? `code ${code}`}${said ? `: ${said}` : ""}`);
     }
-    run.sent++;
-    this.inFlight = true;
-    this.sentAtMs = nowMs;
-    this.socket.write(run.bytes);
-  }
-
-  read(data: Buffer, length: number): void {
-    try {
-      this.parser.push(data, 0, length, this.onResponse);
-    } catch {
-      // A malformed answer: counted as a connection error, the connection replaced.
-      if (this.socket) this.failed(this.socket, "connection");
-    }
-  }
-
-  answered(response: ResponseEnd): void {
-    const run = this.run;
-    const nowMs = performance.now();
-    this.inFlight = false;
-    run.requests++;
-    run.lastResponseMs = nowMs;
-    if (response.status >= 200 && response.status < 300) {
-      run.ok++;
-      run.latency.recordMs(nowMs - this.sentAtMs);
-    } else {
-      countError(run.errors, String(response.status));
-    }
-    if (response.close) this.replace(false);
-    else this.send(nowMs);
-  }
-
-  /** Counts a failed request (if one was out) and opens a new connection. */
-  failed(socket: Socket, kind: string): void {
-    if (socket !== this.socket) return;
-    // A request lost, or a connection that could not be made (no request could go out).
-    if ((this.inFlight || !this.connected) && !this.run.stopped) countError(this.run.errors, kind);
-    this.inFlight = false;
-    this.replace(true);
-  }
-
-  closed(socket: Socket): void {
-    if (socket !== this.socket) return;
-    // A body delimited by the close ends here ("ended": answered() has run and replaced
-    // the socket). Otherwise a request in flight got no answer — cut short ("cut"), or not
-    // one byte of it ("idle": the server read the request and closed) — and counts as a
-    // transport error, as a reset would (load-errors.ts).
-    const outcome = this.parser.closed(this.onResponse);
-    if (socket !== this.socket) return;
-    if (this.inFlight && outcome !== "ended" && !this.run.stopped) countError(this.run.errors, "connection");
-    this.inFlight = false;
-    this.replace(true);
-  }
-
-  replace(afterError: boolean): void {
-    const old = this.socket;
-    this.socket = null;
-    old?.destroy();
-    if (this.run.stopped) {
-      this.run.maybeDone();
-      return;
-    }
-    if (afterError) this.run.timers.push(setTimeout(() => this.open(), RECONNECT_DELAY_MS));
-    else this.open();
-  }
-
-  /** The request out on this connection has waited too long: counted, connection replaced. */
-  checkTimeout(nowMs: number): void {
-    if (this.inFlight && this.socket && nowMs - this.sentAtMs >= this.run.options.timeoutMs) {
-      countError(this.run.errors, "timeout");
-      this.inFlight = false;
-      this.replace(false);
-    }
-  }
-
-  destroy(): void {
-    const old = this.socket;
-    this.socket = null;
-    this.inFlight = false;
-    old?.destroy();
+    return JSON.parse(text) as EngineOutcome;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", stop);
+    if (engine.stdin.writable) engine.stdin.end();
   }
 }

@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../project-root.ts";
 import { createLatencyHistogram } from "../measure/histogram.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest } from "./kserve-request.ts";
-import { createGeneratorDriver, LOCAL_DRIVER, ROUND_BOUND_MARGIN_MS, roundBoundMs, runClosedLoopInGenerator } from "./open-loop-driver.ts";
+import { createGeneratorDriver, LOCAL_DRIVER, ROUND_BOUND_MARGIN_MS, roundBoundMs } from "./open-loop-driver.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import type { RoundOptions } from "./remote/remote-protocol.ts";
 
@@ -103,23 +103,6 @@ describe("LOCAL_DRIVER (the open loop in a generator process)", () => {
   });
 });
 
-describe("runClosedLoopInGenerator", () => {
-  it("runs the closed loop in the generator process: the same summary and a decoded histogram", async () => {
-    const s = await startTestServer();
-    servers.push(s);
-    const { summary, latency } = await runClosedLoopInGenerator({ url: s.url, request, connections: 2, durationMs: 60_000, maxRequests: 50, timeoutMs: 2000 });
-    expect(summary.requests).toBe(50);
-    expect(summary.ok).toBe(50);
-    expect(latency.totalCount).toBe(50);
-    expect(summary.latencyUs.p50).toBe(latency.getValueAtPercentile(50));
-    expect(s.received()).toBe(50);
-  });
-
-  it("refuses a remote target", async () => {
-    await expect(runClosedLoopInGenerator({ url: "http://192.168.0.10:80", connections: 1, durationMs: 100, maxRequests: 1, timeoutMs: 100 })).rejects.toThrow(/refusing to send load/);
-  });
-});
-
 describe("the bound on a round run in the generator process", () => {
   it("is the planned length plus the request timeout plus a margin", () => {
     expect(roundBoundMs(4 * 250, 2000)).toBe(1000 + 2000 + ROUND_BOUND_MARGIN_MS);
@@ -137,9 +120,6 @@ describe("the bound on a round run in the generator process", () => {
       const t0 = performance.now();
       await expect(driver.run(round(s.url, { slotMs: 10_000, ratePerSec: 10 }))).rejects.toThrow(
         new RegExp(`open-loop round \\d+: the load generator did not finish within ${SHORT_BOUND_MS} ms`),
-      );
-      await expect(driver.closed({ url: s.url, request, connections: 1, durationMs: 10_000, maxRequests: 10, timeoutMs: 10_000 })).rejects.toThrow(
-        new RegExp(`closed-loop trial \\d+: the load generator did not finish within ${SHORT_BOUND_MS} ms`),
       );
       expect(performance.now() - t0).toBeLessThan(5000);
       const ok = await startTestServer();

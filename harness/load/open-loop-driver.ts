@@ -12,8 +12,6 @@ import { existsSync } from "node:fs";
 import { childEntry } from "../project-root.ts";
 import type { StartedPod } from "../runtime/pod-runtime.ts";
 import { isLoopbackHost, isOwnPodAddress } from "./target-guard.ts";
-import { decodeHistogram } from "../measure/histogram.ts";
-import type { ClosedLoopOptions, ClosedLoopResult, ClosedLoopSummary } from "./closed-loop.ts";
 import type { OpenLoopResult } from "./open-loop.ts";
 import { roundMessage, resultsOf, type GeneratorMessage, type HarnessMessage, type RoundOptions } from "./remote/remote-protocol.ts";
 
@@ -35,21 +33,6 @@ const GENERATOR_ENTRY = "harness/load/open-loop-process";
  * in pauses of a fraction of a millisecond (see the README's generator figures).
  */
 export const GENERATOR_NODE_FLAGS = ["--single-threaded-gc"];
-
-/** A closed-loop trial for the generator (structured clone carries the body's bytes). */
-export interface ClosedLoopMessage {
-  type: "closed";
-  id: number;
-  options: Omit<ClosedLoopOptions, "signal" | "onProgress">;
-}
-
-export interface ClosedLoopReply {
-  type: "closed-result";
-  id: number;
-  summary: ClosedLoopSummary;
-  /** Encoded as results.json stores histograms. */
-  latency: string;
-}
 
 /**
  * How long past a round's planned length (and one request timeout for its last answers) the
@@ -74,7 +57,6 @@ interface Pending {
   /** The generator running it: only that process's exit fails it. */
   generator: ChildProcess;
   resolve: (results: OpenLoopResult[]) => void;
-  resolveClosed?: (result: ClosedLoopResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -101,20 +83,6 @@ class ProcessOpenLoop implements OpenLoopDriver {
     };
     const boundMs = this.bound(round.slotMs * round.slotOrder.length, round.timeoutMs);
     return await this.exchange<OpenLoopResult[]>(generator, id, message, signal, `open-loop round ${id}`, boundMs, (resolve) => ({ resolve, reject: () => undefined }));
-  }
-
-  /** A closed-loop trial in the same generator process (see closed-loop.ts for the options). */
-  async closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
-    const { signal, onProgress: _ignored, ...rest } = options;
-    const generator = this.start();
-    const id = this.nextId++;
-    const message: ClosedLoopMessage = { type: "closed", id, options: { ...rest, allowRemote: rest.allowRemote === true || admitted(rest.url) } };
-    const boundMs = this.bound(rest.durationMs, rest.timeoutMs);
-    return await this.exchange<ClosedLoopResult>(generator, id, message, signal, `closed-loop trial ${id}`, boundMs, (resolve) => ({
-      resolve: () => undefined,
-      resolveClosed: resolve,
-      reject: () => undefined,
-    }));
   }
 
   /**
@@ -174,9 +142,8 @@ class ProcessOpenLoop implements OpenLoopDriver {
     // closed-loop request body travels as bytes.
     const generator = fork(modulePath, [], { execArgv: [...GENERATOR_NODE_FLAGS, ...execArgv], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     holdOpen(generator, false);
-    generator.on("message", (message: GeneratorMessage | ClosedLoopReply) => {
-      if (message.type === "closed-result") this.pending.get(message.id)?.resolveClosed?.({ summary: message.summary, latency: decodeHistogram(message.latency) });
-      else if (message.type === "result") this.pending.get(message.id)?.resolve(resultsOf(message));
+    generator.on("message", (message: GeneratorMessage) => {
+      if (message.type === "result") this.pending.get(message.id)?.resolve(resultsOf(message));
       else if (message.type === "error" && message.id !== null) this.pending.get(message.id)?.reject(new Error(message.message));
     });
     const failAll = (error: Error): void => {
@@ -216,14 +183,9 @@ function admitted(url: string): boolean {
 const GENERATOR = new ProcessOpenLoop();
 
 /** A driver with a generator process of its own and the given bound: for tests of the bound (the harness uses LOCAL_DRIVER). */
-export function createGeneratorDriver(bound: RoundBound): OpenLoopDriver & { closed(options: ClosedLoopOptions): Promise<ClosedLoopResult> } {
+export function createGeneratorDriver(bound: RoundBound): OpenLoopDriver & { close(): Promise<void> } {
   return new ProcessOpenLoop(bound);
 }
 
 /** The harness's own open loop, in a generator process of its own (see above). */
 export const LOCAL_DRIVER: OpenLoopDriver = GENERATOR;
-
-/** runClosedLoop in the same generator process, so the trial's resource sampling cannot stall its responses. */
-export function runClosedLoopInGenerator(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
-  return GENERATOR.closed(options);
-}

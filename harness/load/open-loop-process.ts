@@ -1,20 +1,17 @@
 // The harness's load generator process (started by open-loop-driver.ts with child_process.fork):
-// it runs open-loop rounds with runInterleavedOpenLoop and closed-loop trials with runClosedLoop,
-// and sends the results back over the IPC channel. Apart from the harness's main thread, the
-// schedule is not held up by what that thread does meanwhile — resource sampling (synchronous
+// it runs open-loop rounds with runInterleavedOpenLoop and sends the results back over the
+// IPC channel (closed-loop trials run in a native process of their own: closed-loop.ts).
+// Apart from the harness's main thread, the schedule is not held up by what that thread does meanwhile — resource sampling (synchronous
 // cgroup and /proc reads), container log capture, API watches — and it runs under V8 flags of
 // its own (--single-threaded-gc, see GENERATOR_NODE_FLAGS in open-loop-driver.ts).
 // Messages are the remote generator's (remote-protocol.ts), as objects instead of JSON lines.
-import { encodeHistogram } from "../measure/histogram.ts";
-import { runClosedLoop } from "./closed-loop.ts";
 import { runInterleavedOpenLoop } from "./open-loop.ts";
 import { resultMessage, roundOptionsOf, type GeneratorMessage, type HarnessMessage } from "./remote/remote-protocol.ts";
-import type { ClosedLoopMessage, ClosedLoopReply } from "./open-loop-driver.ts";
 
 if (!process.send) throw new Error("harness/load/open-loop-process.ts runs as a child process with an IPC channel only (child_process.fork)");
 const running = new Map<number, AbortController>();
 
-function send(message: GeneratorMessage | ClosedLoopReply): void {
+function send(message: GeneratorMessage): void {
   process.send?.(message);
 }
 
@@ -31,28 +28,8 @@ async function runRound(message: Extract<HarnessMessage, { type: "round" }>, all
   }
 }
 
-/** A closed-loop trial: same process, for the same reason (the sampler would stall its responses). */
-async function runClosed(message: ClosedLoopMessage): Promise<void> {
-  const controller = new AbortController();
-  running.set(message.id, controller);
-  const { request, ...options } = message.options;
-  try {
-    const { summary, latency } = await runClosedLoop({
-      ...options,
-      ...(request ? { request: { ...request, body: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength) } } : {}),
-      signal: controller.signal,
-    });
-    send({ type: "closed-result", id: message.id, summary, latency: encodeHistogram(latency) });
-  } catch (error) {
-    send({ type: "error", id: message.id, message: (error as Error).message });
-  } finally {
-    running.delete(message.id);
-  }
-}
-
-process.on("message", (message: (HarnessMessage & { allowRemote?: boolean }) | ClosedLoopMessage) => {
-  if (message.type === "closed") void runClosed(message);
-  else if (message.type === "round") void runRound(message, message.allowRemote === true);
+process.on("message", (message: HarnessMessage & { allowRemote?: boolean }) => {
+  if (message.type === "round") void runRound(message, message.allowRemote === true);
   else if (message.type === "abort") running.get(message.id)?.abort();
 });
 // Ctrl-C in a terminal (and a CI runner's SIGTERM to the group) reaches this process too: the
