@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import { runClosedLoop, type ClosedLoopOptions } from "./closed-loop.ts";
+import { requestBytes, runClosedLoop, type ClosedLoopOptions } from "./closed-loop.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
 import { buildInferRequest, parseInferRequest } from "./kserve-request.ts";
 
@@ -56,6 +56,36 @@ describe("runClosedLoop", () => {
     expect(summary).toMatchObject({ requests: 12, ok: 12, errors: {} });
     expect(s.received()).toBe(12);
     expect(s.lastRequest()!.body.equals(body)).toBe(true);
+  });
+
+  it("drops a connection answered before its request was written whole: no request starts behind a cut one", async () => {
+    // Answers 413 (keep-alive) at a request's first bytes, as a server refusing a large body early.
+    const body = Buffer.alloc(8 * 1024 * 1024, 1);
+    const big = { method: "POST", path: "/upload", body };
+    const requestLength = requestBytes(new URL("http://127.0.0.1"), big).length;
+    const bytesPerConnection: number[] = [];
+    const sockets = new Set<Socket>();
+    const early = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      const index = bytesPerConnection.push(0) - 1;
+      socket.on("data", (data: Buffer) => {
+        if (bytesPerConnection[index] === 0) socket.write("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n");
+        bytesPerConnection[index]! += data.length;
+      });
+    });
+    await new Promise<void>((resolve) => early.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(early.address() as AddressInfo).port}`;
+      const { summary } = await runClosedLoop(options(url, { request: big, connections: 2, durationMs: 10_000, maxRequests: 6 }));
+      expect(summary.errors).toEqual({ "413": 6 });
+      expect(bytesPerConnection.length).toBeGreaterThanOrEqual(6);
+      // Each connection carried at most the one request it was answered on.
+      expect(Math.max(...bytesPerConnection)).toBeLessThanOrEqual(requestLength);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => early.close(resolve));
+    }
   });
 
   it("counts a malformed answer as a connection error and carries on with a new connection", async () => {

@@ -71,6 +71,8 @@ struct Engine<'a> {
     request: &'a [u8],
     epoll: i32,
     conns: Vec<Conn>,
+    /** One read buffer for all connections: reads are handled one at a time. */
+    buffer: Vec<u8>,
     ends: Vec<ResponseEnd>,
     requests: u64,
     ok: u64,
@@ -110,6 +112,7 @@ pub fn run(options: &Options, request: &[u8]) -> Result<Outcome, String> {
         conns: (0..options.connections)
             .map(|_| Conn { fd: -1, parser: Parser::new(), connected: false, in_flight: false, sent_at: now, written: 0, reopen_at: None })
             .collect(),
+        buffer: vec![0; READ_BUFFER_BYTES],
         ends: Vec::with_capacity(4),
         requests: 0,
         ok: 0,
@@ -266,9 +269,8 @@ impl Engine<'_> {
     }
 
     fn read(&mut self, i: usize) {
-        let mut buffer = [0u8; READ_BUFFER_BYTES];
         let fd = self.conns[i].fd;
-        let n = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), READ_BUFFER_BYTES) };
+        let n = unsafe { libc::read(fd, self.buffer.as_mut_ptr().cast(), READ_BUFFER_BYTES) };
         if n < 0 {
             let e = errno();
             if e != libc::EAGAIN && e != libc::EINTR {
@@ -283,7 +285,7 @@ impl Engine<'_> {
         let ends = &mut self.ends;
         ends.clear();
         // After an answer that closes the connection, later bytes are not read.
-        let parsed = self.conns[i].parser.push(&buffer[..n as usize], &mut |end| {
+        let parsed = self.conns[i].parser.push(&self.buffer[..n as usize], &mut |end| {
             ends.push(end);
             !end.close
         });
@@ -311,7 +313,9 @@ impl Engine<'_> {
         } else {
             count(&mut self.errors, &end.status.to_string());
         }
-        if end.close {
+        // An answer before the request was written whole (a server refusing a large body
+        // early): the rest of that request cannot go out, nor another after it, on this connection.
+        if end.close || self.conns[i].written < self.request.len() {
             self.replace(i, false);
         } else {
             self.send(i, now);
