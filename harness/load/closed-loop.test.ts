@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { requestBytes, runClosedLoop, type ClosedLoopOptions } from "./closed-loop.ts";
 import { startTestServer, type TestServer } from "./fixtures/test-server.ts";
-import { buildInferRequest, parseInferRequest } from "./kserve-request.ts";
+import { buildInferRequest, parseInferRequest, type HttpRequestSpec } from "./kserve-request.ts";
 
 const request = buildInferRequest({ model: "m", format: "binary", inputs: [{ name: "x", datatype: "FP32", shape: [2, 4] }] }, 3);
 
@@ -51,7 +51,7 @@ describe("runClosedLoop", () => {
     const s = await server();
     const body = Buffer.alloc(4 * 1024 * 1024);
     for (let i = 0; i < body.length; i++) body[i] = (i * 7919) % 251;
-    const big = { method: "POST", path: "/v2/models/m/infer", headers: { "content-type": "application/octet-stream" }, body };
+    const big: HttpRequestSpec = { method: "POST", path: "/v2/models/m/infer", headers: { "content-type": "application/octet-stream" }, body };
     const { summary } = await runClosedLoop(options(s.url, { request: big, connections: 3, durationMs: 60_000, maxRequests: 12 }));
     expect(summary).toMatchObject({ requests: 12, ok: 12, errors: {} });
     expect(s.received()).toBe(12);
@@ -61,7 +61,7 @@ describe("runClosedLoop", () => {
   it("drops a connection answered before its request was written whole: no request starts behind a cut one", async () => {
     // Answers 413 (keep-alive) at a request's first bytes, as a server refusing a large body early.
     const body = Buffer.alloc(8 * 1024 * 1024, 1);
-    const big = { method: "POST", path: "/upload", body };
+    const big: HttpRequestSpec = { method: "POST", path: "/upload", headers: {}, body };
     const requestLength = requestBytes(new URL("http://127.0.0.1"), big).length;
     const bytesPerConnection: number[] = [];
     const sockets = new Set<Socket>();

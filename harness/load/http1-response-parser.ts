@@ -1,8 +1,9 @@
-// An incremental HTTP/1.1 response reader for the closed loop: it only needs each
-// response's status and where its body ends (Content-Length, chunked, or the connection's
-// close), never the body itself. A general parser (autocannon's http-parser-js, undici's
-// llhttp) builds header objects and body chunks per response; this one scans bytes in
-// place, which is most of what makes the closed loop cheaper per request (bench/loadgen-vs-wrk.ts).
+// An incremental HTTP/1.1 response reader for the open loop's lean pool (http1-pool.ts), and
+// the reference the closed loop's native engine is checked against (native/closed-loop's
+// parser.rs is a port; native-closed-loop.test.ts): it only needs each response's status and
+// where its body ends (Content-Length, chunked, or the connection's close), never the body
+// itself. A general parser (autocannon's http-parser-js, undici's llhttp) builds header
+// objects and body chunks per response; this one scans bytes in place.
 
 const CR = 13;
 const LF = 10;
@@ -333,9 +334,9 @@ export class Http1ResponseParser {
    * changes nothing) when buffer[from, end) holds no complete head yet.
    *
    * One pass in JS, each line handled at its LF, rather than a Buffer#indexOf (a call into
-   * C++) per line: a head is ~100–300 bytes, parsing was ~1–2 µs of the closed loop's ~16
-   * CPU-µs per request on this project's machines, and the single pass took 3–4 % off the
-   * closed loop's CPU per request (same-process A/B).
+   * C++) per line: a head is ~100–300 bytes, parsing was ~1–2 µs of the Node closed loop's ~16
+   * CPU-µs per request on this project's machines, and the single pass took 3–4 % off its
+   * CPU per request (same-process A/B).
    */
   private parseHead(buffer: Buffer, from: number, end: number): number {
     let contentLength = -1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, recordMs, summarize, LatencyTally } from "./histogram.ts";
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, recordMs, summarize } from "./histogram.ts";
 
 describe("latency histograms (µs)", () => {
   it("records fractional milliseconds at microsecond resolution", () => {
@@ -35,30 +35,5 @@ describe("latency histograms (µs)", () => {
     const s = summarize(createLatencyHistogram());
     expect(s.count).toBe(0);
     expect(s.p50).toBeNaN();
-  });
-});
-
-describe("LatencyTally", () => {
-  it("leaves the histogram exactly as recording each value would, below and above its tallied range", () => {
-    const direct = createLatencyHistogram();
-    const tally = new LatencyTally(createLatencyHistogram());
-    // Sub-µs, exact µs, fractional, the tally's edge (65.535/65.536 ms), seconds.
-    const valuesMs = [0.0001, 0.4, 0.0015, 1, 1.2345, 2.049, 65.535, 65.536, 70, 1234.5678, 0.4, 0.4];
-    for (let i = 0; i < 1000; i++) valuesMs.push((i * 7.919) % 90);
-    for (const ms of valuesMs) {
-      recordMs(direct, ms);
-      tally.recordMs(ms);
-    }
-    const flushed = tally.flush();
-    expect(flushed.totalCount).toBe(direct.totalCount);
-    expect(flushed.minNonZeroValue).toBe(direct.minNonZeroValue);
-    expect(flushed.maxValue).toBe(direct.maxValue);
-    expect(encodeHistogram(flushed)).toBe(encodeHistogram(direct));
-    // A second flush adds nothing; later values add to what is there.
-    tally.flush();
-    expect(tally.histogram.totalCount).toBe(direct.totalCount);
-    tally.recordMs(3);
-    recordMs(direct, 3);
-    expect(encodeHistogram(tally.flush())).toBe(encodeHistogram(direct));
   });
 });

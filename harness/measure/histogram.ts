@@ -22,46 +22,6 @@ export function recordMs(histogram: LatencyHistogram, latencyMs: number): void {
   histogram.recordValue(Math.min(Math.max(us, 1), HIGHEST_TRACKABLE_US));
 }
 
-/** Latencies below this many µs are tallied per whole µs before they reach the histogram. */
-const TALLIED_BELOW_US = 65_536;
-
-/**
- * Records into a histogram through a plain array: latencies under 65.536 ms are counted per
- * whole µs and added to the histogram at flush(), each distinct value once. hdr-histogram-js's
- * recordValue takes two Math.pow and a Math.log2 per value, which a closed loop would pay per
- * request; the histogram after flush() is exactly what recording each value would have made.
- */
-export class LatencyTally {
-  private readonly counts = new Uint32Array(TALLIED_BELOW_US);
-  private pending = 0;
-
-  constructor(readonly histogram: LatencyHistogram) {}
-
-  /** Same rounding and bounds as recordMs. */
-  recordMs(latencyMs: number): void {
-    const us = Math.round(latencyMs * 1000);
-    if (us >= TALLIED_BELOW_US) {
-      recordMs(this.histogram, latencyMs);
-      return;
-    }
-    this.counts[us < 1 ? 1 : us]!++;
-    this.pending++;
-  }
-
-  /** Adds what was tallied to the histogram (call before reading it). */
-  flush(): LatencyHistogram {
-    if (this.pending > 0) {
-      for (let us = 1; us < TALLIED_BELOW_US; us++) {
-        const count = this.counts[us]!;
-        if (count > 0) this.histogram.recordValueWithCount(us, count);
-      }
-      this.counts.fill(0);
-      this.pending = 0;
-    }
-    return this.histogram;
-  }
-}
-
 export function encodeHistogram(histogram: LatencyHistogram): string {
   return hdr.encodeIntoCompressedBase64(histogram);
 }
