@@ -33,6 +33,7 @@ describe("sidecar-bench doctor", () => {
       "envoy",
       "caddy",
       "go sidecar",
+      "closed loop",
       "otelcol",
       "consul-template",
       "rsyslog",
@@ -42,6 +43,11 @@ describe("sidecar-bench doctor", () => {
       "accounting",
       "cpus",
     ]);
+    // npm test's set-up has just built these: their stamps must read as current (the go
+    // sidecar and Caddy once read "built from older sources" after every set-up).
+    for (const name of ["caddy", "go sidecar", "closed loop"]) {
+      expect(localLines.find((l) => l.slice(8).trim().startsWith(`${name} `)), name).toMatch(/^ {2}ok /);
+    }
     // Every line under a heading is a check or the fix of the check above it.
     for (const line of lines.filter((l) => l.startsWith("  "))) expect(line).toMatch(/^ {2}((ok|warn|fail|info) +\S| +→ )/);
     expect(lines.at(-1)).toBe("exit 0: the default runtime (local) can run here");

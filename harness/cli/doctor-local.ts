@@ -4,15 +4,16 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { machineCpuCount, planPinning } from "../experiment/cpu-pinning.ts";
 import { createRuntime } from "../runtime/create-runtime.ts";
 import { probeCommand } from "./doctor-probe.ts";
+import { NATIVE_CLOSED_LOOP_PATH } from "../load/closed-loop.ts";
 import { venvDir } from "../project-root.ts";
 import type { DoctorCheck } from "./doctor-report.ts";
 
 export const SETUP_FIX =
-  "npm run setup (creates .venv from reference/requirements.txt, builds the Go sidecar, Caddy, the OpenTelemetry Collector and consul-template, installs Debian's rsyslog, node exporter and Prometheus)";
+  "npm run setup (creates .venv from reference/requirements.txt, builds the Go sidecar, the closed loop's engine, Caddy, the OpenTelemetry Collector and consul-template, installs Debian's rsyslog, node exporter and Prometheus)";
 /** The reference primary's command line imports these (uvicorn --http httptools --loop uvloop, orjson for JSON). */
 const PRIMARY_MODULES = ["fastapi", "uvicorn", "numpy", "uvloop", "httptools", "orjson"];
 /** compare's monolithic and library variants (request-guard metrics, its SDK). */
@@ -27,7 +28,7 @@ export async function localChecks(projectRoot: string): Promise<DoctorCheck[]> {
     goCheck(projectRoot),
     Promise.all(ROLE_PROGRAMS.map((program) => roleProgramCheck(program, venvBin))),
   ]);
-  return [nodeCheck(), ...python, envoy, caddy, go, ...roleSidecars, accountingCheck(projectRoot), await pinningCheck()];
+  return [nodeCheck(), ...python, envoy, caddy, go, closedLoopCheck(projectRoot), ...roleSidecars, accountingCheck(projectRoot), await pinningCheck()];
 }
 
 interface RoleProgram {
@@ -119,7 +120,7 @@ async function caddyCheck(projectRoot: string, venvBin: string): Promise<DoctorC
   // scripts/setup.mjs stamps the build with the digest of reference/third-party/caddy.
   const stamp = join(venvDir(projectRoot), ".caddy-sources.sha256");
   const sources = join(projectRoot, "reference", "third-party", "caddy");
-  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== goSourcesDigest(sources, ["go.sum"])) {
+  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== goBuildStamp(sources, { offline: false })) {
     return { name: "caddy", status: "warn", detail: `${version} (.venv/bin/caddy), built from older sources than reference/third-party/caddy`, fix: SETUP_FIX };
   }
   return { name: "caddy", status: "ok", detail: `${version} (.venv/bin/caddy)` };
@@ -135,18 +136,50 @@ async function goCheck(projectRoot: string): Promise<DoctorCheck> {
     return { name: "go sidecar", status: "warn", detail: `${goText}; reference/integrations/sidecar-go/bin/aux-proxy not built (${need})`, fix: SETUP_FIX };
   }
   const stamp = join(dir, "bin", ".sources.sha256");
-  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== goSourcesDigest(dir)) {
+  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== goBuildStamp(dir, { offline: true })) {
     return { name: "go sidecar", status: "warn", detail: `${goText}; bin/aux-proxy built from older sources`, fix: SETUP_FIX };
   }
   return { name: "go sidecar", status: "ok", detail: `${goText}; reference/integrations/sidecar-go/bin/aux-proxy built and current` };
 }
 
-/** As scripts/setup.mjs stamps it: go.mod (and `extra` files) and the non-test sources, names included. */
+/** The closed loop's native engine (workload.load.mode closed, on every runtime). */
+function closedLoopCheck(projectRoot: string): DoctorCheck {
+  const dir = join(projectRoot, "native", "closed-loop");
+  const shownPath = relative(projectRoot, NATIVE_CLOSED_LOOP_PATH);
+  if (!existsSync(NATIVE_CLOSED_LOOP_PATH)) {
+    return { name: "closed loop", status: "warn", detail: `${shownPath} not built (load mode closed runs it; setup builds it with cargo)`, fix: SETUP_FIX };
+  }
+  // As scripts/setup.mjs (ensureNativeClosedLoop) stamps it: Cargo.toml, Cargo.lock and src/, names included.
+  const hash = createHash("sha256");
+  for (const file of ["Cargo.toml", "Cargo.lock", ...readdirSync(join(dir, "src")).sort().map((f) => join("src", f))]) {
+    hash.update(`${file}\0`).update(readFileSync(join(dir, file))).update("\0");
+  }
+  const stamp = join(dir, "target", ".sources.sha256");
+  if (!existsSync(stamp) || readFileSync(stamp, "utf8").trim() !== hash.digest("hex")) {
+    return { name: "closed loop", status: "warn", detail: `${shownPath} built from older sources than native/closed-loop`, fix: SETUP_FIX };
+  }
+  return { name: "closed loop", status: "ok", detail: `${shownPath} built and current` };
+}
+
+/** As scripts/setup.mjs digests a Go module's sources: go.mod (and `extra` files) and the non-test sources, names included. */
 function goSourcesDigest(dir: string, extra: string[] = []): string {
   const files = ["go.mod", ...extra, ...readdirSync(dir).filter((name) => name.endsWith(".go") && !name.endsWith("_test.go")).sort()];
   const hash = createHash("sha256");
   for (const name of files) hash.update(`${name}\0`).update(readFileSync(join(dir, name))).update("\0");
   return hash.digest("hex");
+}
+
+/**
+ * The stamp scripts/setup.mjs (ensureGoBuild) writes beside a Go build: the sources' digest
+ * with the build flags and package. Comparing the stamp with the sources' digest alone (as
+ * this file did) called every build "from older sources".
+ */
+function goBuildStamp(dir: string, build: { offline: boolean; pkg?: string }): string {
+  const flags = ["-trimpath", "-buildvcs=false", ...(build.offline ? [] : ["-mod=readonly"])];
+  return createHash("sha256")
+    .update(goSourcesDigest(dir, build.offline ? [] : ["go.sum"]))
+    .update(`\0${flags.join(" ")}\0${build.pkg ?? "."}`)
+    .digest("hex");
 }
 
 /** Asks the local runtime itself, so the answer is what `run` would use. */

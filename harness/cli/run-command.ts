@@ -18,7 +18,8 @@ import { onInterrupt } from "./interrupts.ts";
 import { UsageError } from "./usage-error.ts";
 import { printNextSteps } from "./next-steps.ts";
 import { shownPath } from "./shown-path.ts";
-import { assertLocalSetup, podPrograms } from "./setup-preflight.ts";
+import { assertClosedLoopEngine, assertLocalSetup, podPrograms } from "./setup-preflight.ts";
+import { NATIVE_CLOSED_LOOP_PATH } from "../load/closed-loop.ts";
 
 export interface RunCommandInput {
   /** --kubeconfig, --context, --namespace, --pod-access (runtime kubernetes). */
@@ -59,6 +60,7 @@ export async function runCommand(input: RunCommandInput): Promise<number> {
   if (input.trials !== undefined && input.trials < 2) throw new UsageError("--trials: expected at least 2 paired rounds (one cannot show variance)");
   const arms = input.calibrationOnly ? [scenario.baseline] : [scenario.baseline, ...scenario.variants];
   assertLocalSetup(runtimeName, arms.flatMap((arm) => podPrograms(arm.primary, arm.sidecars)), input.projectRoot, [input.calibrationOnly ? "calibrate" : "run", scenario.file]);
+  assertClosedLoopEngine(scenario.manifest.spec.workload.load.mode, scenario.file, NATIVE_CLOSED_LOOP_PATH, input.projectRoot);
   const runId = newRunId();
   // Reports go where the user is, not into the tool (which may be under node_modules).
   const outDir = resolve(input.out ?? join(process.cwd(), "reports", runId));

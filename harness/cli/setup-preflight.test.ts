@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../project-root.ts";
 import type { ContainerSpec } from "../runtime/pod-runtime.ts";
 import { runToEnd } from "./fixtures/run-cli.ts";
-import { localSetupProblems } from "./setup-preflight.ts";
+import { NATIVE_CLOSED_LOOP_PATH } from "../load/closed-loop.ts";
+import { assertClosedLoopEngine, localSetupProblems, SetupMissingError } from "./setup-preflight.ts";
 
 const bin = join(PROJECT_ROOT, "bin", "sidecar-bench.js");
 const scratch = mkdtempSync(join(tmpdir(), "sb-preflight-"));
@@ -75,5 +76,17 @@ describe("localSetupProblems", () => {
     mkdirSync(dir, { recursive: true });
     expect(localSetupProblems([container("./bin/aux-proxy", dir)], fakeRoot).map((p) => p.what)).toEqual(["reference/integrations/sidecar-go/bin/aux-proxy: the Go request-guard sidecar (compare) is not built"]);
     expect(localSetupProblems([container("node", dir)], fakeRoot)).toEqual([]);
+  });
+});
+
+describe("assertClosedLoopEngine", () => {
+  it("refuses a closed-loop workload when the engine is not built, naming the scenario, the field and the command", () => {
+    const missing = join(scratch, "no-engine");
+    expect(() => assertClosedLoopEngine("closed", "/x/scenario.yaml", missing, PROJECT_ROOT)).toThrow(SetupMissingError);
+    expect(() => assertClosedLoopEngine("closed", "/x/scenario.yaml", missing, PROJECT_ROOT)).toThrow(/scenario\.yaml: spec\.workload\.load\.mode closed[\s\S]*Run: npm run setup/);
+    // Open loop needs no engine; a built engine passes.
+    expect(() => assertClosedLoopEngine("open", "/x/scenario.yaml", missing, PROJECT_ROOT)).not.toThrow();
+    expect(existsSync(NATIVE_CLOSED_LOOP_PATH)).toBe(true);
+    expect(() => assertClosedLoopEngine("closed", "/x/scenario.yaml", NATIVE_CLOSED_LOOP_PATH, PROJECT_ROOT)).not.toThrow();
   });
 });

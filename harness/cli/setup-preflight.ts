@@ -83,6 +83,20 @@ export function localSetupProblems(containers: readonly ContainerSpec[], project
   return problems;
 }
 
+/**
+ * A closed-loop workload runs the native engine setup builds (native/closed-loop), on every
+ * runtime (the harness drives it): refused before any pod starts when it is not built.
+ */
+export function assertClosedLoopEngine(mode: string, scenarioFile: string, enginePath: string, projectRoot: string): void {
+  if (mode !== "closed" || executable(enginePath)) return;
+  throw new SetupMissingError(
+    [
+      `run ${shown(scenarioFile)}: spec.workload.load.mode closed needs the closed loop's engine, and ${shown(enginePath)} is not built.`,
+      `Run: ${SETUP_COMMAND}${relative(projectRoot, process.cwd()) === "" ? "" : ` (in ${projectRoot})`}   (it builds native/closed-loop with Rust's cargo)`,
+    ].join("\n"),
+  );
+}
+
 /** A warning (not a failure) when .venv was made from older requirements than the checkout's. */
 export function staleSetupWarning(containers: readonly ContainerSpec[], projectRoot: string): string | null {
   if (!containers.some((c) => c.command[0] === "python") || !existsSync(join(venvDir(projectRoot), ".requirements.sha256"))) return null;

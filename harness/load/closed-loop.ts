@@ -185,7 +185,11 @@ async function runEngine(args: string[], input: Buffer, boundMs: number, signal:
       const said = Buffer.concat(stderr).toString("utf8").trim().slice(0, 2000);
       throw new Error(`closed loop: the engine exited with ${exitSignal ?? `code ${code}`}${said ? `: ${said}` : ""}`);
     }
-    return JSON.parse(text) as EngineOutcome;
+    try {
+      return JSON.parse(text) as EngineOutcome;
+    } catch {
+      throw new Error(`closed loop: the engine's answer is not the JSON it writes: ${JSON.stringify(text.slice(0, 200))}`);
+    }
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", stop);
