@@ -197,7 +197,8 @@ function ensureNativeClosedLoop() {
     throw new Error("Rust's cargo (https://rustup.rs) is needed to build the closed loop's engine (native/closed-loop); install it and make sure `cargo` is on PATH");
   }
   say("building the closed loop's native engine (native/closed-loop, cargo build --release)");
-  execFileSync("cargo", ["build", "--release", "--locked", "--quiet"], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
+  // --target-dir: where closed-loop.ts looks, whatever CARGO_TARGET_DIR or a cargo config says.
+  execFileSync("cargo", ["build", "--release", "--locked", "--quiet", "--target-dir", "target"], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
   writeFileSync(stamp, `${wanted}\n`);
 }
 

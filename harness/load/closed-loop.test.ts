@@ -88,6 +88,35 @@ describe("runClosedLoop", () => {
     }
   });
 
+  it("replaces a connection once per answer delimited by its close: one connection per request", async () => {
+    // No Content-Length: each answer ends when the server closes (RFC 9112 §6.3 item 7).
+    let accepted = 0;
+    let requests = 0;
+    const sockets = new Set<Socket>();
+    const closing = createServer((socket) => {
+      accepted++;
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("data", (data: Buffer) => {
+        if (!data.includes("\r\n\r\n")) return;
+        requests++;
+        socket.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello");
+      });
+    });
+    await new Promise<void>((resolve) => closing.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
+      const { summary } = await runClosedLoop(options(url, { request: undefined, connections: 1, durationMs: 10_000, maxRequests: 40 }));
+      expect(summary).toMatchObject({ requests: 40, ok: 40, errors: {} });
+      expect(requests).toBe(40);
+      // A connection opened and dropped again without a request (a replace done twice) shows here.
+      expect(accepted).toBeLessThanOrEqual(41);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => closing.close(resolve));
+    }
+  });
+
   it("counts a malformed answer as a connection error and carries on with a new connection", async () => {
     // Every other request is answered with garbage, the rest properly.
     let requests = 0;

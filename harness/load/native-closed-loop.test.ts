@@ -3,7 +3,8 @@
 // answer's status and close flag, what a close meant, and where a malformed answer is
 // refused. The cases are the TypeScript parser's own test vectors plus seeded random
 // answers (every framing, 1xx and 204, split at random points, and corrupted at random bytes).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { startTestServer } from "./fixtures/test-server.ts";
 import { describe, expect, it } from "vitest";
 import { NATIVE_CLOSED_LOOP_PATH } from "./closed-loop.ts";
 import { Http1ResponseParser } from "./http1-response-parser.ts";
@@ -162,5 +163,32 @@ describe("the native closed loop's parser", () => {
     }
     expect(errors).toBeGreaterThan(10);
     expect(ends).toBeGreaterThan(300);
+  });
+});
+
+describe("the native closed loop's process", () => {
+  it("outlives a Ctrl-C to its group and answers with its counts when the harness says stop", async () => {
+    const server = await startTestServer();
+    try {
+      const port = new URL(server.url).port;
+      const request = Buffer.from("GET / HTTP/1.1\r\nHost: t\r\n\r\n", "latin1");
+      const engine = spawn(NATIVE_CLOSED_LOOP_PATH, ["run", "--host", "127.0.0.1", "--port", port, "--connections", "2", "--duration-ms", "30000", "--max-requests", "100000000", "--timeout-ms", "2000", "--request-bytes", String(request.length)]);
+      let out = "";
+      engine.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+      const exited = new Promise<[number | null, string | null]>((resolve) => engine.once("close", (code, signal) => resolve([code, signal])));
+      engine.stdin.write(request);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      engine.kill("SIGINT");
+      engine.kill("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(engine.exitCode).toBeNull();
+      engine.stdin.end("stop");
+      expect(await exited).toEqual([0, null]);
+      const outcome = JSON.parse(out) as { requests: number; ok: number; errors: Record<string, number> };
+      expect(outcome.ok).toBeGreaterThan(0);
+      expect(outcome.ok).toBe(outcome.requests);
+    } finally {
+      await server.close();
+    }
   });
 });

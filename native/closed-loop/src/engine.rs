@@ -56,6 +56,15 @@ impl Tally {
 struct Conn {
     /** -1 while closed (between a failure and the reopen). */
     fd: i32,
+    /**
+     * Bumped whenever the socket is closed: "is this still the connection I was handling?"
+     * (the kernel gives a new socket the number the old one just freed, so fds cannot tell).
+     */
+    generation: u64,
+    /** Writable events are asked for (while connecting, or a request is partly written). */
+    out_armed: bool,
+    /** Which of the target's addresses this connection tries (the next one after a failed connect). */
+    address: usize,
     parser: Parser,
     connected: bool,
     in_flight: bool,
@@ -67,7 +76,8 @@ struct Conn {
 
 struct Engine<'a> {
     options: &'a Options,
-    address: SocketAddr,
+    /** The target's addresses, in the resolver's order: each is tried in turn, as Node's connect does. */
+    addresses: Vec<SocketAddr>,
     request: &'a [u8],
     epoll: i32,
     conns: Vec<Conn>,
@@ -93,11 +103,13 @@ fn count(errors: &mut BTreeMap<String, u64>, kind: &str) {
 }
 
 pub fn run(options: &Options, request: &[u8]) -> Result<Outcome, String> {
-    let address = (options.host.as_str(), options.port)
+    let addresses: Vec<SocketAddr> = (options.host.as_str(), options.port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {}:{}: {e}", options.host, options.port))?
-        .next()
-        .ok_or_else(|| format!("{} has no address", options.host))?;
+        .collect();
+    if addresses.is_empty() {
+        return Err(format!("{} has no address", options.host));
+    }
     // SAFETY: plain syscalls on descriptors this process owns.
     let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     if epoll < 0 {
@@ -106,11 +118,22 @@ pub fn run(options: &Options, request: &[u8]) -> Result<Outcome, String> {
     let now = Instant::now();
     let mut engine = Engine {
         options,
-        address,
+        addresses,
         request,
         epoll,
         conns: (0..options.connections)
-            .map(|_| Conn { fd: -1, parser: Parser::new(), connected: false, in_flight: false, sent_at: now, written: 0, reopen_at: None })
+            .map(|_| Conn {
+                fd: -1,
+                generation: 0,
+                out_armed: false,
+                address: 0,
+                parser: Parser::new(),
+                connected: false,
+                in_flight: false,
+                sent_at: now,
+                written: 0,
+                reopen_at: None,
+            })
             .collect(),
         buffer: vec![0; READ_BUFFER_BYTES],
         ends: Vec::with_capacity(4),
@@ -123,13 +146,21 @@ pub fn run(options: &Options, request: &[u8]) -> Result<Outcome, String> {
         stopped: false,
         finished: false,
     };
-    engine.watch(0, STDIN_TOKEN, libc::EPOLLIN as u32, libc::EPOLL_CTL_ADD);
+    // The harness's stop signal; without it a dying harness could not stop the engine.
+    let mut event = libc::epoll_event { events: libc::EPOLLIN as u32, u64: STDIN_TOKEN };
+    if unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_ADD, 0, &mut event) } < 0 {
+        return Err(format!("cannot watch stdin (the stop signal): errno {}", errno()));
+    }
     let started_at_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let start = Instant::now();
     for i in 0..engine.conns.len() {
         engine.open(i);
     }
-    engine.run_until_done(start);
+    let waited = engine.run_until_done(start);
+    if let Err(e) = waited {
+        unsafe { libc::close(epoll) };
+        return Err(e);
+    }
     let end = engine.last_response.unwrap_or_else(Instant::now);
     unsafe { libc::close(epoll) };
     Ok(Outcome {
@@ -143,7 +174,7 @@ pub fn run(options: &Options, request: &[u8]) -> Result<Outcome, String> {
 }
 
 impl Engine<'_> {
-    fn run_until_done(&mut self, start: Instant) {
+    fn run_until_done(&mut self, start: Instant) -> Result<(), String> {
         let deadline = start + Duration::from_millis(self.options.duration_ms);
         // One sweep for all request timeouts instead of a timer per request (as closed-loop.ts).
         let sweep = Duration::from_millis(self.options.timeout_ms.div_ceil(4).clamp(10, 250));
@@ -170,11 +201,13 @@ impl Engine<'_> {
             let wait_ms = wake.saturating_duration_since(now).as_micros().div_ceil(1000) as i32;
             let n = unsafe { libc::epoll_wait(self.epoll, events.as_mut_ptr(), events.len() as i32, wait_ms) };
             if n < 0 {
-                if errno() == libc::EINTR {
+                let e = errno();
+                if e == libc::EINTR {
                     continue;
                 }
+                // Not a trial cut short in silence: the harness reports the failure.
                 self.stop();
-                break;
+                return Err(format!("epoll_wait failed: errno {e}"));
             }
             for event in &events[..n as usize] {
                 let (token, flags) = (event.u64, event.events);
@@ -188,6 +221,7 @@ impl Engine<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     fn watch(&self, fd: i32, token: u64, flags: u32, op: i32) {
@@ -203,7 +237,8 @@ impl Engine<'_> {
         c.parser = Parser::new();
         c.connected = false;
         c.reopen_at = None;
-        let family = if self.address.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+        let address = self.addresses[c.address];
+        let family = if address.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
         let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
         if fd < 0 {
             self.fail_open(i);
@@ -211,21 +246,33 @@ impl Engine<'_> {
         }
         let one: libc::c_int = 1;
         unsafe { libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, (&one as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as u32) };
-        let status = connect(fd, &self.address);
+        let status = connect(fd, &address);
         if status < 0 && errno() != libc::EINPROGRESS {
             unsafe { libc::close(fd) };
             self.fail_open(i);
             return;
         }
         self.conns[i].fd = fd;
+        self.conns[i].out_armed = true;
         // Writable once connected (or failed); then only readable, unless a write is pending.
         self.watch(fd, i as u64, (libc::EPOLLIN | libc::EPOLLOUT) as u32, libc::EPOLL_CTL_ADD);
     }
 
-    /** A connection that could not even be made: counted (no request could go out), retried. */
+    /**
+     * A connection that could not be made: the target's next address at once, if it has one
+     * (a name may resolve to ::1 and 127.0.0.1); after the last, counted (no request could go
+     * out) and retried from the first in 10 ms.
+     */
     fn fail_open(&mut self, i: usize) {
+        let c = &mut self.conns[i];
+        if c.address + 1 < self.addresses.len() {
+            c.address += 1;
+            self.open(i);
+            return;
+        }
+        c.address = 0;
         count(&mut self.errors, "connection");
-        self.conns[i].reopen_at = Some(Instant::now() + RECONNECT_DELAY);
+        c.reopen_at = Some(Instant::now() + RECONNECT_DELAY);
     }
 
     fn reopen_due(&mut self, now: Instant) {
@@ -246,21 +293,29 @@ impl Engine<'_> {
             let mut length = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
             unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, (&mut error as *mut libc::c_int).cast(), &mut length) };
             if error != 0 {
-                self.failed(i);
+                self.close_fd(i);
+                self.fail_open(i);
                 return;
             }
             if flags & libc::EPOLLOUT as u32 == 0 {
                 return;
             }
-            self.conns[i].connected = true;
+            let c = &mut self.conns[i];
+            c.connected = true;
+            c.out_armed = false;
             self.watch(fd, i as u64, libc::EPOLLIN as u32, libc::EPOLL_CTL_MOD);
             self.send(i, Instant::now());
             return;
         }
-        if flags & libc::EPOLLOUT as u32 != 0 && self.conns[i].in_flight && self.conns[i].written < self.request.len() {
-            self.write_more(i);
-            if self.conns[i].fd != fd {
-                return;
+        let generation = self.conns[i].generation;
+        if flags & libc::EPOLLOUT as u32 != 0 {
+            if self.conns[i].in_flight && self.conns[i].written < self.request.len() {
+                self.write_more(i);
+                if self.conns[i].generation != generation {
+                    return;
+                }
+            } else if self.conns[i].out_armed {
+                self.disarm_out(i);
             }
         }
         if flags & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR) as u32 != 0 {
@@ -269,7 +324,7 @@ impl Engine<'_> {
     }
 
     fn read(&mut self, i: usize) {
-        let fd = self.conns[i].fd;
+        let (fd, generation) = (self.conns[i].fd, self.conns[i].generation);
         let n = unsafe { libc::read(fd, self.buffer.as_mut_ptr().cast(), READ_BUFFER_BYTES) };
         if n < 0 {
             let e = errno();
@@ -292,7 +347,7 @@ impl Engine<'_> {
         for k in 0..self.ends.len() {
             let end = self.ends[k];
             self.answered(i, end);
-            if self.conns[i].fd != fd {
+            if self.conns[i].generation != generation {
                 return;
             }
         }
@@ -338,32 +393,44 @@ impl Engine<'_> {
 
     fn write_more(&mut self, i: usize) {
         let c = &mut self.conns[i];
-        let (fd, from) = (c.fd, c.written);
-        let rest = &self.request[from..];
+        let fd = c.fd;
+        let rest = &self.request[c.written..];
         let n = unsafe { libc::send(fd, rest.as_ptr().cast(), rest.len(), libc::MSG_NOSIGNAL) };
         if n < 0 {
             let e = errno();
             if e == libc::EAGAIN || e == libc::EINTR {
-                self.watch(fd, i as u64, (libc::EPOLLIN | libc::EPOLLOUT) as u32, libc::EPOLL_CTL_MOD);
+                self.arm_out(i);
             } else {
                 self.failed(i);
             }
             return;
         }
         c.written += n as usize;
-        let done = c.written == self.request.len();
-        // Writable events only while a request is partly written.
-        if !done {
-            self.watch(fd, i as u64, (libc::EPOLLIN | libc::EPOLLOUT) as u32, libc::EPOLL_CTL_MOD);
-        } else if from > 0 {
-            self.watch(fd, i as u64, libc::EPOLLIN as u32, libc::EPOLL_CTL_MOD);
+        // Writable events only while a request is partly written (level-triggered: left armed,
+        // a writable socket would wake epoll_wait at every pass).
+        if c.written < self.request.len() {
+            self.arm_out(i);
+        } else if c.out_armed {
+            self.disarm_out(i);
         }
+    }
+
+    fn arm_out(&mut self, i: usize) {
+        if !self.conns[i].out_armed {
+            self.conns[i].out_armed = true;
+            self.watch(self.conns[i].fd, i as u64, (libc::EPOLLIN | libc::EPOLLOUT) as u32, libc::EPOLL_CTL_MOD);
+        }
+    }
+
+    fn disarm_out(&mut self, i: usize) {
+        self.conns[i].out_armed = false;
+        self.watch(self.conns[i].fd, i as u64, libc::EPOLLIN as u32, libc::EPOLL_CTL_MOD);
     }
 
     /** A failed request (if one was out, or the connection never came up), then a new connection in 10 ms. */
     fn failed(&mut self, i: usize) {
         let c = &mut self.conns[i];
-        if (c.in_flight || !c.connected) && !self.stopped {
+        if c.in_flight && !self.stopped {
             count(&mut self.errors, "connection");
         }
         c.in_flight = false;
@@ -372,7 +439,7 @@ impl Engine<'_> {
 
     /** The server closed: completes a close-delimited answer, else a request out got none ("connection"). */
     fn closed(&mut self, i: usize) {
-        let fd = self.conns[i].fd;
+        let generation = self.conns[i].generation;
         let mut end = None;
         let outcome = self.conns[i].parser.closed(&mut |e| {
             end = Some(e);
@@ -381,7 +448,7 @@ impl Engine<'_> {
         if let Some(end) = end {
             self.answered(i, end);
         }
-        if self.conns[i].fd != fd {
+        if self.conns[i].generation != generation {
             return;
         }
         if self.conns[i].in_flight && outcome != CloseOutcome::Ended && !self.stopped {
@@ -408,6 +475,8 @@ impl Engine<'_> {
             // Closing removes it from the epoll set (no other descriptor refers to the socket).
             unsafe { libc::close(c.fd) };
             c.fd = -1;
+            c.generation += 1;
+            c.out_armed = false;
         }
     }
 

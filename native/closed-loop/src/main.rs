@@ -55,6 +55,14 @@ fn run(args: &[String]) {
     if options.connections < 1 || options.max_requests < options.connections as u64 || options.duration_ms < 1 || options.timeout_ms < 1 {
         fail("--connections, --duration-ms and --timeout-ms must be ≥ 1, and --max-requests ≥ --connections");
     }
+    // Ctrl-C in a terminal (and a CI runner's SIGTERM to the group) reaches this process too:
+    // the harness decides what an interruption stops and tells the engine on stdin, so the
+    // trial's counts come back instead of the engine dying under it. A harness that dies
+    // closes stdin, which stops the engine as well.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+    }
     let mut request = vec![0u8; number("--request-bytes") as usize];
     // Unbuffered (std's Stdin reads ahead): bytes after the request are the stop signal, and
     // must stay in the pipe for the engine's epoll to see them.
