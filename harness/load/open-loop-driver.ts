@@ -138,8 +138,8 @@ class ProcessOpenLoop implements OpenLoopDriver {
     if (this.generator) return this.generator;
     const { modulePath, execArgv } = childEntry(GENERATOR_ENTRY);
     if (!existsSync(modulePath)) throw new Error(`the load generator's entry ${modulePath} is missing (scripts/build-cli.mjs CLI_ENTRY_POINTS)`);
-    // Structured-clone messages (serialization "advanced"), as worker threads exchange: a
-    // closed-loop request body travels as bytes.
+    // Structured-clone messages (serialization "advanced"), as worker threads exchange (round
+    // messages carry their request body as base64, as the remote generator's JSON lines do).
     const generator = fork(modulePath, [], { execArgv: [...GENERATOR_NODE_FLAGS, ...execArgv], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     holdOpen(generator, false);
     generator.on("message", (message: GeneratorMessage) => {
