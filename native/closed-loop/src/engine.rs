@@ -81,6 +81,8 @@ struct Engine<'a> {
     request: &'a [u8],
     epoll: i32,
     conns: Vec<Conn>,
+    /** Connections with a reopen time set (reopen_at is Some). */
+    reopens_waiting: usize,
     /** One read buffer for all connections: reads are handled one at a time. */
     buffer: Vec<u8>,
     ends: Vec<ResponseEnd>,
@@ -135,6 +137,7 @@ pub fn run(options: &Options, request: &[u8]) -> Result<Outcome, String> {
                 reopen_at: None,
             })
             .collect(),
+        reopens_waiting: 0,
         buffer: vec![0; READ_BUFFER_BYTES],
         ends: Vec::with_capacity(4),
         requests: 0,
@@ -190,12 +193,10 @@ impl Engine<'_> {
                 self.check_timeouts(now);
                 next_sweep = now + sweep;
             }
-            self.reopen_due(now);
             let mut wake = deadline.min(next_sweep);
-            for c in &self.conns {
-                if let Some(at) = c.reopen_at {
-                    wake = wake.min(at);
-                }
+            // Only after a failure: the loop's usual pass does not walk the connections.
+            if self.reopens_waiting > 0 {
+                wake = wake.min(self.reopen_due(now));
             }
             // Rounded up: waking a little late is harmless, early would spin.
             let wait_ms = wake.saturating_duration_since(now).as_micros().div_ceil(1000) as i32;
@@ -236,7 +237,10 @@ impl Engine<'_> {
         let c = &mut self.conns[i];
         c.parser = Parser::new();
         c.connected = false;
-        c.reopen_at = None;
+        if c.reopen_at.take().is_some() {
+            self.reopens_waiting -= 1;
+        }
+        let c = &mut self.conns[i];
         let address = self.addresses[c.address];
         let family = if address.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
         let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
@@ -272,14 +276,27 @@ impl Engine<'_> {
         }
         c.address = 0;
         count(&mut self.errors, "connection");
-        c.reopen_at = Some(Instant::now() + RECONNECT_DELAY);
+        self.reopen_later(i);
     }
 
-    fn reopen_due(&mut self, now: Instant) {
+    /** Opens the connections whose reopen time has come; the earliest time still ahead (or far away). */
+    fn reopen_due(&mut self, now: Instant) -> Instant {
+        let mut next = now + Duration::from_secs(3600);
         for i in 0..self.conns.len() {
             if self.conns[i].reopen_at.is_some_and(|at| at <= now) {
-                self.open(i);
+                self.open(i); // which may fail at once and set a new reopen time
             }
+            if let Some(at) = self.conns[i].reopen_at {
+                next = next.min(at);
+            }
+        }
+        next
+    }
+
+    /** The connection opens again in 10 ms (after a failure: a refused port is not a busy loop). */
+    fn reopen_later(&mut self, i: usize) {
+        if self.conns[i].reopen_at.replace(Instant::now() + RECONNECT_DELAY).is_none() {
+            self.reopens_waiting += 1;
         }
     }
 
@@ -463,7 +480,7 @@ impl Engine<'_> {
         if self.stopped {
             self.maybe_done();
         } else if after_error {
-            self.conns[i].reopen_at = Some(Instant::now() + RECONNECT_DELAY);
+            self.reopen_later(i);
         } else {
             self.open(i);
         }
