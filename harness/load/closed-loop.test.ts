@@ -13,8 +13,24 @@ async function server(options: Parameters<typeof startTestServer>[0] = {}): Prom
   servers.push(s);
   return s;
 }
+/** A TCP server on 127.0.0.1 that answers in raw bytes (what the HTTP test server cannot send); its URL. */
+const rawServers: Array<() => Promise<void>> = [];
+async function rawServer(onSocket: (socket: Socket) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const raw = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+  rawServers.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => raw.close(resolve));
+  });
+  return `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+}
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await Promise.all([...servers.splice(0).map((s) => s.close()), ...rawServers.splice(0).map((close) => close())]);
 });
 
 function options(url: string, overrides: Partial<ClosedLoopOptions> = {}): ClosedLoopOptions {
@@ -64,83 +80,53 @@ describe("runClosedLoop", () => {
     const big: HttpRequestSpec = { method: "POST", path: "/upload", headers: {}, body };
     const requestLength = requestBytes(new URL("http://127.0.0.1"), big).length;
     const bytesPerConnection: number[] = [];
-    const sockets = new Set<Socket>();
-    const early = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
+    const url = await rawServer((socket) => {
       const index = bytesPerConnection.push(0) - 1;
       socket.on("data", (data: Buffer) => {
         if (bytesPerConnection[index] === 0) socket.write("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n");
         bytesPerConnection[index]! += data.length;
       });
     });
-    await new Promise<void>((resolve) => early.listen(0, "127.0.0.1", resolve));
-    try {
-      const url = `http://127.0.0.1:${(early.address() as AddressInfo).port}`;
-      const { summary } = await runClosedLoop(options(url, { request: big, connections: 2, durationMs: 10_000, maxRequests: 6 }));
-      expect(summary.errors).toEqual({ "413": 6 });
-      expect(bytesPerConnection.length).toBeGreaterThanOrEqual(6);
-      // Each connection carried at most the one request it was answered on.
-      expect(Math.max(...bytesPerConnection)).toBeLessThanOrEqual(requestLength);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => early.close(resolve));
-    }
+    const { summary } = await runClosedLoop(options(url, { request: big, connections: 2, durationMs: 10_000, maxRequests: 6 }));
+    expect(summary.errors).toEqual({ "413": 6 });
+    expect(bytesPerConnection.length).toBeGreaterThanOrEqual(6);
+    // Each connection carried at most the one request it was answered on.
+    expect(Math.max(...bytesPerConnection)).toBeLessThanOrEqual(requestLength);
   });
 
   it("replaces a connection once per answer delimited by its close: one connection per request", async () => {
     // No Content-Length: each answer ends when the server closes (RFC 9112 §6.3 item 7).
     let accepted = 0;
     let requests = 0;
-    const sockets = new Set<Socket>();
-    const closing = createServer((socket) => {
+    const url = await rawServer((socket) => {
       accepted++;
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
       socket.on("data", (data: Buffer) => {
         if (!data.includes("\r\n\r\n")) return;
         requests++;
         socket.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello");
       });
     });
-    await new Promise<void>((resolve) => closing.listen(0, "127.0.0.1", resolve));
-    try {
-      const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
-      const { summary } = await runClosedLoop(options(url, { request: undefined, connections: 1, durationMs: 10_000, maxRequests: 40 }));
-      expect(summary).toMatchObject({ requests: 40, ok: 40, errors: {} });
-      expect(requests).toBe(40);
-      // A connection opened and dropped again without a request (a replace done twice) shows here.
-      expect(accepted).toBeLessThanOrEqual(41);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => closing.close(resolve));
-    }
+    const { summary } = await runClosedLoop(options(url, { request: undefined, connections: 1, durationMs: 10_000, maxRequests: 40 }));
+    expect(summary).toMatchObject({ requests: 40, ok: 40, errors: {} });
+    expect(requests).toBe(40);
+    // A connection opened and dropped again without a request (a replace done twice) shows here.
+    expect(accepted).toBeLessThanOrEqual(41);
   });
 
   it("counts a malformed answer as a connection error and carries on with a new connection", async () => {
     // Every other request is answered with garbage, the rest properly.
     let requests = 0;
-    const sockets = new Set<Socket>();
-    const odd = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
+    const url = await rawServer((socket) => {
       socket.on("data", (data: Buffer) => {
         if (!data.includes("\r\n\r\n")) return;
         const bad = requests++ % 2 === 0;
         socket.write(bad ? "SSH-2.0-OpenSSH\r\n\r\n" : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
       });
     });
-    await new Promise<void>((resolve) => odd.listen(0, "127.0.0.1", resolve));
-    try {
-      const url = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
-      const { summary } = await runClosedLoop(options(url, { request: undefined, connections: 1, durationMs: 10_000, maxRequests: 6 }));
-      expect(summary.ok).toBe(3);
-      expect(summary.errors).toEqual({ connection: 3 });
-      expect(requests).toBe(6);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => odd.close(resolve));
-    }
+    const { summary } = await runClosedLoop(options(url, { request: undefined, connections: 1, durationMs: 10_000, maxRequests: 6 }));
+    expect(summary.ok).toBe(3);
+    expect(summary.errors).toEqual({ connection: 3 });
+    expect(requests).toBe(6);
   });
 
   it("stops at maxRequests", async () => {
@@ -177,11 +163,8 @@ describe("runClosedLoop", () => {
 
   it("counts a request whose connection closed without an answer as a connection error", async () => {
     // Reads each request's head, then FINs: no response byte ever comes back.
-    const sockets = new Set<Socket>();
     let heads = 0;
-    const fin = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
+    const url = await rawServer((socket) => {
       let seen = "";
       socket.on("data", (data: Buffer) => {
         seen += data.toString("latin1");
@@ -191,17 +174,10 @@ describe("runClosedLoop", () => {
         }
       });
     });
-    await new Promise<void>((resolve) => fin.listen(0, "127.0.0.1", resolve));
-    try {
-      const url = `http://127.0.0.1:${(fin.address() as AddressInfo).port}`;
-      const { summary } = await runClosedLoop(options(url, { connections: 1, durationMs: 10_000, maxRequests: 5 }));
-      expect(summary.requests).toBe(0);
-      expect(summary.errors).toEqual({ connection: 5 });
-      expect(heads).toBe(5);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => fin.close(resolve));
-    }
+    const { summary } = await runClosedLoop(options(url, { connections: 1, durationMs: 10_000, maxRequests: 5 }));
+    expect(summary.requests).toBe(0);
+    expect(summary.errors).toEqual({ connection: 5 });
+    expect(heads).toBe(5);
   });
 
   it("refuses a remote target and bad bounds", async () => {
